@@ -1,0 +1,1 @@
+"""Internals of headwater. Nothing here is public API; import from ``headwater``."""

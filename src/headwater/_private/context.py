@@ -1,0 +1,225 @@
+"""Run contexts carried in contextvars: which flow run and task run the code is in.
+
+A context is set by the engine around a run and read by user code through
+``get_run_context()``, ``get_run_logger()`` and ``headwater.runtime``. Context
+objects expose read-only properties; the engine keeps its bookkeeping in
+private slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from headwater._private.runs import FlowRun, TaskRun
+from headwater._private.states import BAD_TYPES, State, StateType
+from headwater.exceptions import MissingContextError
+
+if TYPE_CHECKING:
+    from headwater._private.engine.jobs import Job
+    from headwater._private.flows import Flow
+    from headwater._private.runners import TaskRunner
+    from headwater._private.tasks import Task
+
+
+class RunTracker:
+    """A flow run's bookkeeping for the final-state rule and for waiting on work.
+
+    Invariant: it keeps state *types* (counts) for every child run and whole
+    States only for failed, crashed, cancelled and paused ones (their
+    exceptions are needed to raise later). Completed results are never held
+    here, so memory stays flat however many tasks the flow runs.
+    """
+
+    __slots__ = ("_counters", "_inflight", "_lock", "_summaries")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inflight: dict[int, Job] = {}
+        self._counters: dict[str, int] = {}
+        self._summaries: list[State[Any]] = []
+
+    def next_dynamic_key(self, task_key: str) -> int:
+        """Return 0, 1, 2... for successive runs of one task in this flow run."""
+        with self._lock:
+            n = self._counters.get(task_key, 0)
+            self._counters[task_key] = n + 1
+            return n
+
+    def started(self, job: Job) -> None:
+        """Note a child run that the flow must wait for before it finishes."""
+        with self._lock:
+            self._inflight[id(job)] = job
+
+    def finished(self, job: Job | None, state: State[Any]) -> None:
+        """Note a child run's final state; forget the job and anything it held."""
+        summary = summarize(state)
+        with self._lock:
+            if job is not None:
+                self._inflight.pop(id(job), None)
+            self._summaries.append(summary)
+
+    def inflight(self) -> list[Job]:
+        """Return the child runs that have not finished yet."""
+        with self._lock:
+            return list(self._inflight.values())
+
+    def summaries(self) -> list[State[Any]]:
+        """Return one lightweight state per finished child run, in finishing order."""
+        with self._lock:
+            return list(self._summaries)
+
+    def reset(self) -> None:
+        """Forget child runs (before a flow retry runs the body again)."""
+        with self._lock:
+            self._summaries.clear()
+
+
+def summarize(state: State[Any]) -> State[Any]:
+    """Return a copy of ``state`` without its result, unless it carries an exception."""
+    from headwater._private.states import FREED
+
+    if state.type in BAD_TYPES or state.type is StateType.PAUSED or (
+        isinstance(state.data, BaseException)
+    ):
+        return state
+    return state.copy(data=FREED)
+
+
+class FlowRunContext:
+    """What is known inside a flow run: the flow, its run record and its task runner."""
+
+    __slots__ = ("_flow", "_flow_run", "_is_async", "_log_prints", "_loop", "_task_runner",
+                 "_tracker")
+
+    def __init__(self, flow: Flow[..., Any], flow_run: FlowRun, task_runner: TaskRunner,
+                 is_async: bool, loop: asyncio.AbstractEventLoop | None,
+                 log_prints: bool) -> None:
+        self._flow = flow
+        self._flow_run = flow_run
+        self._task_runner = task_runner
+        self._is_async = is_async
+        self._loop = loop
+        self._log_prints = log_prints
+        self._tracker = RunTracker()
+
+    @property
+    def flow(self) -> Flow[..., Any]:
+        """The flow being run."""
+        return self._flow
+
+    @property
+    def flow_run(self) -> FlowRun:
+        """The flow run's record."""
+        return self._flow_run
+
+    @property
+    def task_runner(self) -> TaskRunner:
+        """The task runner that runs this flow run's submitted tasks."""
+        return self._task_runner
+
+    @property
+    def log_prints(self) -> bool:
+        """Whether ``print()`` inside this run goes to the run logger."""
+        return self._log_prints
+
+    def __repr__(self) -> str:
+        return f"FlowRunContext(flow={self._flow.name!r}, flow_run={self._flow_run.name!r})"
+
+
+class TaskRunContext:
+    """What is known inside a task run: the task and its run record."""
+
+    __slots__ = ("_is_async", "_log_prints", "_loop", "_task", "_task_run")
+
+    def __init__(self, task: Task[..., Any], task_run: TaskRun, is_async: bool,
+                 loop: asyncio.AbstractEventLoop | None, log_prints: bool) -> None:
+        self._task = task
+        self._task_run = task_run
+        self._is_async = is_async
+        self._loop = loop
+        self._log_prints = log_prints
+
+    @property
+    def task(self) -> Task[..., Any]:
+        """The task being run."""
+        return self._task
+
+    @property
+    def task_run(self) -> TaskRun:
+        """The task run's record."""
+        return self._task_run
+
+    @property
+    def log_prints(self) -> bool:
+        """Whether ``print()`` inside this run goes to the run logger."""
+        return self._log_prints
+
+    def __repr__(self) -> str:
+        return f"TaskRunContext(task={self._task.name!r}, task_run={self._task_run.name!r})"
+
+
+flow_run_ctx: contextvars.ContextVar[FlowRunContext | None] = contextvars.ContextVar(
+    "headwater_flow_run", default=None
+)
+task_run_ctx: contextvars.ContextVar[TaskRunContext | None] = contextvars.ContextVar(
+    "headwater_task_run", default=None
+)
+tags_ctx: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "headwater_tags", default=frozenset()
+)
+
+
+def get_run_context() -> TaskRunContext | FlowRunContext:
+    """Return the innermost run context: the task run's if in a task, else the flow run's.
+
+    Raises:
+        MissingContextError: Called outside any flow or task run.
+    """
+    task_ctx = task_run_ctx.get()
+    if task_ctx is not None:
+        return task_ctx
+    flow_ctx = flow_run_ctx.get()
+    if flow_ctx is not None:
+        return flow_ctx
+    raise MissingContextError(
+        "No run context is active: get_run_context() must be called from inside a flow "
+        "or task run."
+    )
+
+
+def in_sync_run() -> bool:
+    """Return True when the caller is a sync flow or task body (so it may block)."""
+    ctx: TaskRunContext | FlowRunContext | None = task_run_ctx.get() or flow_run_ctx.get()
+    return ctx is not None and not ctx._is_async
+
+
+def in_async_run_on_loop() -> bool:
+    """Return True when the caller is async flow or task code on that run's own loop."""
+    ctx: TaskRunContext | FlowRunContext | None = task_run_ctx.get() or flow_run_ctx.get()
+    if ctx is None or not ctx._is_async:
+        return False
+    try:
+        return asyncio.get_running_loop() is ctx._loop
+    except RuntimeError:
+        return False
+
+
+@contextmanager
+def tags(*new_tags: str) -> Iterator[frozenset[str]]:
+    """Add tags to every flow and task run created inside the ``with`` block.
+
+    Example:
+        >>> with tags("db", "nightly"):
+        ...     my_flow()
+    """
+    current = tags_ctx.get()
+    token = tags_ctx.set(current | frozenset(new_tags))
+    try:
+        yield tags_ctx.get()
+    finally:
+        tags_ctx.reset(token)

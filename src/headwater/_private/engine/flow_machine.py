@@ -1,0 +1,161 @@
+"""The flow run state machine (sans I/O).
+
+Parameters validated -> Running (on_running hooks) -> body called -> every
+child run waited for -> final state by Prefect 2's rules:
+
+* the body raised: Failed (TimedOut past ``timeout_seconds``);
+* it returned a State, a future, or a list of them: that state, aggregated;
+* it returned a value: Completed with that value;
+* it returned None: aggregated over every child task and subflow run.
+
+Failed with retries left -> AwaitingRetry -> body again. Then hooks by final
+state type. Interrupts give Crashed (on_crashed), asyncio cancellation gives
+Cancelled (on_cancellation); both are re-raised after the hooks.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from headwater._private.engine.steps import (
+    Call,
+    RunHooks,
+    Sleep,
+    Step,
+    WaitChildren,
+    WaitFutures,
+)
+from headwater._private.engine.transitions import (
+    crash_state,
+    details_for,
+    future_targets,
+    returned_state,
+    set_state,
+)
+from headwater._private.parameters import call_arguments, validate_parameters
+from headwater._private.states import (
+    AwaitingRetry,
+    Completed,
+    Failed,
+    Retrying,
+    State,
+    StateType,
+    aggregate_states,
+    now,
+)
+from headwater.exceptions import FlowRunTimeoutError, ParameterTypeError
+
+if TYPE_CHECKING:
+    from headwater._private.engine.jobs import FlowJob
+
+Machine = Generator[Step, Any, State[Any]]
+
+_HOOKS_BY_TYPE = {
+    StateType.COMPLETED: "on_completion",
+    StateType.FAILED: "on_failure",
+    StateType.CANCELLED: "on_cancellation",
+    StateType.CRASHED: "on_crashed",
+}
+
+
+def flow_machine(job: FlowJob) -> Machine:
+    """Drive one flow run from Pending to a final state; see the module docstring."""
+    run = job.run
+    try:
+        state = yield from _run(job)
+    except BaseException as exc:
+        state = set_state(run, crash_state(exc))
+        job.log(logging.ERROR, f"Finished in state {state!r}")
+        hooks = getattr(job.flow.options, _HOOKS_BY_TYPE[state.type])
+        if hooks:
+            yield RunHooks("flow", hooks, (job.flow, run, state))
+        raise
+    job.log(logging.INFO if state.type is StateType.COMPLETED else logging.ERROR,
+            f"Finished in state {state!r}")
+    option = _HOOKS_BY_TYPE.get(state.type)
+    hooks = getattr(job.flow.options, option) if option else ()
+    if hooks:
+        yield RunHooks("flow", hooks, (job.flow, run, state))
+    return state
+
+
+def _run(job: FlowJob) -> Generator[Step, Any, State[Any]]:
+    run, opts = job.run, job.flow.options
+    if opts.validate_parameters:
+        try:
+            run._parameters = validate_parameters(job.flow, run._parameters or {})
+        except ParameterTypeError as exc:
+            job.log(logging.ERROR, str(exc))
+            return set_state(run, Failed(
+                data=exc, message=f"Validation of flow parameters failed with error: {exc}",
+                state_details=details_for(run)))
+    args, kwargs = call_arguments(job.flow, run._parameters or {})
+    set_state(run, State(StateType.RUNNING, state_details=details_for(run)))
+    if opts.on_running:
+        yield RunHooks("flow", opts.on_running, (job.flow, run, run._state))
+    timeout = opts.timeout_seconds
+    on_timeout = _timeout_error(timeout) if timeout is not None else None
+    while True:
+        run._run_count += 1
+        ok, value = yield Call(job.flow.fn, args, kwargs, timeout, on_timeout)
+        if not ok and not isinstance(value, Exception):
+            raise value  # interrupts and cancellation: crash path in flow_machine
+        timed_out = not ok and getattr(value, "_headwater_timeout", False)
+        if not timed_out:
+            # Nothing is orphaned: the flow ends after every child run it started.
+            yield WaitChildren(job.run_context._tracker)
+        if ok:
+            state = yield from _state_from_return(job, value)
+        elif timed_out:
+            state = Failed(data=value, name="TimedOut", message=str(value),
+                           state_details=details_for(run))
+        else:
+            state = Failed(
+                data=value,
+                message=f"Flow run encountered an exception. {type(value).__name__}: {value}",
+                state_details=details_for(run),
+            )
+            job.log(logging.ERROR, "Encountered exception during execution:", exc=value)
+        if state.type is StateType.FAILED and run._run_count <= opts.retries:
+            delay = float(opts.retry_delay_seconds or 0)
+            set_state(run, AwaitingRetry(now() + _dt.timedelta(seconds=delay),
+                                         message=state.message, state_details=details_for(run)))
+            job.log(logging.INFO, f"Received non-final state 'AwaitingRetry' when proposing "
+                    f"final state {state!r} and will attempt to run again...")
+            if delay:
+                yield Sleep(delay)
+            job.run_context._tracker.reset()
+            set_state(run, Retrying(state_details=details_for(run)))
+            continue
+        return set_state(run, state)
+
+
+def _state_from_return(job: FlowJob, value: Any) -> Generator[Step, Any, State[Any]]:
+    waiting = future_targets(value)
+    if waiting:
+        yield WaitFutures(waiting)
+    state = returned_state(value)
+    if state is not None:
+        if state.state_details.flow_run_id != job.run.id or state.state_details.task_run_id:
+            state = state.copy(state_details=details_for(job.run))
+        return state
+    if value is not None:
+        return Completed(data=value, state_details=details_for(job.run))
+    children = job.run_context._tracker.summaries()
+    if not children:
+        return Completed(state_details=details_for(job.run))
+    state = aggregate_states(children)
+    state.state_details = details_for(job.run)
+    return state
+
+
+def _timeout_error(seconds: float | None) -> Any:
+    def make() -> FlowRunTimeoutError:
+        exc = FlowRunTimeoutError(f"Flow run exceeded timeout of {seconds:g} second(s)")
+        exc._headwater_timeout = True  # type: ignore[attr-defined]
+        return exc
+
+    return make

@@ -1,0 +1,74 @@
+"""The steps a run's state machine asks its driver to carry out.
+
+Steps are plain data; the machine never touches threads, loops or clocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from headwater._private.context import RunTracker
+    from headwater._private.futures import HeadwaterFuture
+
+
+class Call:
+    """Call ``fn(*args, **kwargs)``; answer ``(True, value)`` or ``(False, exception)``.
+
+    With ``timeout`` set, the driver stops waiting after that many seconds and
+    answers ``(False, on_timeout())``.
+    """
+
+    __slots__ = ("args", "fn", "kwargs", "on_timeout", "timeout")
+
+    def __init__(self, fn: Callable[..., Any], args: Sequence[Any], kwargs: dict[str, Any],
+                 timeout: float | None = None,
+                 on_timeout: Callable[[], BaseException] | None = None) -> None:
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+        self.timeout = timeout
+        self.on_timeout = on_timeout
+
+
+class WaitFutures:
+    """Wait until every future is final; answer None."""
+
+    __slots__ = ("futures",)
+
+    def __init__(self, futures: Sequence[HeadwaterFuture[Any]]) -> None:
+        self.futures = futures
+
+
+class WaitChildren:
+    """Wait until every child run a flow run started is final; answer None."""
+
+    __slots__ = ("tracker",)
+
+    def __init__(self, tracker: RunTracker) -> None:
+        self.tracker = tracker
+
+
+class Sleep:
+    """Sleep ``seconds`` on the engine's clock; answer None."""
+
+    __slots__ = ("seconds",)
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+
+class RunHooks:
+    """Call each hook with ``args`` (sync or async); log, never raise, their errors."""
+
+    __slots__ = ("args", "hooks", "kind")
+
+    def __init__(self, kind: str, hooks: Sequence[Callable[..., Any]],
+                 args: tuple[Any, ...]) -> None:
+        self.kind = kind
+        self.hooks = hooks
+        self.args = args
+
+
+Step = Call | WaitFutures | WaitChildren | Sleep | RunHooks

@@ -1,0 +1,176 @@
+"""The task run state machine (sans I/O).
+
+Pending -> (upstreams final; any not completed -> NotReady, unless
+allow_failure) -> Running -> Completed | Failed -> (retry left and allowed ->
+AwaitingRetry -> Retrying -> ...) -> hooks -> final. An interrupt (Ctrl-C,
+SIGTERM, SystemExit) gives Crashed and is re-raised; asyncio cancellation
+gives Cancelled and is re-raised.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from headwater._private.collections import resolve
+from headwater._private.engine.retries import delay_before_retry
+from headwater._private.clock import get_clock
+from headwater._private.engine.steps import Call, RunHooks, Sleep, Step, WaitFutures
+from headwater._private.engine.transitions import (
+    crash_state,
+    details_for,
+    future_targets,
+    returned_state,
+    set_state,
+)
+from headwater._private.futures import HeadwaterFuture
+from headwater._private.states import (
+    AwaitingRetry,
+    Completed,
+    Failed,
+    Retrying,
+    State,
+    StateType,
+    get_state_result,
+    now,
+)
+from headwater.exceptions import TaskRunTimeoutError, UpstreamTaskError
+
+if TYPE_CHECKING:
+    from headwater._private.engine.jobs import TaskJob
+
+Machine = Generator[Step, Any, State[Any]]
+
+
+def task_machine(job: TaskJob) -> Machine:
+    """Drive one task run from Pending to a final state; see the module docstring."""
+    run = job.run
+    try:
+        state = yield from _run(job)
+    except BaseException as exc:
+        state = set_state(run, crash_state(exc))
+        job.log(logging.ERROR, f"Crashed: {state.message}")
+        raise
+    hooks = job.task.options.on_completion if state.type is StateType.COMPLETED else (
+        job.task.options.on_failure if state.type is StateType.FAILED else ()
+    )
+    if hooks:
+        yield RunHooks("task", hooks, (job.task, run, state))
+    return state
+
+
+def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
+    run = job.run
+    opts = job.task.options
+    args, kwargs = job.args, job.kwargs
+    if job.upstreams:
+        waiting = [u for u, _ in job.upstreams if isinstance(u, HeadwaterFuture) and not u.done()]
+        if waiting:
+            yield WaitFutures(waiting)
+        blocked = _first_blocking_upstream(job)
+        if blocked is not None:
+            return _not_ready(job, blocked)
+        args = resolve(args, _upstream_value)
+        kwargs = resolve(kwargs, _upstream_value)
+    job.args = job.kwargs = None  # the call below holds them; nothing else should
+    timeout = opts.timeout_seconds
+    on_timeout = _timeout_error(opts.timeout_seconds) if timeout is not None else None
+    while True:
+        run._run_count += 1
+        if run._run_count == 1:
+            set_state(run, State(StateType.RUNNING, state_details=details_for(run)))
+        ok, value = yield Call(job.task.fn, args, kwargs, timeout, on_timeout)
+        if not ok and not isinstance(value, Exception):
+            raise value  # interrupts and cancellation: crash path above
+        if ok:
+            state = yield from _state_from_return(job, value)
+        elif on_timeout is not None and type(value) is TaskRunTimeoutError and (
+            getattr(value, "_headwater_timeout", False)
+        ):
+            state = Failed(data=value, name="TimedOut", message=str(value),
+                           state_details=details_for(run))
+        else:
+            state = Failed(
+                data=value,
+                message=f"Task run encountered an exception {type(value).__name__}: {value}",
+                state_details=details_for(run),
+            )
+            job.log(logging.ERROR, "Encountered exception during execution:", exc=value)
+        if state.type is StateType.FAILED and _should_retry(job, state):
+            delay = delay_before_retry(opts.retry_delay_seconds, opts.retries, run._run_count,
+                                       opts.retry_jitter_factor, get_clock())
+            set_state(run, AwaitingRetry(now() + _dt.timedelta(seconds=delay),
+                                         message=state.message, state_details=details_for(run)))
+            job.log(logging.INFO, f"Task run failed: {state.message} - Retry "
+                    f"{run._run_count}/{opts.retries} will start "
+                    f"{'immediately' if not delay else f'{delay:g} second(s) from now'}")
+            if delay:
+                yield Sleep(delay)
+            set_state(run, Retrying(state_details=details_for(run)))
+            continue
+        set_state(run, state)
+        job.log(logging.INFO if state.type is not StateType.COMPLETED else logging.DEBUG,
+                f"Finished in state {state!r}")
+        return state
+
+
+def _state_from_return(job: TaskJob, value: Any) -> Generator[Step, Any, State[Any]]:
+    waiting = future_targets(value)
+    if waiting:
+        yield WaitFutures(waiting)
+    state = returned_state(value)
+    if state is None:
+        return Completed(data=value, state_details=details_for(job.run))
+    if state.state_details.task_run_id != job.run.id:
+        state = state.copy(state_details=details_for(job.run))
+    return state
+
+
+def _should_retry(job: TaskJob, state: State[Any]) -> bool:
+    opts = job.task.options
+    if job.run._run_count > opts.retries:
+        return False
+    condition = opts.retry_condition_fn
+    if condition is None:
+        return True
+    try:
+        return bool(condition(job.task, job.run, state))
+    except Exception as exc:
+        job.log(logging.ERROR, "retry_condition_fn raised; the task will not be retried.", exc=exc)
+        return False
+
+
+def _first_blocking_upstream(job: TaskJob) -> Any:
+    for upstream, allowed in job.upstreams:
+        state = upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream
+        if state.type is not StateType.COMPLETED and not (allowed and state.is_final()):
+            return upstream
+    return None
+
+
+def _not_ready(job: TaskJob, upstream: Any) -> State[Any]:
+    name = upstream.task_run.name if isinstance(upstream, HeadwaterFuture) else "given as a State"
+    kind = (upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream).type
+    message = (f"Upstream task run {name!r} did not reach a 'COMPLETED' state "
+               f"(it is {kind.value}).")
+    state = State(StateType.PENDING, name="NotReady", message=message,
+                  data=UpstreamTaskError(message), state_details=details_for(job.run))
+    set_state(job.run, state)
+    job.log(logging.INFO, f"Finished in state {state!r}")
+    return state
+
+
+def _upstream_value(upstream: Any) -> Any:
+    state = upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream
+    return get_state_result(state, raise_on_failure=False)
+
+
+def _timeout_error(seconds: float | None) -> Any:
+    def make() -> TaskRunTimeoutError:
+        exc = TaskRunTimeoutError(f"Task run exceeded timeout of {seconds:g} second(s)")
+        exc._headwater_timeout = True  # type: ignore[attr-defined]
+        return exc
+
+    return make

@@ -1,0 +1,192 @@
+"""The Flow object and the ``@flow`` decorator."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar, overload
+
+from typing_extensions import ParamSpec
+
+from headwater._private.annotations import NotSet
+from headwater._private.context import in_sync_run
+from headwater._private.engine import entry
+from headwater._private.futures import wait
+from headwater._private.loop_thread import run_coroutine
+from headwater._private.options import FlowOptions, replace_options
+from headwater._private.parameters import bind_parameters, parameter_schema
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_OPTION_NAMES = frozenset(FlowOptions.__dataclass_fields__)
+
+
+class Flow(Generic[P, R]):
+    """A function whose calls are recorded as flow runs, with the tasks they run.
+
+    Create one with ``@flow``. Calling it runs it and returns its result
+    (``return_state=True`` for the final State). Async flows return a
+    coroutine, except when called from a sync flow or task, where they run on
+    headwater's runtime loop and return the result.
+    """
+
+    def __init__(
+        self,
+        fn: Callable[P, R],
+        name: str | None = None,
+        version: str | None = None,
+        flow_run_name: str | Callable[[], str] | None = None,
+        retries: int | None = None,
+        retry_delay_seconds: float | None = None,
+        task_runner: Any = None,
+        description: str | None = None,
+        timeout_seconds: float | None = None,
+        validate_parameters: bool = True,
+        persist_result: bool | None = None,
+        result_storage: Any = None,
+        result_serializer: Any = None,
+        cache_result_in_memory: bool = True,
+        log_prints: bool | None = None,
+        on_completion: list[Callable[..., Any]] | None = None,
+        on_failure: list[Callable[..., Any]] | None = None,
+        on_cancellation: list[Callable[..., Any]] | None = None,
+        on_crashed: list[Callable[..., Any]] | None = None,
+        on_running: list[Callable[..., Any]] | None = None,
+    ) -> None:
+        if not callable(fn):
+            raise TypeError(f"@flow decorates functions; got {fn!r}, which is not callable.")
+        default_name = getattr(fn, "__name__", type(fn).__name__).replace("_", "-")
+        options = FlowOptions(
+            name=name or default_name,
+            description=description if description is not None else inspect.getdoc(fn),
+            version=version, flow_run_name=flow_run_name, task_runner=_runner(task_runner),
+            retries=retries if retries is not None else 0,
+            retry_delay_seconds=retry_delay_seconds if retry_delay_seconds is not None else 0,
+            timeout_seconds=timeout_seconds, validate_parameters=validate_parameters,
+            persist_result=persist_result, result_storage=result_storage,
+            result_serializer=result_serializer, cache_result_in_memory=cache_result_in_memory,
+            log_prints=log_prints,
+            on_completion=on_completion or (), on_failure=on_failure or (),  # type: ignore[arg-type]
+            on_cancellation=on_cancellation or (), on_crashed=on_crashed or (),  # type: ignore[arg-type]
+            on_running=on_running or (),  # type: ignore[arg-type]
+        )
+        self._setup(fn, options)
+
+    def _setup(self, fn: Callable[P, R], options: FlowOptions) -> None:
+        self.fn = fn
+        self.options = options
+        self.is_async = inspect.iscoroutinefunction(fn)
+        self.signature = inspect.signature(fn)
+        self._validators: dict[str, Any] | None = None
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    @property
+    def name(self) -> str:
+        """The flow's name (the function's name with ``_`` as ``-`` unless given)."""
+        return self.options.name
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """The JSON schema of the flow's parameters, with docstring descriptions."""
+        return parameter_schema(self)
+
+    def __getattr__(self, item: str) -> Any:
+        if item in _OPTION_NAMES:
+            value = getattr(self.options, item)
+            return list(value) if isinstance(value, tuple) else value
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {item!r}")
+
+    def with_options(self, *, name: Any = NotSet, version: Any = NotSet,
+                     flow_run_name: Any = NotSet, retries: Any = NotSet,
+                     retry_delay_seconds: Any = NotSet, task_runner: Any = NotSet,
+                     description: Any = NotSet, timeout_seconds: Any = NotSet,
+                     validate_parameters: Any = NotSet, persist_result: Any = NotSet,
+                     result_storage: Any = NotSet, result_serializer: Any = NotSet,
+                     cache_result_in_memory: Any = NotSet, log_prints: Any = NotSet,
+                     on_completion: Any = NotSet, on_failure: Any = NotSet,
+                     on_cancellation: Any = NotSet, on_crashed: Any = NotSet,
+                     on_running: Any = NotSet) -> Flow[P, R]:
+        """Return a copy of the flow with some options changed; the rest are kept."""
+        changes = dict(locals())
+        del changes["self"]
+        if changes["task_runner"] is not NotSet:
+            changes["task_runner"] = _runner(changes["task_runner"])
+        new = Flow.__new__(Flow)
+        new._setup(self.fn, replace_options(self.options, changes, NotSet))
+        return new
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the flow and return its result (``return_state=True``: its final State)."""
+        return_state = bool(kwargs.pop("return_state", False))
+        wait_for = kwargs.pop("wait_for", None)
+        parameters = bind_parameters(self.fn, self.signature, args, kwargs)
+        if wait_for:
+            wait(list(wait_for))  # type: ignore[arg-type]
+        if self.is_async:
+            if in_sync_run():
+                return run_coroutine(  # type: ignore[no-any-return]
+                    lambda: entry.call_flow_async(self, parameters, return_state))
+            return entry.call_flow_async(self, parameters, return_state)  # type: ignore[return-value]
+        return entry.call_flow(self, parameters, return_state)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Flow(name={self.name!r}, fn={getattr(self.fn, '__qualname__', self.fn)!r})"
+
+
+def _runner(value: Any) -> Any:
+    """Accept a runner instance or class (Prefect 2 allowed both)."""
+    from headwater._private.runners import TaskRunner
+
+    if value is None:
+        return None
+    if isinstance(value, type) and issubclass(value, TaskRunner):
+        return value()
+    if not isinstance(value, TaskRunner):
+        from headwater.exceptions import InvalidOptionError
+
+        raise InvalidOptionError(
+            f"task_runner must be a TaskRunner such as ThreadPoolTaskRunner() or "
+            f"SequentialTaskRunner(), got {value!r}."
+        )
+    return value
+
+
+@overload
+def flow(__fn: Callable[P, R]) -> Flow[P, R]: ...
+
+
+@overload
+def flow(
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    flow_run_name: str | Callable[[], str] | None = None,
+    retries: int | None = None,
+    retry_delay_seconds: float | None = None,
+    task_runner: Any = None,
+    description: str | None = None,
+    timeout_seconds: float | None = None,
+    validate_parameters: bool = True,
+    persist_result: bool | None = None,
+    result_storage: Any = None,
+    result_serializer: Any = None,
+    cache_result_in_memory: bool = True,
+    log_prints: bool | None = None,
+    on_completion: list[Callable[..., Any]] | None = None,
+    on_failure: list[Callable[..., Any]] | None = None,
+    on_cancellation: list[Callable[..., Any]] | None = None,
+    on_crashed: list[Callable[..., Any]] | None = None,
+    on_running: list[Callable[..., Any]] | None = None,
+) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
+
+
+def flow(__fn: Any = None, **options: Any) -> Any:
+    """Turn a function into a :class:`Flow`: ``@flow`` or ``@flow(retries=2, ...)``.
+
+    Every option keeps Prefect 2's name and default; see :class:`Flow`.
+    """
+    if __fn is not None:
+        return Flow(__fn, **options)
+    return functools.partial(Flow, **options)

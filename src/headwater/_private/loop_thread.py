@@ -1,0 +1,103 @@
+"""The runtime loop: one background event loop for async work started from sync code.
+
+An async task called or submitted from a sync flow, an async subflow called
+from a sync flow and an async hook of a sync run all run here. The loop
+starts lazily on first use (``import headwater`` starts nothing) and lives in
+a daemon thread, so it never keeps the interpreter alive.
+
+This is the only sync -> async bridge in the package: ``run_coroutine`` blocks
+the calling thread, ``submit_coroutine`` returns at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from headwater.exceptions import DeadlockError
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+
+
+def _serve(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    asyncio.set_event_loop(loop)
+    loop.call_soon(ready.set)
+    loop.run_forever()
+
+
+def get_runtime_loop() -> asyncio.AbstractEventLoop:
+    """Return the runtime loop, starting its thread on first call."""
+    global _loop, _thread
+    loop = _loop
+    if loop is not None:
+        return loop
+    with _lock:
+        if _loop is None:
+            new_loop = asyncio.new_event_loop()
+            ready = threading.Event()
+            thread = threading.Thread(
+                target=_serve, args=(new_loop, ready), name="headwater-runtime-loop", daemon=True
+            )
+            thread.start()
+            ready.wait()
+            _loop, _thread = new_loop, thread
+        return _loop
+
+
+def on_runtime_loop() -> bool:
+    """Return True when the caller runs in the runtime loop's thread."""
+    return _thread is not None and threading.current_thread() is _thread
+
+
+def schedule_on_loop(
+    loop: asyncio.AbstractEventLoop,
+    factory: Callable[[], Coroutine[Any, Any, T]],
+    context: contextvars.Context | None = None,
+) -> concurrent.futures.Future[T]:
+    """Start ``factory()`` as a task on ``loop`` from any thread; return a thread-safe future.
+
+    The coroutine runs in a copy of ``context`` (the caller's by default), so
+    run contexts and tags follow the work onto the loop.
+    """
+    ctx = context if context is not None else contextvars.copy_context()
+    result: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def start() -> None:
+        task = ctx.run(loop.create_task, factory())
+
+        def done(t: asyncio.Task[T]) -> None:
+            if t.cancelled():
+                result.cancel()
+            elif (exc := t.exception()) is not None:
+                result.set_exception(exc)
+            else:
+                result.set_result(t.result())
+
+        task.add_done_callback(done)
+
+    loop.call_soon_threadsafe(start)
+    return result
+
+
+def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``factory()`` on the runtime loop and block the calling thread for its result.
+
+    Raises:
+        DeadlockError: Called from the runtime loop's own thread, where
+            blocking would stop the loop that must run the coroutine.
+    """
+    if on_runtime_loop():
+        raise DeadlockError(
+            "A blocking call was made on headwater's runtime loop, which would wait forever "
+            "for work that needs that loop. Await the async function instead of calling it "
+            "from sync code running on the loop."
+        )
+    return schedule_on_loop(get_runtime_loop(), factory).result()

@@ -1,0 +1,198 @@
+"""One frozen options object per kind of run, shared by decorator, with_options and engine.
+
+Every option is declared and validated here once. ``Task.with_options`` and
+``Flow.with_options`` copy the object with ``dataclasses.replace``, so a bad
+value is rejected the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import numbers
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from headwater.exceptions import InvalidOptionError
+
+_BAD_NAME_CHARS = ("/", "%", "&", ">", "<")
+MAX_RETRY_DELAYS = 50
+
+Hook = Callable[..., Any]
+RetryDelay = float | int | list[float] | list[int] | Callable[[int], list[float]] | None
+
+
+def _check_name(name: str, kind: str) -> None:
+    if not isinstance(name, str) or not name:
+        raise InvalidOptionError(f"The {kind} name must be a non-empty string, got {name!r}.")
+    bad = [c for c in _BAD_NAME_CHARS if c in name]
+    if bad:
+        raise InvalidOptionError(
+            f"The {kind} name {name!r} contains {', '.join(map(repr, bad))}; "
+            f"names may not contain any of {' '.join(_BAD_NAME_CHARS)}. Rename it."
+        )
+
+
+def _check_number(value: Any, option: str, *, allow_zero: bool = True) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidOptionError(f"{option} must be a number, got {value!r}.")
+    if value < 0 or (value == 0 and not allow_zero):
+        need = "zero or more" if allow_zero else "more than zero"
+        raise InvalidOptionError(f"{option} must be {need}, got {value!r}.")
+
+
+def _check_retries(retries: int, delay: Any, jitter: float | None, *, lists_ok: bool) -> None:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise InvalidOptionError(f"retries must be a whole number >= 0, got {retries!r}.")
+    if isinstance(delay, (list, tuple)):
+        if not lists_ok:
+            raise InvalidOptionError(
+                "retry_delay_seconds for a flow must be a number, not a list."
+            )
+        if len(delay) > MAX_RETRY_DELAYS:
+            raise InvalidOptionError(
+                f"retry_delay_seconds has {len(delay)} delays; at most "
+                f"{MAX_RETRY_DELAYS} can be configured per task."
+            )
+        for item in delay:
+            _check_number(item, "each retry delay")
+    elif delay is not None and not callable(delay):
+        _check_number(delay, "retry_delay_seconds")
+    elif callable(delay) and not lists_ok:
+        raise InvalidOptionError("retry_delay_seconds for a flow must be a number.")
+    if jitter is not None:
+        _check_number(jitter, "retry_jitter_factor")
+
+
+def _check_hooks(hooks: tuple[Hook, ...], option: str) -> None:
+    for hook in hooks:
+        if not callable(hook):
+            raise InvalidOptionError(
+                f"{option} takes a list of callables; {hook!r} is not callable."
+            )
+
+
+def _as_hooks(value: Iterable[Hook] | Hook | None) -> tuple[Hook, ...]:
+    if value is None:
+        return ()
+    if callable(value):
+        return (value,)
+    return tuple(value)
+
+
+def _check_timeout(value: float | None) -> None:
+    if value is not None:
+        _check_number(value, "timeout_seconds", allow_zero=False)
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskOptions:
+    """Everything a ``@task`` can be told. Prefect 2's names and defaults."""
+
+    name: str
+    description: str | None = None
+    tags: frozenset[str] = frozenset()
+    version: str | None = None
+    cache_key_fn: Callable[..., str | None] | None = None
+    cache_expiration: _dt.timedelta | None = None
+    task_run_name: str | Callable[[], str] | None = None
+    retries: int = 0
+    retry_delay_seconds: RetryDelay = 0
+    retry_jitter_factor: float | None = None
+    retry_condition_fn: Callable[..., bool] | None = None
+    persist_result: bool | None = None
+    result_storage: Any = None
+    result_storage_key: str | None = None
+    result_serializer: Any = None
+    cache_result_in_memory: bool = True
+    timeout_seconds: float | None = None
+    log_prints: bool | None = None
+    refresh_cache: bool | None = None
+    on_completion: tuple[Hook, ...] = ()
+    on_failure: tuple[Hook, ...] = ()
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        _check_name(self.name, "task")
+        if not isinstance(self.tags, frozenset):
+            tags = [self.tags] if isinstance(self.tags, str) else self.tags
+            set_(self, "tags", frozenset(tags or ()))
+        if self.retries is None:
+            set_(self, "retries", 0)
+        if self.retry_delay_seconds is None:
+            set_(self, "retry_delay_seconds", 0)
+        if isinstance(self.retry_delay_seconds, tuple):
+            set_(self, "retry_delay_seconds", list(self.retry_delay_seconds))
+        _check_retries(self.retries, self.retry_delay_seconds, self.retry_jitter_factor,
+                       lists_ok=True)
+        _check_timeout(self.timeout_seconds)
+        if self.cache_expiration is not None and not isinstance(
+            self.cache_expiration, _dt.timedelta
+        ):
+            raise InvalidOptionError(
+                f"cache_expiration must be a datetime.timedelta, got {self.cache_expiration!r}."
+            )
+        if self.task_run_name is not None and not (
+            isinstance(self.task_run_name, str) or callable(self.task_run_name)
+        ):
+            raise InvalidOptionError(
+                "task_run_name must be a template string or a callable returning a string, "
+                f"got {self.task_run_name!r}."
+            )
+        for hook_option in ("on_completion", "on_failure"):
+            hooks = _as_hooks(getattr(self, hook_option))
+            _check_hooks(hooks, hook_option)
+            set_(self, hook_option, hooks)
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowOptions:
+    """Everything a ``@flow`` can be told. Prefect 2's names and defaults."""
+
+    name: str
+    description: str | None = None
+    version: str | None = None
+    flow_run_name: str | Callable[[], str] | None = None
+    task_runner: Any = None
+    retries: int = 0
+    retry_delay_seconds: float = 0
+    timeout_seconds: float | None = None
+    validate_parameters: bool = True
+    persist_result: bool | None = None
+    result_storage: Any = None
+    result_serializer: Any = None
+    cache_result_in_memory: bool = True
+    log_prints: bool | None = None
+    on_completion: tuple[Hook, ...] = ()
+    on_failure: tuple[Hook, ...] = ()
+    on_cancellation: tuple[Hook, ...] = ()
+    on_crashed: tuple[Hook, ...] = ()
+    on_running: tuple[Hook, ...] = ()
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        _check_name(self.name, "flow")
+        if self.retries is None:
+            set_(self, "retries", 0)
+        if self.retry_delay_seconds is None:
+            set_(self, "retry_delay_seconds", 0)
+        _check_retries(self.retries, self.retry_delay_seconds, None, lists_ok=False)
+        _check_timeout(self.timeout_seconds)
+        if self.flow_run_name is not None and not (
+            isinstance(self.flow_run_name, str) or callable(self.flow_run_name)
+        ):
+            raise InvalidOptionError(
+                "flow_run_name must be a template string or a callable returning a string, "
+                f"got {self.flow_run_name!r}."
+            )
+        for hook_option in ("on_completion", "on_failure", "on_cancellation", "on_crashed",
+                            "on_running"):
+            hooks = _as_hooks(getattr(self, hook_option))
+            _check_hooks(hooks, hook_option)
+            set_(self, hook_option, hooks)
+
+
+def replace_options(options: Any, changes: dict[str, Any], not_set: Any) -> Any:
+    """Copy ``options`` with every change whose value is not the ``not_set`` sentinel."""
+    given = {k: v for k, v in changes.items() if v is not not_set}
+    return dataclasses.replace(options, **given)

@@ -1,0 +1,5 @@
+"""Flows: ``@flow`` and the :class:`Flow` object."""
+
+from headwater._private.flows import Flow, flow
+
+__all__ = ["Flow", "flow"]

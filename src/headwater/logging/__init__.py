@@ -1,0 +1,13 @@
+"""Run loggers and logging helpers.
+
+Example:
+    >>> from headwater import flow
+    >>> from headwater.logging import get_run_logger
+    >>> @flow
+    ... def hello():
+    ...     get_run_logger().info("hi")
+"""
+
+from headwater._private.run_logging import RunLogger, disable_run_logger, get_run_logger
+
+__all__ = ["RunLogger", "disable_run_logger", "get_run_logger"]

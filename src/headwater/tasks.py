@@ -1,0 +1,6 @@
+"""Tasks: ``@task``, the :class:`Task` object, and retry helpers."""
+
+from headwater._private.engine.retries import exponential_backoff
+from headwater._private.tasks import Task, task
+
+__all__ = ["Task", "exponential_backoff", "task"]

@@ -1,0 +1,1 @@
+"""Utilities that Prefect 2 scripts import from ``prefect.utilities``."""
