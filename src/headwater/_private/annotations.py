@@ -20,7 +20,7 @@ class BaseAnnotation(Generic[T]):
         return self.value
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self.value == other.value  # type: ignore[attr-defined]
+        return type(self) is type(other) and self.value == other.value
 
     def __hash__(self) -> int:
         return hash((type(self), id(self.value)))
@@ -29,7 +29,7 @@ class BaseAnnotation(Generic[T]):
         return f"{type(self).__name__}({self.value!r})"
 
 
-class unmapped(BaseAnnotation[T]):  # noqa: N801 - Prefect's public name
+class unmapped(BaseAnnotation[T]):
     """Pass the same value to every mapped task run instead of iterating over it.
 
     Example:
@@ -42,7 +42,7 @@ class unmapped(BaseAnnotation[T]):  # noqa: N801 - Prefect's public name
         return self.value
 
 
-class allow_failure(BaseAnnotation[T]):  # noqa: N801 - Prefect's public name
+class allow_failure(BaseAnnotation[T]):
     """Run the downstream task even if this upstream failed.
 
     The downstream receives the upstream's exception in place of its result.
@@ -51,7 +51,7 @@ class allow_failure(BaseAnnotation[T]):  # noqa: N801 - Prefect's public name
     __slots__ = ()
 
 
-class quote(BaseAnnotation[T]):  # noqa: N801 - Prefect's public name
+class quote(BaseAnnotation[T]):
     """Pass the value as is: headwater does not look inside it for futures.
 
     Use it for large collections that hold no futures, to skip the traversal.

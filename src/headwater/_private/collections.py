@@ -76,14 +76,14 @@ def resolve(obj: Any, value_of: Callable[[Any], Any]) -> Any:
         return resolve(obj.value, value_of)
     if isinstance(obj, (list, tuple, set, frozenset)):
         items = [resolve(item, value_of) for item in obj]
-        if all(a is b for a, b in zip(items, obj)):
+        if all(a is b for a, b in zip(items, obj, strict=True)):
             return obj
         if isinstance(obj, tuple) and hasattr(obj, "_fields"):
             return type(obj)(*items)
         return type(obj)(items)
     if isinstance(obj, dict):
         pairs = [(resolve(k, value_of), resolve(v, value_of)) for k, v in obj.items()]
-        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(pairs, obj.items())):
+        if all(k is k0 and v is v0 for (k, v), (k0, v0) in zip(pairs, obj.items(), strict=True)):
             return obj
         new = obj.copy()
         new.clear()

@@ -20,7 +20,7 @@ from headwater._private.states import BAD_TYPES, State, StateType
 from headwater.exceptions import MissingContextError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.jobs import Job
+    from headwater._private.engine.jobs import TaskJob
     from headwater._private.flows import Flow
     from headwater._private.runners import TaskRunner
     from headwater._private.tasks import Task
@@ -39,7 +39,7 @@ class RunTracker:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._inflight: dict[int, Job] = {}
+        self._inflight: dict[int, TaskJob] = {}
         self._counters: dict[str, int] = {}
         self._summaries: list[State[Any]] = []
 
@@ -50,12 +50,12 @@ class RunTracker:
             self._counters[task_key] = n + 1
             return n
 
-    def started(self, job: Job) -> None:
+    def started(self, job: TaskJob) -> None:
         """Note a child run that the flow must wait for before it finishes."""
         with self._lock:
             self._inflight[id(job)] = job
 
-    def finished(self, job: Job | None, state: State[Any]) -> None:
+    def finished(self, job: TaskJob | None, state: State[Any]) -> None:
         """Note a child run's final state; forget the job and anything it held."""
         summary = summarize(state)
         with self._lock:
@@ -63,7 +63,7 @@ class RunTracker:
                 self._inflight.pop(id(job), None)
             self._summaries.append(summary)
 
-    def inflight(self) -> list[Job]:
+    def inflight(self) -> list[TaskJob]:
         """Return the child runs that have not finished yet."""
         with self._lock:
             return list(self._inflight.values())

@@ -80,7 +80,7 @@ class Flow(Generic[P, R]):
         self.is_async = inspect.iscoroutinefunction(fn)
         self.signature = inspect.signature(fn)
         self._validators: dict[str, Any] | None = None
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     @property
     def name(self) -> str:
@@ -120,10 +120,10 @@ class Flow(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         """Run the flow and return its result (``return_state=True``: its final State)."""
         return_state = bool(kwargs.pop("return_state", False))
-        wait_for = kwargs.pop("wait_for", None)
+        wait_for: Any = kwargs.pop("wait_for", None)
         parameters = bind_parameters(self.fn, self.signature, args, kwargs)
         if wait_for:
-            wait(list(wait_for))  # type: ignore[arg-type]
+            wait(list(wait_for))
         if self.is_async:
             if in_sync_run():
                 return run_coroutine(  # type: ignore[no-any-return]

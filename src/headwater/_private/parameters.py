@@ -166,7 +166,7 @@ def parameter_schema(flow: Flow[..., Any]) -> dict[str, Any]:
         fields[safe] = (hint, Field(default=default, alias=name, title=name,
                                     description=descriptions.get(name),
                                     json_schema_extra={"position": position}))
-    model = create_model(  # type: ignore[call-overload]
+    model = create_model(
         "Parameters", __config__=ConfigDict(arbitrary_types_allowed=True), **fields
     )
     try:
@@ -194,7 +194,7 @@ def _docstring_params(fn: Callable[..., Any]) -> dict[str, str]:
     try:
         found: dict[str, str] = {}
         for style in ("google", "numpy", "sphinx"):
-            sections = Docstring(doc).parse(style)  # type: ignore[arg-type]
+            sections = Docstring(doc).parse(style)
             for section in sections:
                 if section.kind is DocstringSectionKind.parameters:
                     for item in section.value:

@@ -35,7 +35,8 @@ _disabled: contextvars.ContextVar[bool] = contextvars.ContextVar(
 class RunLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
     """A logger adapter that stamps run ids and names on every record."""
 
-    def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
+    def process(self, msg: Any, kwargs: MutableMapping[str, Any],
+                ) -> tuple[Any, MutableMapping[str, Any]]:
         extra = kwargs.get("extra")
         kwargs["extra"] = {**self.extra, **extra} if extra else self.extra  # type: ignore[dict-item]
         return msg, kwargs

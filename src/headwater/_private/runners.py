@@ -15,6 +15,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import concurrent.futures
+import contextvars
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +72,8 @@ def submit_async_job(job: TaskJob) -> None:
     except RuntimeError:
         on_loop = False
     if on_loop:
-        job.async_task = job.context.run(loop.create_task, job.execute_async())
+        ctx = job.context if job.context is not None else contextvars.copy_context()
+        job.async_task = ctx.run(loop.create_task, job.execute_async())
     else:
         schedule_on_loop(loop, job.execute_async, job.context)
 
@@ -162,7 +164,8 @@ class SequentialTaskRunner(TaskRunner):
                 await asyncio.wait({previous})
             await job.execute_async()
 
-        self._previous = job.async_task = job.context.run(job.loop.create_task, chained())
+        ctx = job.context if job.context is not None else contextvars.copy_context()
+        self._previous = job.async_task = ctx.run(job.loop.create_task, chained())
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

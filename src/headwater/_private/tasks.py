@@ -63,7 +63,7 @@ class Task(Generic[P, R]):
         if not callable(fn):
             raise TypeError(f"@task decorates functions; got {fn!r}, which is not callable.")
         options = TaskOptions(
-            name=name or getattr(fn, "__name__", type(fn).__name__),
+            name=name or str(getattr(fn, "__name__", type(fn).__name__)),
             description=description if description is not None else inspect.getdoc(fn),
             tags=frozenset(tags or ()), version=version, cache_key_fn=cache_key_fn,
             cache_expiration=cache_expiration, task_run_name=task_run_name,
@@ -85,7 +85,7 @@ class Task(Generic[P, R]):
         self.signature = inspect.signature(fn)
         module = getattr(fn, "__module__", None) or "__main__"
         self.task_key = f"{module}.{getattr(fn, '__qualname__', options.name)}"
-        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        functools.update_wrapper(self, fn)
 
     # ------------------------------------------------------------------ options
     @property
@@ -136,7 +136,7 @@ class Task(Generic[P, R]):
         where it runs on headwater's runtime loop and returns the result.
         """
         return_state = bool(kwargs.pop("return_state", False))
-        wait_for = kwargs.pop("wait_for", None)
+        wait_for: Any = kwargs.pop("wait_for", None)
         if self.is_async:
             if in_sync_run():
                 return run_coroutine(  # type: ignore[no-any-return]
@@ -154,7 +154,7 @@ class Task(Generic[P, R]):
         their results first. ``return_state=True`` waits and returns the State.
         """
         return_state = bool(kwargs.pop("return_state", False))
-        wait_for = kwargs.pop("wait_for", None)
+        wait_for: Any = kwargs.pop("wait_for", None)
         future = entry.submit_task(self, args, kwargs, wait_for)
         if return_state:
             return entry.wait_for_states([future])[0]  # type: ignore[return-value]
@@ -172,7 +172,7 @@ class Task(Generic[P, R]):
             MappingLengthMismatch: The iterables have different lengths.
         """
         return_state = bool(kwargs.pop("return_state", False))
-        wait_for = kwargs.pop("wait_for", None)
+        wait_for: Any = kwargs.pop("wait_for", None)
         calls = self._map_calls(args, kwargs)
         futures: HeadwaterFutureList[R] = HeadwaterFutureList(
             entry.submit_task(self, call_args, call_kwargs, wait_for)
@@ -186,7 +186,7 @@ class Task(Generic[P, R]):
                    ) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
         names = self._positional_names(len(args))
         items: list[tuple[str, Any, bool]] = []  # (parameter, value, is mapped)
-        for name, value in [*zip(names, args), *kwargs.items()]:
+        for name, value in [*zip(names, args, strict=True), *kwargs.items()]:
             value = _resolve_direct(value)
             if isinstance(value, unmapped):
                 items.append((name, value.value, False))
@@ -213,12 +213,12 @@ class Task(Generic[P, R]):
         for i in range(count):
             values = [value[i] if is_mapped else value for _, value, is_mapped in items]
             call_kwargs = {name: v for (name, _, _), v in zip(items[n_positional:],
-                                                              values[n_positional:])}
+                                                              values[n_positional:], strict=True)}
             calls.append((tuple(values[:n_positional]), call_kwargs))
         return calls
 
     def _positional_names(self, count: int) -> list[str]:
-        names = []
+        names: list[str] = []
         for param in self.signature.parameters.values():
             if param.kind is inspect.Parameter.VAR_POSITIONAL:
                 names.extend(f"*{param.name}[{i}]" for i in range(count - len(names)))

@@ -107,14 +107,18 @@ def _sleep_sync(step: Sleep) -> None:
 
 def _hooks_sync(step: RunHooks) -> None:
     for hook in step.hooks:
-        try:
-            value = hook(*step.args)
-            if inspect.isawaitable(value):
-                if on_runtime_loop():
-                    raise RuntimeError("an async hook cannot be awaited from the runtime loop")
-                run_coroutine(_awaiting(value))
-        except Exception:
-            _log_hook_error(hook, step)
+        _hook_sync(hook, step)
+
+
+def _hook_sync(hook: Callable[..., Any], step: RunHooks) -> None:
+    try:
+        value = hook(*step.args)
+        if inspect.isawaitable(value):
+            if on_runtime_loop():
+                raise RuntimeError("an async hook cannot be awaited from the runtime loop")
+            run_coroutine(_awaiting(value))
+    except Exception:
+        _log_hook_error(hook, step)
 
 
 def _awaiting(awaitable: Any) -> Callable[[], Coroutine[Any, Any, Any]]:
@@ -201,12 +205,16 @@ async def _sleep_async(step: Sleep) -> None:
 
 async def _hooks_async(step: RunHooks) -> None:
     for hook in step.hooks:
-        try:
-            value = hook(*step.args)
-            if inspect.isawaitable(value):
-                await value
-        except Exception:
-            _log_hook_error(hook, step)
+        await _hook_async(hook, step)
+
+
+async def _hook_async(hook: Callable[..., Any], step: RunHooks) -> None:
+    try:
+        value = hook(*step.args)
+        if inspect.isawaitable(value):
+            await value
+    except Exception:
+        _log_hook_error(hook, step)
 
 
 _ASYNC: dict[type, Callable[[Any], Coroutine[Any, Any, Any]]] = {

@@ -46,7 +46,7 @@ from headwater._private.states import (
     aggregate_states,
     now,
 )
-from headwater.exceptions import FlowRunTimeoutError, ParameterTypeError
+from headwater.exceptions import FlowRunTimeoutError, ParameterTypeError, UpstreamTaskError
 
 if TYPE_CHECKING:
     from headwater._private.engine.jobs import FlowJob
@@ -138,18 +138,20 @@ def _state_from_return(job: FlowJob, value: Any) -> Generator[Step, Any, State[A
     if waiting:
         yield WaitFutures(waiting)
     state = returned_state(value)
-    if state is not None:
-        if state.state_details.flow_run_id != job.run.id or state.state_details.task_run_id:
-            state = state.copy(state_details=details_for(job.run))
-        return state
-    if value is not None:
-        return Completed(data=value, state_details=details_for(job.run))
-    children = job.run_context._tracker.summaries()
-    if not children:
-        return Completed(state_details=details_for(job.run))
-    state = aggregate_states(children)
-    state.state_details = details_for(job.run)
-    return state
+    if state is None:
+        if value is not None:
+            return Completed(data=value, state_details=details_for(job.run))
+        children = job.run_context._tracker.summaries()
+        if not children:
+            return Completed(state_details=details_for(job.run))
+        state = aggregate_states(children)
+    if not state.is_final():
+        # A flow run must end final: a NotReady or paused result is a failure
+        # of this run, and says why.
+        reason = state.message or f"a {state.name} state"
+        return Failed(data=UpstreamTaskError(reason), state_details=details_for(job.run),
+                      message=f"Flow run did not reach a final state: {reason}")
+    return state.copy(state_details=details_for(job.run))
 
 
 def _timeout_error(seconds: float | None) -> Any:

@@ -31,7 +31,6 @@ from headwater._private.engine.transitions import set_state
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.loop_thread import on_runtime_loop
 from headwater._private.names import flow_run_name, task_run_name
-from headwater._private.runs import FlowRun, TaskRun
 from headwater._private.run_logging import (
     FLOW_RUNS,
     TASK_RUNS,
@@ -40,6 +39,7 @@ from headwater._private.run_logging import (
     install_print_capture,
     task_run_extra,
 )
+from headwater._private.runs import FlowRun, TaskRun
 from headwater._private.signals import sigterm_as_exception
 from headwater._private.states import Crashed, State, StateDetails, StateType, now
 
@@ -49,6 +49,17 @@ if TYPE_CHECKING:
     from headwater._private.tasks import Task
 
 _CLAIM_LOCK = threading.Lock()
+_ENGINE_DIR = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
+
+
+def user_exc_info(exc: BaseException | None) -> Any:
+    """Return ``exc_info`` for logging with the engine's own frames cut from the top."""
+    if exc is None:
+        return None
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
+        tb = tb.tb_next
+    return (type(exc), exc, tb or exc.__traceback__)
 _uuid4 = uuid.uuid4
 
 
@@ -125,8 +136,7 @@ class TaskJob(Job):
         """Log ``message`` as the run logger would (cheap when the level is off)."""
         if TASK_RUNS.isEnabledFor(level):
             ctx = TaskRunContext(self.task, self.run, self.is_async, self.loop, self.log_prints)
-            exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
-            TASK_RUNS.log(level, message, exc_info=exc_info,
+            TASK_RUNS.log(level, message, exc_info=user_exc_info(exc),
                           extra=task_run_extra(ctx, self.parent))
 
     def needs_current_loop(self) -> bool:
@@ -208,7 +218,7 @@ class TaskJob(Job):
         """Run a claimed sync job to its final state in the calling thread."""
         ctx = self.context
         if ctx is not None:
-            return ctx.run(self._execute_here)  # type: ignore[no-any-return]
+            return ctx.run(self._execute_here)
         return self._execute_here()
 
     def _execute_here(self) -> State[Any]:
@@ -325,8 +335,7 @@ class FlowJob(Job):
     def log(self, level: int, message: str, exc: BaseException | None = None) -> None:
         """Log ``message`` on the flow run logger."""
         if FLOW_RUNS.isEnabledFor(level) and self.flow_context is not None:
-            exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
-            FLOW_RUNS.log(level, message, exc_info=exc_info,
+            FLOW_RUNS.log(level, message, exc_info=user_exc_info(exc),
                           extra=flow_run_extra(self.flow_context))
 
     def _open(self, loop: asyncio.AbstractEventLoop | None) -> FlowRunContext:

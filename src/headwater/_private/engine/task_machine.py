@@ -14,9 +14,9 @@ import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from headwater._private.clock import get_clock
 from headwater._private.collections import resolve
 from headwater._private.engine.retries import delay_before_retry
-from headwater._private.clock import get_clock
 from headwater._private.engine.steps import Call, RunHooks, Sleep, Step, WaitFutures
 from headwater._private.engine.transitions import (
     crash_state,
@@ -155,7 +155,7 @@ def _not_ready(job: TaskJob, upstream: Any) -> State[Any]:
     kind = (upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream).type
     message = (f"Upstream task run {name!r} did not reach a 'COMPLETED' state "
                f"(it is {kind.value}).")
-    state = State(StateType.PENDING, name="NotReady", message=message,
+    state: State[Any] = State(StateType.PENDING, name="NotReady", message=message,
                   data=UpstreamTaskError(message), state_details=details_for(job.run))
     set_state(job.run, state)
     job.log(logging.INFO, f"Finished in state {state!r}")
@@ -163,7 +163,8 @@ def _not_ready(job: TaskJob, upstream: Any) -> State[Any]:
 
 
 def _upstream_value(upstream: Any) -> Any:
-    state = upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream
+    state: State[Any] = (
+        upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream)
     return get_state_result(state, raise_on_failure=False)
 
 
