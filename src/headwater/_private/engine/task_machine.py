@@ -14,8 +14,10 @@ import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from headwater._private.caching import CACHE
 from headwater._private.clock import get_clock
 from headwater._private.collections import resolve
+from headwater._private.context import TaskRunContext
 from headwater._private.engine.retries import delay_before_retry
 from headwater._private.engine.steps import Call, RunHooks, Sleep, Step, WaitFutures
 from headwater._private.engine.transitions import (
@@ -75,6 +77,15 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
         args = resolve(args, _upstream_value)
         kwargs = resolve(kwargs, _upstream_value)
     job.args = job.kwargs = None  # the call below holds them; nothing else should
+    cache_key = _cache_key(job, args, kwargs) if opts.cache_key_fn is not None else None
+    if cache_key is not None and not _refresh_cache(job):
+        hit, value, expires = CACHE.get(cache_key, now())
+        if hit:
+            details = details_for(run)
+            details.cache_key, details.cache_expiration = cache_key, expires
+            state = set_state(run, Completed(data=value, name="Cached", state_details=details))
+            job.log(logging.INFO, f"Finished in state {state!r}")
+            return state
     timeout = opts.timeout_seconds
     on_timeout = _timeout_error(opts.timeout_seconds) if timeout is not None else None
     while True:
@@ -110,6 +121,11 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
                 yield Sleep(delay)
             set_state(run, Retrying(state_details=details_for(run)))
             continue
+        if cache_key is not None and state.type is StateType.COMPLETED:
+            expires = now() + opts.cache_expiration if opts.cache_expiration else None
+            state.state_details.cache_key = cache_key
+            state.state_details.cache_expiration = expires
+            CACHE.put(cache_key, state.data, expires)
         set_state(run, state)
         job.log(logging.INFO if state.type is not StateType.COMPLETED else logging.DEBUG,
                 f"Finished in state {state!r}")
@@ -126,6 +142,33 @@ def _state_from_return(job: TaskJob, value: Any) -> Generator[Step, Any, State[A
     if state.state_details.task_run_id != job.run.id:
         state = state.copy(state_details=details_for(job.run))
     return state
+
+
+def _cache_key(job: TaskJob, args: Any, kwargs: Any) -> str | None:
+    fn = job.task.options.cache_key_fn
+    assert fn is not None
+    try:
+        ctx = TaskRunContext(job.task, job.run, job.is_async, job.loop, job.log_prints)
+        key = fn(ctx, job.task.bind(args, kwargs))
+    except Exception as exc:
+        job.log(logging.WARNING, "cache_key_fn raised, so this run is not cached; fix the "
+                "function or remove cache_key_fn.", exc=exc)
+        return None
+    if key is not None and not isinstance(key, str):
+        job.log(logging.WARNING, f"cache_key_fn returned {type(key).__name__}, not a string; "
+                "this run is not cached.")
+        return None
+    return key
+
+
+def _refresh_cache(job: TaskJob) -> bool:
+    refresh = job.task.options.refresh_cache
+    if refresh is not None:
+        return refresh
+    import os
+
+    return os.environ.get("HEADWATER_TASKS_REFRESH_CACHE", "").strip().lower() in (
+        "1", "true", "yes", "on")
 
 
 def _should_retry(job: TaskJob, state: State[Any]) -> bool:
