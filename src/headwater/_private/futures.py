@@ -151,7 +151,10 @@ class HeadwaterFuture(Generic[R]):
         if job is not None and job.needs_current_loop():
             raise DeadlockError(
                 f"future.{method}() would block the event loop that has to run task run "
-                f"{self._task_run.name!r}, and wait forever; use 'await future.{method}_async()'."
+                f"{self._task_run.name!r}, and wait forever. In async code, wait with "
+                f"'await future.{method}_async()'; to pass the result to a sync task called "
+                "directly, await it first (value = await future.result_async()) or .submit() "
+                "the sync task instead."
             )
 
     def _block(self, timeout: float | None) -> State[R] | None:
@@ -234,11 +237,11 @@ def _safe_call(fn: Callable[[Any], None], arg: Any) -> None:
         )
 
 
-class DoneAndNotDoneFutures(NamedTuple, Generic[R]):
+class DoneAndNotDoneFutures(NamedTuple):
     """The result of :func:`wait`: the futures that finished and those that did not."""
 
-    done: set[HeadwaterFuture[R]]
-    not_done: set[HeadwaterFuture[R]]
+    done: set[HeadwaterFuture[Any]]
+    not_done: set[HeadwaterFuture[Any]]
 
 
 class HeadwaterFutureList(list[HeadwaterFuture[R]]):
@@ -270,7 +273,7 @@ class HeadwaterFutureList(list[HeadwaterFuture[R]]):
 
 
 def wait(futures: Iterable[HeadwaterFuture[R]],
-         timeout: float | None = None) -> DoneAndNotDoneFutures[R]:
+         timeout: float | None = None) -> DoneAndNotDoneFutures:
     """Block until every future is final or ``timeout`` passes.
 
     Returns:
@@ -287,7 +290,7 @@ def wait(futures: Iterable[HeadwaterFuture[R]],
 
 
 async def wait_async(futures: Iterable[HeadwaterFuture[R]],
-                     timeout: float | None = None) -> DoneAndNotDoneFutures[R]:
+                     timeout: float | None = None) -> DoneAndNotDoneFutures:
     """Async twin of :func:`wait`."""
     unique = list(dict.fromkeys(futures))
     pending = [f.wait_async() for f in unique if not f.done()]

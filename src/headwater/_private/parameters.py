@@ -63,14 +63,22 @@ def call_arguments(flow: Flow[..., Any],
     return tuple(args), kwargs
 
 
+def prepare_validators(flow: Flow[..., Any]) -> None:
+    """Build (and cache on the flow) the validators for its parameters."""
+    _adapters(flow)
+
+
 def _adapters(flow: Flow[..., Any]) -> dict[str, Any]:
     cached = flow._validators
     if cached is not None:
         return cached
-    from pydantic import ConfigDict, TypeAdapter
-
     hints = _type_hints(flow.fn)
     adapters: dict[str, Any] = {}
+    if not any(h is not Any for n, h in hints.items() if n != "return"):
+        flow._validators = adapters
+        return adapters  # nothing to check: don't pay for importing pydantic
+    from pydantic import ConfigDict, TypeAdapter
+
     for name, param in flow.signature.parameters.items():
         hint = hints.get(name, inspect.Parameter.empty)
         if hint is inspect.Parameter.empty or hint is Any:

@@ -112,6 +112,11 @@ def default_logging_config_path() -> Path:
     return Path(__file__).resolve().parents[3] / "logging.yml"
 
 
+def logging_configured() -> bool:
+    """Return True once the default logging configuration has been applied."""
+    return _configured
+
+
 def ensure_logging_configured() -> None:
     """Apply the default logging configuration once per process (entry points only)."""
     global _configured

@@ -31,12 +31,14 @@ from headwater._private.engine.transitions import set_state
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.loop_thread import on_runtime_loop
 from headwater._private.names import flow_run_name, task_run_name
+from headwater._private.parameters import prepare_validators
 from headwater._private.run_logging import (
     FLOW_RUNS,
     TASK_RUNS,
     ensure_logging_configured,
     flow_run_extra,
     install_print_capture,
+    logging_configured,
     task_run_extra,
 )
 from headwater._private.runs import FlowRun, TaskRun
@@ -338,6 +340,11 @@ class FlowJob(Job):
             FLOW_RUNS.log(level, message, exc_info=user_exc_info(exc),
                           extra=flow_run_extra(self.flow_context))
 
+    def _warm_up(self) -> None:
+        ensure_logging_configured()
+        if self.flow.options.validate_parameters:
+            prepare_validators(self.flow)
+
     def _open(self, loop: asyncio.AbstractEventLoop | None) -> FlowRunContext:
         from headwater._private.runners import ThreadPoolTaskRunner
 
@@ -386,7 +393,13 @@ class FlowJob(Job):
 
     async def execute_async(self) -> State[Any]:
         """Run the flow to its final state on the running event loop."""
-        ctx = self._open(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        if not logging_configured() or (
+                self.flow.options.validate_parameters and self.flow._validators is None):
+            # First run of this flow: importing pydantic and yaml takes tens of
+            # milliseconds, which must not stall the caller's event loop.
+            await loop.run_in_executor(None, self._warm_up)
+        ctx = self._open(loop)
         tokens = self._begin(ctx)
         try:
             return await drive_async(flow_machine(self))
