@@ -112,7 +112,7 @@ class TaskJob(Job):
         if opts.log_prints is not None:
             self.log_prints = opts.log_prints
         else:
-            self.log_prints = parent._log_prints if parent is not None else False
+            self.log_prints = parent._log_prints if parent is not None else _env_log_prints()
         if parent is not None:
             key = parent._tracker.next_dynamic_key(task.task_key)
             flow_run_id: uuid.UUID | None = parent._flow_run._id
@@ -224,6 +224,7 @@ class TaskJob(Job):
         return self._execute_here()
 
     def _execute_here(self) -> State[Any]:
+        ensure_logging_configured()
         if self.log_prints:
             install_print_capture()
         self._apply_callable_name()
@@ -246,6 +247,7 @@ class TaskJob(Job):
 
     async def execute_async_claimed(self) -> State[Any]:
         """Run a claimed async job to its final state on the running loop."""
+        ensure_logging_configured()
         if self.log_prints:
             install_print_capture()
         self.loop = asyncio.get_running_loop()
