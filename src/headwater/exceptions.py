@@ -4,6 +4,8 @@ The hierarchy::
 
     BaseException
      +-- TerminationSignal            the process got SIGTERM during a run
+     +-- Warning
+          +-- NotYetSupportedWarning  an accepted option has no effect yet
      +-- Exception
           +-- HeadwaterException      base of everything below
                +-- MissingContextError       (also a RuntimeError)
@@ -45,6 +47,7 @@ __all__ = [
     "MappingMissingIterable",
     "MissingContextError",
     "MissingResult",
+    "NotYetSupportedWarning",
     "ParameterBindError",
     "ParameterTypeError",
     "PausedRun",
@@ -137,3 +140,7 @@ class TerminationSignal(BaseException):
     def __init__(self, signum: int = signal.SIGTERM) -> None:
         super().__init__(f"Received signal {signal.Signals(signum).name}")
         self.signal = signum
+
+
+class NotYetSupportedWarning(UserWarning):
+    """Warned when an option is accepted for Prefect 2 compatibility but has no effect yet."""

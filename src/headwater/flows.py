@@ -1,4 +1,4 @@
-"""Flows: ``@flow`` and the :class:`Flow` object."""
+"""Flows: ``@flow`` and the `Flow` object."""
 
 from headwater._private.flows import Flow, flow
 

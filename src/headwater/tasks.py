@@ -1,4 +1,4 @@
-"""Tasks: ``@task``, the :class:`Task` object, and retry helpers."""
+"""Tasks: ``@task``, the `Task` object, and retry helpers."""
 
 from headwater._private.caching import task_input_hash
 from headwater._private.engine.retries import exponential_backoff

@@ -175,7 +175,7 @@ class HeadwaterFuture(Generic[R]):
 
     # ------------------------------------------------------------------ async waiting
     async def wait_async(self, timeout: float | None = None) -> State[R] | None:
-        """Async twin of :meth:`wait`: suspend until final; None on timeout."""
+        """Async twin of `wait`: suspend until final; None on timeout."""
         if self._state is not None:
             return self._state
         loop = asyncio.get_running_loop()
@@ -207,7 +207,7 @@ class HeadwaterFuture(Generic[R]):
 
     async def result_async(self, timeout: float | None = None,
                            raise_on_failure: bool = True) -> R:
-        """Async twin of :meth:`result`."""
+        """Async twin of `result`."""
         if await self.wait_async(timeout) is None:
             raise TimeoutError(
                 f"Task run {self._task_run.name!r} did not finish within {timeout} seconds."
@@ -238,7 +238,7 @@ def _safe_call(fn: Callable[[Any], None], arg: Any) -> None:
 
 
 class DoneAndNotDoneFutures(NamedTuple):
-    """The result of :func:`wait`: the futures that finished and those that did not."""
+    """The result of `wait`: the futures that finished and those that did not."""
 
     done: set[HeadwaterFuture[Any]]
     not_done: set[HeadwaterFuture[Any]]
@@ -261,12 +261,12 @@ class HeadwaterFutureList(list[HeadwaterFuture[R]]):
         return out
 
     async def wait_async(self, timeout: float | None = None) -> None:
-        """Async twin of :meth:`wait`."""
+        """Async twin of `wait`."""
         await wait_async(self, timeout)
 
     async def result_async(self, timeout: float | None = None,
                            raise_on_failure: bool = True) -> list[R]:
-        """Async twin of :meth:`result`."""
+        """Async twin of `result`."""
         await wait_async(self, timeout)
         return [await f.result_async(0 if timeout is not None else None, raise_on_failure)
                 for f in self]
@@ -291,7 +291,7 @@ def wait(futures: Iterable[HeadwaterFuture[R]],
 
 async def wait_async(futures: Iterable[HeadwaterFuture[R]],
                      timeout: float | None = None) -> DoneAndNotDoneFutures:
-    """Async twin of :func:`wait`."""
+    """Async twin of `wait`."""
     unique = list(dict.fromkeys(futures))
     pending = [f.wait_async() for f in unique if not f.done()]
     if pending:
@@ -343,7 +343,7 @@ def as_completed(futures: Iterable[HeadwaterFuture[R]],
 
 async def as_completed_async(futures: Iterable[HeadwaterFuture[R]],
                              timeout: float | None = None) -> AsyncIterator[HeadwaterFuture[R]]:
-    """Async twin of :func:`as_completed`."""
+    """Async twin of `as_completed`."""
     unique = list(dict.fromkeys(futures))
 
     async def waiter(f: HeadwaterFuture[R]) -> HeadwaterFuture[R]:

@@ -18,8 +18,6 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from headwater.exceptions import DeadlockError
-
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -90,14 +88,28 @@ def schedule_on_loop(
 def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run ``factory()`` on the runtime loop and block the calling thread for its result.
 
-    Raises:
-        DeadlockError: Called from the runtime loop's own thread, where
-            blocking would stop the loop that must run the coroutine.
+    Called from the runtime loop's own thread (where waiting would stop the
+    loop that must run the coroutine), it runs the coroutine on a private loop
+    in a helper thread instead.
     """
     if on_runtime_loop():
-        raise DeadlockError(
-            "A blocking call was made on headwater's runtime loop, which would wait forever "
-            "for work that needs that loop. Await the async function instead of calling it "
-            "from sync code running on the loop."
-        )
+        # Sync code running on the runtime loop (a sync task called directly by an
+        # async task) cannot wait for that same loop: run this coroutine on a
+        # private loop in a helper thread instead. Rare, and slower, but correct.
+        return _run_on_private_loop(factory)
     return schedule_on_loop(get_runtime_loop(), factory).result()
+
+
+def _run_on_private_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    ctx = contextvars.copy_context()
+    result: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def target() -> None:
+        try:
+            result.set_result(ctx.run(asyncio.run, factory()))
+        except BaseException as exc:
+            result.set_exception(exc)
+
+    thread = threading.Thread(target=target, name="headwater-nested-loop", daemon=True)
+    thread.start()
+    return result.result()

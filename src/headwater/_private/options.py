@@ -192,6 +192,27 @@ class FlowOptions:
             set_(self, hook_option, hooks)
 
 
+_PERSISTENCE = ("persist_result", "result_storage", "result_storage_key", "result_serializer")
+
+
+def warn_unsupported(options: TaskOptions | FlowOptions, stacklevel: int = 3) -> None:
+    """Warn once per decoration when result persistence options are set (not built yet)."""
+    given = [name for name in _PERSISTENCE
+             if getattr(options, name, None) not in (None, False)]
+    if given:
+        import warnings
+
+        from headwater.exceptions import NotYetSupportedWarning
+
+        warnings.warn(
+            f"{', '.join(given)} on {options.name!r}: result persistence is not implemented "
+            "yet, so results stay in memory only. The option is accepted so Prefect 2 code "
+            "runs unchanged; see docs/migration.md.",
+            NotYetSupportedWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def replace_options(options: Any, changes: dict[str, Any], not_set: Any) -> Any:
     """Copy ``options`` with every change whose value is not the ``not_set`` sentinel."""
     given = {k: v for k, v in changes.items() if v is not not_set}

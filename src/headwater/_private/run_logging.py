@@ -1,6 +1,6 @@
 """Run loggers, the default log configuration, and print() capture.
 
-Nothing is configured on import: :func:`ensure_logging_configured` applies
+Nothing is configured on import: `ensure_logging_configured` applies
 ``logging.yml`` the first time a run starts, and only touches headwater's own
 loggers.
 """

@@ -6,7 +6,7 @@ behind it and a bounded pool cannot deadlock on data dependencies. A job is
 run by calling ``job.execute()`` in a worker thread (sync tasks) or by
 awaiting ``job.execute_async()`` on an event loop (async tasks).
 
-To plug in another runner (a distributed one), subclass :class:`TaskRunner`
+To plug in another runner (a distributed one), subclass `TaskRunner`
 and implement ``submit`` (and ``start``/``shutdown`` if it holds resources).
 """
 
@@ -30,7 +30,7 @@ DEFAULT_MAX_WORKERS = 100
 
 
 class TaskRunner(abc.ABC):
-    """Runs submitted task runs. One instance per flow run (see :meth:`duplicate`)."""
+    """Runs submitted task runs. One instance per flow run (see `duplicate`)."""
 
     @property
     def name(self) -> str:
@@ -131,7 +131,7 @@ class ThreadPoolTaskRunner(TaskRunner):
 
 
 ConcurrentTaskRunner = ThreadPoolTaskRunner
-"""Prefect 2's name for :class:`ThreadPoolTaskRunner`."""
+"""Prefect 2's name for `ThreadPoolTaskRunner`."""
 
 
 class SequentialTaskRunner(TaskRunner):

@@ -22,7 +22,7 @@ def _raise_termination(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def sigterm_as_exception(enabled: bool) -> Iterator[None]:
-    """Raise :class:`TerminationSignal` on SIGTERM inside the block.
+    """Raise `TerminationSignal` on SIGTERM inside the block.
 
     After the run has crashed and its hooks ran, the default action is
     restored and the signal is sent again, so the process still ends the way

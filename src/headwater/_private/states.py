@@ -226,7 +226,7 @@ class State(Generic[R]):
         return get_state_result(self, raise_on_failure)
 
     async def result_async(self, raise_on_failure: bool = True) -> Any:
-        """Async twin of :meth:`result`; never blocks the event loop."""
+        """Async twin of `result`; never blocks the event loop."""
         return get_state_result(self, raise_on_failure)
 
     # ------------------------------------------------------------------ misc
@@ -271,7 +271,7 @@ def _in_event_loop() -> bool:
 
 
 def is_state(obj: Any) -> bool:
-    """Return True when ``obj`` is a :class:`State`."""
+    """Return True when ``obj`` is a `State`."""
     return isinstance(obj, State)
 
 
@@ -302,15 +302,15 @@ def get_state_exception(state: State[Any]) -> BaseException:
 
 
 def get_state_result(state: State[Any], raise_on_failure: bool = True) -> Any:
-    """Implement :meth:`State.result` (shared by the sync and async methods)."""
+    """Implement `State.result` (shared by the sync and async methods)."""
     kind = state.type
     if kind is StateType.COMPLETED:
         if state.data is FREED:
             raise MissingResult(
                 f"The result of this {state.name} state was freed when its run finished, "
-                "because nothing held it. To keep a result: hold the future returned by "
-                ".submit()/.map(), return the value from the flow, or persist results "
-                "(persist_result=True)."
+                "because nothing held it (headwater frees results nobody holds, so memory "
+                "stays flat). To keep a result, hold the future returned by .submit()/.map() "
+                "or return the value from the flow."
             )
         return state.data
     if kind in BAD_TYPES:

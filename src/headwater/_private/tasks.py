@@ -15,7 +15,7 @@ from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater._private.loop_thread import run_coroutine
-from headwater._private.options import TaskOptions, replace_options
+from headwater._private.options import TaskOptions, replace_options, warn_unsupported
 from headwater._private.parameters import bind_parameters
 from headwater._private.states import State
 from headwater.exceptions import MappingLengthMismatch, MappingMissingIterable
@@ -76,6 +76,7 @@ class Task(Generic[P, R]):
             log_prints=log_prints, refresh_cache=refresh_cache,
             on_completion=on_completion or (), on_failure=on_failure or (),  # type: ignore[arg-type]
         )
+        warn_unsupported(options)
         self._setup(fn, options)
 
     def _setup(self, fn: Callable[P, R], options: TaskOptions) -> None:
@@ -284,9 +285,9 @@ def task(
 
 
 def task(__fn: Any = None, **options: Any) -> Any:
-    """Turn a function into a :class:`Task`: ``@task`` or ``@task(retries=3, ...)``.
+    """Turn a function into a `Task`: ``@task`` or ``@task(retries=3, ...)``.
 
-    Every option keeps Prefect 2's name and default; see :class:`Task`.
+    Every option keeps Prefect 2's name and default; see `Task`.
     """
     if __fn is not None:
         return Task(__fn, **options)

@@ -43,7 +43,7 @@ class FakeClock(Clock):
             self._now += max(0.0, seconds)
 
     async def sleep_async(self, seconds: float) -> None:
-        """Async twin of :meth:`sleep`."""
+        """Async twin of `sleep`."""
         self.sleep(seconds)
 
     def random(self) -> float:
