@@ -27,7 +27,11 @@ def _is_future(obj: Any) -> bool:
 
 
 def collect_upstreams(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Upstream]:
-    """Return every future or State found in the arguments, with its allow_failure flag."""
+    """Return every future or State found in the arguments, with its allow_failure flag.
+
+    A ``quote`` or ``allow_failure`` wrapper is reported as ``(wrapper, False)``
+    too when it holds no future, so the engine knows it must unwrap it.
+    """
     found: list[Upstream] = []
     for value in args:
         if not isinstance(value, _ATOMS):
@@ -44,9 +48,12 @@ def _collect(obj: Any, allowed: bool, found: list[Upstream], depth: int) -> None
     if isinstance(obj, State) or _is_future(obj):
         found.append((obj, allowed))
     elif isinstance(obj, quote):
-        return
+        found.append((obj, False))
     elif isinstance(obj, allow_failure):
+        before = len(found)
         _collect(obj.value, True, found, depth + 1)
+        if len(found) == before:
+            found.append((obj, False))
     elif isinstance(obj, (list, tuple, set, frozenset)):
         for item in obj:
             _collect(item, allowed, found, depth + 1)

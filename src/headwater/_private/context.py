@@ -87,7 +87,7 @@ def summarize(state: State[Any]) -> State[Any]:
         isinstance(state.data, BaseException)
     ):
         return state
-    return state.copy(data=FREED)
+    return state.without_data(FREED)
 
 
 class FlowRunContext:

@@ -57,7 +57,7 @@ class Flow(Generic[P, R]):
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@flow decorates functions; got {fn!r}, which is not callable.")
-        default_name = getattr(fn, "__name__", type(fn).__name__).replace("_", "-")
+        default_name = getattr(fn, "__name__", type(fn).__name__).strip("<>").replace("_", "-")
         options = FlowOptions(
             name=name or default_name,
             description=description if description is not None else inspect.getdoc(fn),

@@ -159,7 +159,7 @@ class HeadwaterFuture(Generic[R]):
 
     def _block(self, timeout: float | None) -> State[R] | None:
         job = self._job
-        if job is not None and job.help():
+        if timeout is None and job is not None and job.help():
             # The job was not started yet, so this thread ran it: no worker
             # thread sits blocked on work queued behind it.
             pass

@@ -46,21 +46,9 @@ def _short(value: Any) -> str:
 def call_arguments(flow: Flow[..., Any],
                    parameters: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Turn a parameters dict back into ``(args, kwargs)`` for the function."""
-    args: list[Any] = []
-    kwargs: dict[str, Any] = {}
-    for name, param in flow.signature.parameters.items():
-        if name not in parameters:
-            continue
-        value = parameters[name]
-        if param.kind is inspect.Parameter.VAR_POSITIONAL:
-            args.extend(value)
-        elif param.kind is inspect.Parameter.VAR_KEYWORD:
-            kwargs.update(value)
-        elif param.kind is inspect.Parameter.POSITIONAL_ONLY:
-            args.append(value)
-        else:
-            kwargs[name] = value
-    return tuple(args), kwargs
+    known = {k: v for k, v in parameters.items() if k in flow.signature.parameters}
+    bound = inspect.BoundArguments(flow.signature, known)
+    return bound.args, bound.kwargs
 
 
 def prepare_validators(flow: Flow[..., Any]) -> None:

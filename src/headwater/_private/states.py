@@ -217,7 +217,7 @@ class State(Generic[R]):
             MissingResult: The result was freed or never stored.
             UnfinishedRun: The run has not finished.
         """
-        if fetch and _in_event_loop():
+        if fetch and _in_event_loop() and not _in_sync_run():
             raise AsyncContextError(
                 "'await state.result(fetch=True)' is the Prefect 2 idiom; in headwater "
                 "State.result() is synchronous. Use 'await state.result_async()' in async "
@@ -235,6 +235,17 @@ class State(Generic[R]):
         new = State.__new__(State)
         for name in self.__slots__:
             object.__setattr__(new, name, changes.get(name, getattr(self, name)))
+        return new
+
+    def without_data(self, marker: Any) -> State[R]:
+        """Return a copy whose data is ``marker`` (the engine's cheap summary of a run)."""
+        new: State[R] = State.__new__(State)
+        new.type = self.type
+        new.name = self.name
+        new.message = self.message
+        new.data = marker
+        new.state_details = self.state_details
+        new.timestamp = self.timestamp
         return new
 
     def __repr__(self) -> str:
@@ -268,6 +279,12 @@ def _in_event_loop() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def _in_sync_run() -> bool:
+    from headwater._private.context import in_sync_run
+
+    return in_sync_run()
 
 
 def is_state(obj: Any) -> bool:

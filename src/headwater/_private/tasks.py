@@ -63,7 +63,7 @@ class Task(Generic[P, R]):
         if not callable(fn):
             raise TypeError(f"@task decorates functions; got {fn!r}, which is not callable.")
         options = TaskOptions(
-            name=name or str(getattr(fn, "__name__", type(fn).__name__)),
+            name=name or str(getattr(fn, "__name__", type(fn).__name__).strip("<>")),
             description=description if description is not None else inspect.getdoc(fn),
             tags=frozenset(tags or ()), version=version, cache_key_fn=cache_key_fn,
             cache_expiration=cache_expiration, task_run_name=task_run_name,

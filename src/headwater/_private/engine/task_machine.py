@@ -14,6 +14,7 @@ import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from headwater._private.annotations import BaseAnnotation
 from headwater._private.caching import CACHE
 from headwater._private.clock import get_clock
 from headwater._private.collections import resolve
@@ -76,7 +77,8 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
             return _not_ready(job, blocked)
         args = resolve(args, _upstream_value)
         kwargs = resolve(kwargs, _upstream_value)
-    job.args = job.kwargs = None  # the call below holds them; nothing else should
+        # Parameters (runtime.task_run.parameters, hooks) show resolved values.
+        job.args, job.kwargs = args, kwargs
     cache_key = _cache_key(job, args, kwargs) if opts.cache_key_fn is not None else None
     if cache_key is not None and not _refresh_cache(job):
         hit, value, expires = CACHE.get(cache_key, now())
@@ -108,7 +110,6 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
                 message=f"Task run encountered an exception {type(value).__name__}: {value}",
                 state_details=details_for(run),
             )
-            job.log(logging.ERROR, "Encountered exception during execution:", exc=value)
         if state.type is StateType.FAILED and _should_retry(job, state):
             delay = delay_before_retry(opts.retry_delay_seconds, opts.retries, run._run_count,
                                        opts.retry_jitter_factor, get_clock())
@@ -127,6 +128,10 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
             state.state_details.cache_expiration = expires
             CACHE.put(cache_key, state.data, expires)
         set_state(run, state)
+        if not ok and state.name != "TimedOut":
+            # The traceback is logged once, for the attempt that failed the run;
+            # attempts that were retried get one line each (above).
+            job.log(logging.ERROR, "Encountered exception during execution:", exc=value)
         job.log(logging.INFO if state.type is not StateType.COMPLETED else logging.DEBUG,
                 f"Finished in state {state!r}")
         return state
@@ -187,6 +192,8 @@ def _should_retry(job: TaskJob, state: State[Any]) -> bool:
 
 def _first_blocking_upstream(job: TaskJob) -> Any:
     for upstream, allowed in job.upstreams:
+        if isinstance(upstream, BaseAnnotation):
+            continue  # a quote/allow_failure wrapper around plain values
         state = upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream
         if state.type is not StateType.COMPLETED and not (allowed and state.is_final()):
             return upstream

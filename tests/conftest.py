@@ -1,0 +1,56 @@
+"""Shared fixtures for the headwater test suite."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from headwater import flow
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@flow
+def _configure_logging() -> None:
+    """A no-op flow: running it applies headwater's logging config once."""
+
+
+@pytest.fixture
+def run_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """``caplog`` capturing headwater's run loggers down to DEBUG.
+
+    headwater applies its logging config (``headwater`` does not propagate) on the
+    first run; running a no-op flow here makes sure that happened before the test
+    phase starts, so pytest attaches its capture handler to the ``headwater`` logger.
+    """
+    _configure_logging()
+    caplog.set_level(logging.DEBUG, logger="headwater")
+    return caplog
+
+
+def run_in_thread(fn: Callable[[], Any], seconds: float = 20.0) -> Any:
+    """Call ``fn`` in a daemon thread; fail (instead of hanging) if it takes too long."""
+    box: list[tuple[bool, Any]] = []
+
+    def target() -> None:
+        try:
+            box.append((True, fn()))
+        except BaseException as exc:
+            box.append((False, exc))
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        pytest.fail(f"did not finish within {seconds} s (deadlock?)")
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value

@@ -1,0 +1,216 @@
+"""Async flows and tasks, and the errors that point async code at the ``_async`` twins."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import time
+
+import anyio
+import pytest
+
+from headwater import flow, task
+from headwater.exceptions import AsyncContextError
+
+
+@task
+async def async_double(x: int) -> int:
+    await asyncio.sleep(0)
+    return 2 * x
+
+
+@task
+def sync_double(x: int) -> int:
+    return 2 * x
+
+
+@flow
+async def async_flow(x: int) -> int:
+    return await async_double(x)
+
+
+def test_async_flow_run_with_anyio_run() -> None:
+    assert anyio.run(async_flow, 4) == 8
+
+
+def test_async_flow_run_with_asyncio_run() -> None:
+    assert asyncio.run(async_flow(5)) == 10
+
+
+@pytest.mark.anyio
+async def test_async_task_called_in_async_flow_returns_coroutine() -> None:
+    @flow
+    async def f():
+        pending = async_double(3)
+        is_coroutine = inspect.iscoroutine(pending)
+        return is_coroutine, await pending
+
+    assert await f() == (True, 6)
+
+
+def test_async_task_in_sync_flow_returns_result() -> None:
+    @flow
+    def f() -> int:
+        return async_double(21)
+
+    assert f() == 42
+
+
+def test_async_task_submitted_from_sync_flow() -> None:
+    @flow
+    def f() -> list[int]:
+        return async_double.map([1, 2, 3]).result()
+
+    assert f() == [2, 4, 6]
+
+
+@pytest.mark.anyio
+async def test_async_return_state() -> None:
+    @flow
+    async def f():
+        return await async_double(1, return_state=True)
+
+    state = await f(return_state=True)
+    assert state.is_completed() and state.result() == 2
+
+
+@pytest.mark.anyio
+async def test_awaiting_submit_raises_with_advice() -> None:
+    @flow
+    async def f() -> str:
+        with pytest.raises(AsyncContextError, match="drop the 'await'") as info:
+            await async_double.submit(1)
+        return str(info.value)
+
+    message = await f()
+    assert "result_async" in message
+
+
+@pytest.mark.anyio
+async def test_blocking_result_in_async_flow_names_result_async() -> None:
+    @flow
+    async def f() -> None:
+        future = sync_double.submit(1)
+        with pytest.raises(AsyncContextError, match=r"await future\.result_async\(\)"):
+            future.result()
+        with pytest.raises(AsyncContextError, match=r"await future\.wait_async\(\)"):
+            future.wait()
+        assert await future.result_async() == 2
+
+    await f()
+
+
+@pytest.mark.anyio
+async def test_await_state_result_fetch_raises() -> None:
+    @flow
+    async def f() -> None:
+        state = await sync_double.submit(1).wait_async()
+        with pytest.raises(AsyncContextError, match=r"state\.result_async\(\)"):
+            await state.result(fetch=True)
+        assert await state.result_async() == 2
+
+    await f()
+
+
+@pytest.mark.anyio
+async def test_submit_return_state_in_async_flow_raises() -> None:
+    @flow
+    async def f() -> None:
+        with pytest.raises(AsyncContextError, match="wait_async"):
+            sync_double.submit(1, return_state=True)
+
+    await f()
+
+
+@pytest.mark.anyio
+async def test_sync_task_called_in_async_flow_runs_inline() -> None:
+    @flow
+    async def f() -> int:
+        return sync_double(5)
+
+    assert await f() == 10
+
+
+@pytest.mark.anyio
+async def test_async_tasks_run_concurrently() -> None:
+    @task
+    async def nap() -> None:
+        await asyncio.sleep(0.3)
+
+    @flow
+    async def f() -> float:
+        start = time.monotonic()
+        await nap.map(range(5)).wait_async()
+        return time.monotonic() - start
+
+    assert await f() < 1.2  # five naps of 0.3 s, not one after another
+
+
+@pytest.mark.anyio
+async def test_web_app_loop_stays_responsive() -> None:
+    """A heartbeat on the same loop keeps ticking while sync tasks sleep in threads."""
+
+    @task
+    def blocking_io(i: int) -> int:
+        time.sleep(0.3)
+        return i
+
+    @flow
+    async def handler() -> list[int]:
+        futures = blocking_io.map(range(4))
+        return [await f.result_async() for f in futures]
+
+    ticks: list[float] = []
+    done = anyio.Event()
+
+    async def heartbeat() -> None:
+        while not done.is_set():
+            ticks.append(time.monotonic())
+            await anyio.sleep(0.01)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(heartbeat)
+        await anyio.sleep(0.02)
+        result = await handler()
+        done.set()
+
+    assert result == [0, 1, 2, 3]
+    gaps = [b - a for a, b in itertools.pairwise(ticks)]
+    assert len(ticks) > 10
+    assert max(gaps) < 0.1
+
+
+@pytest.mark.anyio
+async def test_async_subflow_in_async_flow() -> None:
+    @flow
+    async def parent() -> int:
+        return await async_flow(3) + 1
+
+    assert await parent() == 7
+
+
+@pytest.mark.anyio
+async def test_async_flow_exception_reraises() -> None:
+    @flow
+    async def bad() -> None:
+        raise KeyError("async failure")
+
+    state = await bad(return_state=True)
+    assert state.is_failed()
+    with pytest.raises(KeyError):
+        await bad()
+
+
+@pytest.mark.anyio
+async def test_async_task_submitted_in_async_flow_runs_on_flow_loop() -> None:
+    @task
+    async def which_loop() -> int:
+        return id(asyncio.get_running_loop())
+
+    @flow
+    async def f() -> tuple[int, int]:
+        return id(asyncio.get_running_loop()), await which_loop.submit().result_async()
+
+    flow_loop, task_loop = await f()
+    assert flow_loop == task_loop
