@@ -16,6 +16,7 @@ The hierarchy::
                +-- MappingLengthMismatch     (also a ValueError)
                +-- MappingMissingIterable    (also a ValueError)
                +-- InvalidOptionError        (also a ValueError)
+               +-- SettingsError             (also a ValueError)
                +-- MissingResult
                +-- UnfinishedRun
                +-- UpstreamTaskError
@@ -51,6 +52,7 @@ __all__ = [
     "ParameterBindError",
     "ParameterTypeError",
     "PausedRun",
+    "SettingsError",
     "TaskRunTimeoutError",
     "TerminationSignal",
     "UnfinishedRun",
@@ -92,6 +94,10 @@ class MappingMissingIterable(HeadwaterException, ValueError):
 
 class InvalidOptionError(HeadwaterException, ValueError):
     """Raised when a flow or task option has a value it cannot take."""
+
+
+class SettingsError(HeadwaterException, ValueError):
+    """Raised when a setting has a value it cannot take, or a name no setting has."""
 
 
 class MissingResult(HeadwaterException):

@@ -10,12 +10,10 @@ from __future__ import annotations
 import builtins
 import contextvars
 import logging
-import logging.config
 import sys
 import threading
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +104,8 @@ def disable_run_logger() -> Iterator[None]:
 
 def default_logging_config_path() -> Path:
     """Return the packaged ``logging.yml`` (or the source tree's, in editable installs)."""
+    from importlib import resources
+
     packaged = resources.files("headwater").joinpath("logging.yml")
     if packaged.is_file():
         return Path(str(packaged))
@@ -118,17 +118,20 @@ def logging_configured() -> bool:
 
 
 def ensure_logging_configured() -> None:
-    """Apply the default logging configuration once per process (entry points only)."""
+    """Apply headwater's logging configuration once per process (entry points only).
+
+    The packaged ``logging.yml``, the user's file and ``HEADWATER_LOGGING_*``
+    overrides are merged by ``logging_config.setup_logging``; see there.
+    """
     global _configured
     if _configured:
         return
     with _config_lock:
         if _configured:
             return
-        import yaml
+        from headwater._private.logging_config import setup_logging
 
-        config = yaml.safe_load(default_logging_config_path().read_text())
-        logging.config.dictConfig(config)
+        setup_logging()
         _configured = True
 
 

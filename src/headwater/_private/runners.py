@@ -183,17 +183,7 @@ def _run_if_unclaimed(job: TaskJob) -> None:
 
 
 def _default_max_workers() -> int:
-    import os
+    from headwater._private.settings import get_current_settings
 
-    raw = os.environ.get("HEADWATER_TASK_RUNNER_THREAD_POOL_MAX_WORKERS")
-    if raw:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(
-                "HEADWATER_TASK_RUNNER_THREAD_POOL_MAX_WORKERS must be a whole number >= 1, "
-                f"got {raw!r}."
-            ) from None
-        if value >= 1:
-            return value
-    return DEFAULT_MAX_WORKERS
+    configured = get_current_settings().task_runner.thread_pool_max_workers
+    return configured if configured is not None else DEFAULT_MAX_WORKERS

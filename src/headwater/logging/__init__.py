@@ -9,5 +9,13 @@ Example:
 """
 
 from headwater._private.run_logging import RunLogger, disable_run_logger, get_run_logger
+from headwater.logging.handlers import APILogHandler, flush_logs, flush_logs_async
 
-__all__ = ["RunLogger", "disable_run_logger", "get_run_logger"]
+__all__ = [
+    "APILogHandler",
+    "RunLogger",
+    "disable_run_logger",
+    "flush_logs",
+    "flush_logs_async",
+    "get_run_logger",
+]

@@ -46,6 +46,7 @@ from headwater._private.run_logging import (
 from headwater._private.runs import FlowRun, TaskRun
 from headwater._private.signals import sigterm_as_exception
 from headwater._private.states import Crashed, Failed, State, StateDetails, StateType, now
+from headwater.logging.handlers import flush_logs, flush_logs_async
 
 if TYPE_CHECKING:
     from headwater._private.flows import Flow
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from headwater._private.tasks import Task
 
 _CLAIM_LOCK = threading.Lock()
+_FLUSH_TIMEOUT = 30.0  # seconds a top-level flow waits for its log records to ship
 _ENGINE_DIR = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
 
 
@@ -414,9 +416,13 @@ class FlowJob(Job):
             tokens = self._begin(ctx)
             try:
                 self._start(ctx)
-                return drive_sync(flow_machine(self))
+                state = drive_sync(flow_machine(self))
             finally:
                 self._end(ctx, tokens)
+        if top_level:
+            # Every record of the run is shipped before the call returns.
+            flush_logs(timeout=_FLUSH_TIMEOUT)
+        return state
 
     async def execute_async(self) -> State[Any]:
         """Run the flow to its final state on the running event loop."""
@@ -430,13 +436,15 @@ class FlowJob(Job):
         tokens = self._begin(ctx)
         try:
             self._start(ctx)
-            return await drive_async(flow_machine(self))
+            state = await drive_async(flow_machine(self))
         finally:
             self._end(ctx, tokens)
+        if self.parent is None:
+            await flush_logs_async(timeout=_FLUSH_TIMEOUT)
+        return state
 
 
 def _env_log_prints() -> bool:
-    import os
+    from headwater._private.settings import get_current_settings
 
-    return os.environ.get("HEADWATER_LOGGING_LOG_PRINTS", "").strip().lower() in (
-        "1", "true", "yes", "on")
+    return get_current_settings().logging.log_prints

@@ -170,10 +170,9 @@ def _refresh_cache(job: TaskJob) -> bool:
     refresh = job.task.options.refresh_cache
     if refresh is not None:
         return refresh
-    import os
+    from headwater._private.settings import get_current_settings
 
-    return os.environ.get("HEADWATER_TASKS_REFRESH_CACHE", "").strip().lower() in (
-        "1", "true", "yes", "on")
+    return get_current_settings().tasks.refresh_cache
 
 
 def _should_retry(job: TaskJob, state: State[Any]) -> bool:

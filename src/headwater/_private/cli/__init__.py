@@ -1,0 +1,36 @@
+"""The ``headwater`` command line (typer).
+
+Imported only by the ``headwater`` console script and ``python -m
+headwater._private.cli``; ``import headwater`` never imports typer or rich.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from headwater._private.cli.config import config_app
+from headwater._private.cli.profile import profile_app
+
+__all__ = ["app", "main"]
+
+# Commands that must work while the settings are broken, to fix them.
+_NO_LOGGING_SETUP = frozenset({"config", "profile"})
+
+app = typer.Typer(name="headwater", no_args_is_help=True, add_completion=False,
+                  help="headwater: an asyncio-native workflow runtime with Prefect 2's API.")
+app.add_typer(config_app, name="config")
+app.add_typer(profile_app, name="profile")
+
+
+@app.callback()
+def _entry(ctx: typer.Context) -> None:
+    """headwater: an asyncio-native workflow runtime with Prefect 2's API."""
+    if ctx.invoked_subcommand not in _NO_LOGGING_SETUP:
+        from headwater._private.logging_config import setup_logging
+
+        setup_logging()
+
+
+def main() -> None:
+    """Run the ``headwater`` command line."""
+    app()

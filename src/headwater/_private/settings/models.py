@@ -1,0 +1,218 @@
+"""The settings tree: one pydantic-settings model, nested by topic.
+
+Every leaf has one environment name, ``HEADWATER_`` + its path joined by
+``_`` and upper-cased (``logging.to_api.batch_size`` ->
+``HEADWATER_LOGGING_TO_API_BATCH_SIZE``). Values are not read here: the
+loader in :mod:`headwater._private.settings.sources` gathers them from the
+overrides, the environment, ``.env`` and the active profile and validates
+them with these models.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+WhenMissingFlow = Literal["warn", "error", "ignore"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class APISettings(_Section):
+    """Where the orchestration API lives, and how to reach it."""
+
+    url: str | None = Field(
+        default=None, description="URL of the headwater API; unset: embedded mode."
+    )
+    key: SecretStr | None = Field(default=None, description="API key sent to the API (secret).")
+    enable_recording: bool = Field(
+        default=False, description="Record runs, states and logs through the API (once it exists)."
+    )
+    database_connection_url: SecretStr | None = Field(
+        default=None,
+        description="Database URL of the server; unset: SQLite under HEADWATER_HOME "
+        "(secret: may hold a password).",
+    )
+
+
+class ServerSettings(_Section):
+    """Settings of the headwater server process."""
+
+    api_key: SecretStr | None = Field(
+        default=None, description="API key the server requires from clients (secret)."
+    )
+
+
+class LoggingToAPISettings(_Section):
+    """How run logs are shipped by the API log handler."""
+
+    enabled: bool = Field(default=True, description="Ship run logs to the API (or the log sink).")
+    batch_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between shipments of queued log records."
+    )
+    batch_size: int = Field(
+        default=4_000_000,
+        ge=1,
+        description="Ship as soon as this many bytes of records are queued.",
+    )
+    max_log_size: int = Field(
+        default=1_000_000,
+        ge=64,
+        description="Longest message in bytes; longer ones are truncated with a marker.",
+    )
+    when_missing_flow: WhenMissingFlow = Field(
+        default="warn",
+        description="What a record outside any flow or task run does: warn, error or ignore.",
+    )
+
+    @field_validator("when_missing_flow", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class LoggingSettings(_Section):
+    """Logging settings; more keys of ``logging.yml`` can be overridden, see ``overrides``."""
+
+    level: LogLevel = Field(default="INFO", description="Level of the headwater loggers.")
+    settings_path: Path | None = Field(
+        default=None,
+        description="A logging.yml merged over the packaged default; unset: "
+        "HEADWATER_HOME/logging.yml when it exists.",
+    )
+    extra_loggers: tuple[str, ...] = Field(
+        default=(),
+        description="Loggers whose records inside runs are also shipped to the API "
+        "(comma list or JSON list).",
+    )
+    log_prints: bool = Field(
+        default=False, description="Default of log_prints for flows and tasks."
+    )
+    colors: bool = Field(
+        default=True, description="Colour console logs when a terminal is attached."
+    )
+    to_api: LoggingToAPISettings = LoggingToAPISettings()
+    overrides: dict[str, str] = Field(
+        default_factory=dict,
+        description="HEADWATER_LOGGING_<PATH> keys of logging.yml "
+        "(suffix -> raw value), applied by the logging setup.",
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("extra_loggers", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [name.strip() for name in text.split(",") if name.strip()]
+        return value
+
+
+class TaskRunnerSettings(_Section):
+    """Defaults of the task runners."""
+
+    thread_pool_max_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Threads of the default ThreadPoolTaskRunner; unset: automatic.",
+    )
+
+
+class TasksSettings(_Section):
+    """Defaults of task runs."""
+
+    refresh_cache: bool = Field(
+        default=False, description="Ignore cached results and run every task."
+    )
+
+
+class ResultsSettings(_Section):
+    """Defaults of result persistence."""
+
+    persist_by_default: bool = Field(
+        default=False, description="Persist results unless told not to."
+    )
+
+
+def default_home() -> Path:
+    """Return the default ``HEADWATER_HOME``: ``~/.headwater``."""
+    return Path("~/.headwater").expanduser()
+
+
+class Settings(BaseSettings):
+    """All of headwater's settings, read through `get_current_settings`.
+
+    Build it with `headwater.settings.get_current_settings`, which reads
+    (highest first) ``temporary_settings`` overrides, the environment,
+    ``.env``, the active profile in ``HEADWATER_HOME/profiles.toml`` and the
+    defaults. ``Settings()`` alone holds the defaults only.
+
+    Attributes:
+        home: ``HEADWATER_HOME``, where profiles, logs and results live.
+        profiles_path: ``HEADWATER_PROFILES_PATH``; unset: ``home/profiles.toml``.
+        local_storage_path: ``HEADWATER_LOCAL_STORAGE_PATH``; unset: ``home/storage``.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    home: Path = Field(default_factory=default_home, description="headwater's home folder.")
+    profile: str | None = Field(
+        default=None,
+        description="Name of the profile to use; unset: the active profile of profiles.toml.",
+    )
+    profiles_path: Path | None = Field(
+        default=None, description="The profiles file; unset: HEADWATER_HOME/profiles.toml."
+    )
+    local_storage_path: Path | None = Field(
+        default=None, description="Folder of persisted results; unset: HEADWATER_HOME/storage."
+    )
+    api: APISettings = APISettings()
+    server: ServerSettings = ServerSettings()
+    logging: LoggingSettings = LoggingSettings()
+    task_runner: TaskRunnerSettings = TaskRunnerSettings()
+    tasks: TasksSettings = TasksSettings()
+    results: ResultsSettings = ResultsSettings()
+
+    @model_validator(mode="after")
+    def _fill_paths(self) -> Settings:
+        # Paths that default to a place under home are resolved once, here,
+        # so every reader sees the same folder.
+        home = self.home.expanduser()
+        object.__setattr__(self, "home", home)
+        if self.profiles_path is None:
+            object.__setattr__(self, "profiles_path", home / "profiles.toml")
+        if self.local_storage_path is None:
+            object.__setattr__(self, "local_storage_path", home / "storage")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Take values from the constructor only: the loader merges the sources itself."""
+        return (init_settings,)
+
+    def logging_settings_path(self) -> Path | None:
+        """Return the user's logging.yml: the setting, else ``home/logging.yml`` if it exists."""
+        if self.logging.settings_path is not None:
+            return self.logging.settings_path.expanduser()
+        candidate = self.home / "logging.yml"
+        return candidate if candidate.is_file() else None
