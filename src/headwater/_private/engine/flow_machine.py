@@ -32,8 +32,10 @@ from headwater._private.engine.transitions import (
     crash_state,
     details_for,
     future_targets,
+    is_engine_timeout,
     returned_state,
     set_state,
+    timeout_error_factory,
 )
 from headwater._private.parameters import call_arguments, validate_parameters
 from headwater._private.states import (
@@ -97,13 +99,14 @@ def _run(job: FlowJob) -> Generator[Step, Any, State[Any]]:
     if opts.on_running:
         yield RunHooks("flow", opts.on_running, (job.flow, run, run._state))
     timeout = opts.timeout_seconds
-    on_timeout = _timeout_error(timeout) if timeout is not None else None
+    on_timeout = (timeout_error_factory(FlowRunTimeoutError, "Flow", timeout)
+                  if timeout is not None else None)
     while True:
         run._run_count += 1
         ok, value = yield Call(job.flow.fn, args, kwargs, timeout, on_timeout)
         if not ok and not isinstance(value, Exception):
             raise value  # interrupts and cancellation: crash path in flow_machine
-        timed_out = not ok and getattr(value, "_headwater_timeout", False)
+        timed_out = not ok and is_engine_timeout(value)
         if not timed_out:
             # Nothing is orphaned: the flow ends after every child run it started.
             yield WaitChildren(job.run_context._tracker)
@@ -152,12 +155,3 @@ def _state_from_return(job: FlowJob, value: Any) -> Generator[Step, Any, State[A
         return Failed(data=UpstreamTaskError(reason), state_details=details_for(job.run),
                       message=f"Flow run did not reach a final state: {reason}")
     return state.copy(state_details=details_for(job.run))
-
-
-def _timeout_error(seconds: float | None) -> Any:
-    def make() -> FlowRunTimeoutError:
-        exc = FlowRunTimeoutError(f"Flow run exceeded timeout of {seconds:g} second(s)")
-        exc._headwater_timeout = True  # type: ignore[attr-defined]
-        return exc
-
-    return make

@@ -25,8 +25,10 @@ from headwater._private.engine.transitions import (
     crash_state,
     details_for,
     future_targets,
+    is_engine_timeout,
     returned_state,
     set_state,
+    timeout_error_factory,
 )
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.states import (
@@ -89,7 +91,8 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
             job.log(logging.INFO, f"Finished in state {state!r}")
             return state
     timeout = opts.timeout_seconds
-    on_timeout = _timeout_error(opts.timeout_seconds) if timeout is not None else None
+    on_timeout = (timeout_error_factory(TaskRunTimeoutError, "Task", timeout)
+                  if timeout is not None else None)
     while True:
         run._run_count += 1
         if run._run_count == 1:
@@ -99,9 +102,7 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
             raise value  # interrupts and cancellation: crash path above
         if ok:
             state = yield from _state_from_return(job, value)
-        elif on_timeout is not None and type(value) is TaskRunTimeoutError and (
-            getattr(value, "_headwater_timeout", False)
-        ):
+        elif is_engine_timeout(value):
             state = Failed(data=value, name="TimedOut", message=str(value),
                            state_details=details_for(run))
         else:
@@ -215,12 +216,3 @@ def _upstream_value(upstream: Any) -> Any:
     state: State[Any] = (
         upstream.get_state() if isinstance(upstream, HeadwaterFuture) else upstream)
     return get_state_result(state, raise_on_failure=False)
-
-
-def _timeout_error(seconds: float | None) -> Any:
-    def make() -> TaskRunTimeoutError:
-        exc = TaskRunTimeoutError(f"Task run exceeded timeout of {seconds:g} second(s)")
-        exc._headwater_timeout = True  # type: ignore[attr-defined]
-        return exc
-
-    return make

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from headwater._private.futures import HeadwaterFuture
@@ -88,3 +89,19 @@ def returned_state(value: Any) -> State[Any] | None:
         if is_state_iterable(states):
             return aggregate_states(states)
     return None
+
+
+def timeout_error_factory(cls: type[TimeoutError], kind: str,
+                          seconds: float) -> Callable[[], BaseException]:
+    """Return a factory for the error a run gets at its deadline (marked as the engine's)."""
+    def make() -> BaseException:
+        exc = cls(f"{kind} run exceeded timeout of {seconds:g} second(s)")
+        exc._headwater_timeout = True  # type: ignore[attr-defined]
+        return exc
+
+    return make
+
+
+def is_engine_timeout(error: Any) -> bool:
+    """Return True for an error made by :func:`timeout_error_factory` (not the user's)."""
+    return getattr(error, "_headwater_timeout", False) is True
