@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from headwater._private import recording
 from headwater._private.collections import Upstream, collect_upstreams
 from headwater._private.context import (
     FlowRunContext,
@@ -147,6 +148,9 @@ class TaskJob(Job):
         run._state = State(StateType.PENDING,
                            state_details=StateDetails(task_run_id=run._id, flow_run_id=flow_run_id))
         self.run = run
+        recorder = recording.ACTIVE
+        if recorder is not None and not callable(opts.task_run_name):
+            recorder.task_run_created(run)  # named by a callable: recorded once named
 
     # ------------------------------------------------------------------ helpers
     def _parameters(self) -> dict[str, Any]:
@@ -288,9 +292,11 @@ class TaskJob(Job):
             try:
                 self.run._name = _call_namer(namer, "task_run_name", self.task.name)
             except Exception as exc:
+                _record_task_run(self.run)
                 self.log(logging.ERROR, "The task_run_name callable failed:", exc=exc)
                 return token, set_state(self.run, Failed(
                     data=exc, message=f"The task_run_name callable failed: {exc}"))
+            _record_task_run(self.run)
         return token, None
 
     def _finish(self, state: State[Any] | None) -> None:
@@ -318,6 +324,12 @@ def _next_orphan_key() -> int:
     with _orphan_lock:
         _orphan_counter += 1
         return _orphan_counter - 1
+
+
+def _record_task_run(run: TaskRun) -> None:
+    recorder = recording.ACTIVE
+    if recorder is not None:
+        recorder.task_run_created(run)
 
 
 def _call_namer(namer: Callable[[], Any], option: str, owner: str) -> str:
@@ -387,13 +399,18 @@ class FlowJob(Job):
     def _start(self, ctx: FlowRunContext) -> None:
         """Name the run (callables may read runtime.flow_run), log, start the runner."""
         namer = self.flow.options.flow_run_name
+        recorder = recording.ACTIVE
         if callable(namer):
             try:
                 self.run._name = _call_namer(namer, "flow_run_name", self.flow.name)
             except Exception as exc:
+                if recorder is not None:
+                    recorder.flow_run_created(self.run)
                 set_state(self.run, Failed(
                     data=exc, message=f"The flow_run_name callable failed: {exc}"))
                 raise
+        if recorder is not None:
+            recorder.flow_run_created(self.run)
         self.log(logging.INFO, f"Beginning flow run {self.run.name!r} for flow "
                  f"{self.flow.name!r}")
         ctx._task_runner.start()
@@ -422,6 +439,7 @@ class FlowJob(Job):
         if top_level:
             # Every record of the run is shipped before the call returns.
             flush_logs(timeout=_FLUSH_TIMEOUT)
+            _flush_recorder()
         return state
 
     async def execute_async(self) -> State[Any]:
@@ -441,7 +459,16 @@ class FlowJob(Job):
             self._end(ctx, tokens)
         if self.parent is None:
             await flush_logs_async(timeout=_FLUSH_TIMEOUT)
+            recorder = recording.ACTIVE
+            if recorder is not None:
+                await asyncio.get_running_loop().run_in_executor(None, _flush_recorder)
         return state
+
+
+def _flush_recorder() -> None:
+    recorder = recording.ACTIVE
+    if recorder is not None:
+        recorder.flush(_FLUSH_TIMEOUT)
 
 
 def _env_log_prints() -> bool:

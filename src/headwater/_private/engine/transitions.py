@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from headwater._private import recording
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.runs import FlowRun, TaskRun
 from headwater._private.states import (
@@ -36,6 +37,9 @@ def set_state(run: TaskRun | FlowRun, state: State[Any]) -> State[Any]:
         run._start_time = state.timestamp
     elif kind in TERMINAL_TYPES:
         run._end_time = state.timestamp
+    recorder = recording.ACTIVE
+    if recorder is not None:
+        recorder.state_set(run._id, isinstance(run, TaskRun), state, run._run_count)
     return state
 
 

@@ -1,0 +1,273 @@
+"""The recorder: run records leave the hot path as tuples and reach the API in batches.
+
+The engine calls ``flow_run_created``, ``task_run_created`` and ``state_set``;
+each appends one small tuple to a deque (well under a microsecond, no lock,
+no I/O). A background thread wakes every ``interval`` seconds (or when a
+flush is asked for), turns what is queued into one batch in the
+``POST /api/records/batch`` shape and hands it to a transport: the embedded
+app (SQLite, in process), a remote server, or a test double.
+
+When the transport fails (server down), batches are kept in memory up to a
+bound, then spilled to files under ``HEADWATER_HOME/spool``, and shipped in
+order once the transport works again; a warning says so once. Nothing the
+engine does ever waits on this, except ``flush()`` at the end of a top-level
+flow run, which waits (bounded) until everything queued so far is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import datetime as _dt
+import json
+import logging
+import os
+import threading
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from headwater._private.runs import FlowRun, TaskRun
+    from headwater._private.states import State
+
+_log = logging.getLogger("headwater.recording")
+
+# Queue items are tuples whose first element says what they are.
+FLOW_RUN, TASK_RUN, STATE, LOGS = 0, 1, 2, 3
+
+
+class Transport(Protocol):
+    """Where batches go. ``send`` raises on failure; the recorder keeps the batch."""
+
+    async def send(self, batch: dict[str, Any]) -> None:
+        """Store one batch (idempotently: a batch may be sent again after a failure)."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+class Recorder:
+    """Batches run records in a background thread and ships them through a transport.
+
+    Args:
+        transport_factory: Builds the transport inside the recorder's thread
+            (so an embedded app lives on the recorder's own event loop).
+        interval: Seconds between batches while runs are going.
+        max_buffered: Records kept in memory while the transport fails;
+            beyond that, batches are spilled to ``spool_dir``.
+        spool_dir: Where spilled batches go (one JSON file each).
+    """
+
+    def __init__(self, transport_factory: Callable[[], Awaitable[Transport]], *,
+                 interval: float = 0.2, max_buffered: int = 200_000,
+                 spool_dir: Path | None = None) -> None:
+        self._factory = transport_factory
+        self._interval = interval
+        self._max_buffered = max_buffered
+        self._spool_dir = spool_dir
+        self._queue: collections.deque[Any] = collections.deque()
+        self._pending: list[dict[str, Any]] = []  # batches the transport refused so far
+        self._pending_records = 0
+        self._warned = False
+        self._failing = False
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+        self.batches_sent = 0
+
+    # ------------------------------------------------------------------ hot path
+    def flow_run_created(self, run: FlowRun) -> None:
+        """Queue the creation of a flow run (with its first state)."""
+        self._queue.append((FLOW_RUN, run, run.name, dict(run.parameters), run._state))
+        self._ensure_started()
+
+    def task_run_created(self, run: TaskRun) -> None:
+        """Queue the creation of a task run (with its first state)."""
+        self._queue.append((TASK_RUN, run._id, run._flow_run_id, run._task_key, run._task_name,
+                            run._dynamic_key, run._name, run._tags, run._expected_start_time,
+                            run._state))
+        if self._thread is None:
+            self._ensure_started()
+
+    def state_set(self, run_id: uuid.UUID, is_task: bool, state: State[Any],
+                  run_count: int) -> None:
+        """Queue a state transition of a run."""
+        self._queue.append((STATE, run_id, is_task, state.type, state.name, state.message,
+                            state.timestamp, state.state_details, run_count))
+
+    def logs(self, records: list[Any]) -> None:
+        """Queue log records (dicts in the LogRecordDict shape) for the next batch."""
+        self._queue.append((LOGS, records))
+        self._ensure_started()
+
+    # ------------------------------------------------------------------ lifecycle
+    def _ensure_started(self) -> None:
+        if self._thread is not None or self._closed:
+            return
+        with self._start_lock:
+            if self._thread is None:
+                ready = threading.Event()
+                self._thread = threading.Thread(target=self._serve, args=(ready,),
+                                                name="headwater-recorder", daemon=True)
+                self._thread.start()
+                ready.wait()
+
+    def _serve(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._wake = asyncio.Event()
+        loop.call_soon(ready.set)
+        try:
+            loop.run_until_complete(self._main())
+        finally:
+            loop.close()
+
+    async def _main(self) -> None:
+        transport: Transport | None = None
+        assert self._wake is not None
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), self._interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            if transport is None:
+                try:
+                    transport = await self._factory()
+                except Exception as exc:
+                    self._transport_failed(exc)
+            await self._ship(transport)
+            if self._closed and not self._queue:
+                if transport is not None:
+                    await transport.close()
+                return
+
+    async def _ship(self, transport: Transport | None) -> None:
+        markers: list[threading.Event] = []
+        batch = self._drain(markers)
+        if batch is not None:
+            self._pending.append(batch)
+            self._pending_records += _count(batch)
+        if transport is not None:
+            await self._send_pending(transport)
+        if self._pending_records > self._max_buffered:
+            self._spill()
+        for marker in markers:
+            marker.set()
+
+    async def _send_pending(self, transport: Transport) -> None:
+        try:
+            await self._send_spooled(transport)
+        except Exception as exc:
+            self._transport_failed(exc)
+            return
+        while self._pending:
+            batch = self._pending[0]
+            try:
+                await transport.send(batch)
+            except Exception as exc:
+                self._transport_failed(exc)
+                return
+            self._pending.pop(0)
+            self._pending_records -= _count(batch)
+            self.batches_sent += 1
+        if self._failing:
+            self._failing = False
+            _log.warning("The headwater API is reachable again; buffered run records were "
+                         "shipped.")
+
+    def _transport_failed(self, exc: BaseException) -> None:
+        self._failing = True
+        if not self._warned:
+            self._warned = True
+            _log.warning(
+                "Could not record runs to the headwater API (%s: %s). Runs go on; records are "
+                "buffered and shipped when it is back.", type(exc).__name__, exc)
+
+    def _spill(self) -> None:
+        if self._spool_dir is None:
+            # Without a spool folder, keep the newest records within the bound.
+            while self._pending and self._pending_records > self._max_buffered:
+                self._pending_records -= _count(self._pending.pop(0))
+            return
+        self._spool_dir.mkdir(parents=True, exist_ok=True)
+        while self._pending:
+            batch = self._pending.pop(0)
+            self._pending_records -= _count(batch)
+            name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+            tmp = self._spool_dir / f".{name}.tmp"
+            tmp.write_text(json.dumps(batch))
+            os.replace(tmp, self._spool_dir / f"{name}.json")
+
+    async def _send_spooled(self, transport: Transport) -> None:
+        if self._spool_dir is None or not self._spool_dir.is_dir():
+            return
+        for path in sorted(self._spool_dir.glob("*.json")):
+            try:
+                batch = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            await transport.send(batch)  # raises: stop here, try again next time
+            path.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ batches
+    def _drain(self, markers: list[threading.Event]) -> dict[str, Any] | None:
+        from headwater._private.recording.payload import PayloadBuilder
+
+        queue = self._queue
+        if not queue:
+            return None
+        builder = PayloadBuilder()
+        while queue:
+            item = queue.popleft()
+            if isinstance(item, threading.Event):
+                markers.append(item)
+            else:
+                builder.add(item)
+        return builder.build()
+
+    def flush(self, timeout: float | None = 30.0) -> bool:
+        """Block until every record queued so far is stored (or buffered on failure).
+
+        Returns:
+            True when the records were handed over within ``timeout``.
+        """
+        if self._thread is None and not self._queue:
+            return True
+        marker = threading.Event()
+        self._queue.append(marker)
+        self._ensure_started()
+        self._poke()
+        return marker.wait(timeout)
+
+    def _poke(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:
+                pass
+
+    def close(self, timeout: float | None = 10.0) -> None:
+        """Flush and stop the background thread."""
+        self.flush(timeout)
+        self._closed = True
+        self._poke()
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+
+def _count(batch: dict[str, Any]) -> int:
+    """How many records a batch holds (row lists and columnar tables alike)."""
+    total = 0
+    for value in batch.values():
+        if isinstance(value, list):
+            total += len(value)
+        elif isinstance(value, dict) and value:
+            total += len(next(iter(value.values())))
+    return total

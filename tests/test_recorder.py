@@ -1,0 +1,171 @@
+"""The recorder batches run records off the hot path and survives a failing transport."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headwater import flow, get_run_logger, task
+from headwater._private import recording
+from headwater._private.recording import Recorder
+
+
+class MemoryTransport:
+    """A transport that stores batches, and can be told to fail."""
+
+    def __init__(self) -> None:
+        self.batches: list[dict[str, Any]] = []
+        self.failing = False
+        self.lock = threading.Lock()
+
+    async def send(self, batch: dict[str, Any]) -> None:
+        if self.failing:
+            raise ConnectionError("server down")
+        json.dumps(batch)  # batches must be plain JSON
+        with self.lock:
+            self.batches.append(batch)
+
+    async def close(self) -> None:
+        pass
+
+    def column(self, table: str, name: str) -> list[Any]:
+        return [v for b in self.batches for v in b[table][name]]
+
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        return [row for b in self.batches for row in b[table]]
+
+
+@pytest.fixture
+def transport() -> Iterator[MemoryTransport]:
+    mem = MemoryTransport()
+
+    async def factory() -> MemoryTransport:
+        return mem
+
+    recorder = Recorder(factory, interval=0.05)
+    previous = recording.activate(recorder)
+    try:
+        yield mem
+    finally:
+        recorder.close()
+        if previous is None:
+            recording.deactivate()
+        else:
+            recording.activate(previous)
+
+
+@task
+def double(x: int) -> int:
+    get_run_logger().info("doubling %s", x)
+    return 2 * x
+
+
+def test_every_run_and_state_is_recorded_when_the_flow_returns(transport) -> None:
+    @flow
+    def mapped(n: int) -> int:
+        return sum(double.map(range(n)).result())
+
+    state = mapped(50, return_state=True)
+    assert state.result() == 2 * sum(range(50))
+    flow_runs = transport.rows("flow_runs")
+    assert [r["id"] for r in flow_runs] == [str(state.state_details.flow_run_id)]
+    task_ids = transport.column("task_runs", "id")
+    assert len(task_ids) == len(set(task_ids)) == 50
+    # Full history per task run: Pending, Running, Completed.
+    by_run: dict[str, list[str]] = {}
+    for run_id, name in zip(transport.column("states", "run_id"),
+                            transport.column("states", "name"), strict=True):
+        by_run.setdefault(run_id, []).append(name)
+    assert all(by_run[t] == ["Pending", "Running", "Completed"] for t in task_ids)
+    assert by_run[flow_runs[0]["id"]] == ["Pending", "Running", "Completed"]
+    # Logs travel with their runs, carrying the run ids.
+    logs = [r for r in transport.rows("logs") if r["message"].startswith("doubling")]
+    assert len(logs) == 50
+    assert {r["task_run_id"] for r in logs} == set(task_ids)
+
+
+def test_retries_record_the_whole_history(transport) -> None:
+    attempts = []
+
+    @task(retries=2)
+    def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ValueError("not yet")
+        return "ok"
+
+    @flow
+    def f() -> str:
+        return flaky()
+
+    assert f() == "ok"
+    names = transport.column("states", "name")
+    kinds = transport.column("states", "run_kind")
+    task_states = [n for n, k in zip(names, kinds, strict=True) if k == "task"]
+    assert task_states == ["Pending", "Running", "AwaitingRetry", "Retrying", "AwaitingRetry",
+                           "Retrying", "Completed"]
+    counts = [c for c, k in zip(transport.column("states", "run_count"), kinds, strict=True)
+              if k == "task"]
+    assert counts[-1] == 3
+
+
+def test_a_failing_transport_does_not_fail_runs_and_catches_up(transport, run_logs) -> None:
+    recording.ACTIVE.flush(5)  # type: ignore[union-attr]
+    transport.batches.clear()
+    transport.failing = True
+
+    @flow
+    def f() -> int:
+        return double(21)
+
+    assert f() == 42
+    assert f() == 42
+    warnings = {id(r) for r in run_logs.records if "Could not record runs" in r.getMessage()}
+    assert len(warnings) == 1  # said once, not per batch
+    assert transport.batches == []
+    transport.failing = False
+    recording.ACTIVE.flush(5)  # type: ignore[union-attr]
+    assert len(transport.rows("flow_runs")) == 2
+
+
+def test_buffer_spills_to_files_and_ships_them_in_order(tmp_path: Path) -> None:
+    mem = MemoryTransport()
+    mem.failing = True
+
+    async def factory() -> MemoryTransport:
+        return mem
+
+    recorder = Recorder(factory, interval=0.05, max_buffered=1, spool_dir=tmp_path / "spool")
+    previous = recording.activate(recorder)
+    try:
+        @flow
+        def f(i: int) -> int:
+            return double(i)
+
+        for i in range(3):
+            assert f(i) == 2 * i
+        spilled = list((tmp_path / "spool").glob("*.json"))
+        assert spilled, "records over the bound go to the spool folder"
+        mem.failing = False
+        assert recorder.flush(5)
+        names = [r["parameters"]["i"] for r in mem.rows("flow_runs")]
+        assert names == [0, 1, 2]
+        assert not list((tmp_path / "spool").glob("*.json"))
+    finally:
+        recorder.close()
+        recording.activate(previous) if previous else recording.deactivate()
+
+
+def test_recording_off_costs_nothing_and_records_nothing() -> None:
+    assert recording.ACTIVE is None
+
+    @flow
+    def f() -> int:
+        return double(1)
+
+    assert f() == 2
