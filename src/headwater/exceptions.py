@@ -4,6 +4,7 @@ The hierarchy::
 
     BaseException
      +-- TerminationSignal            the process got SIGTERM during a run
+     +-- CancellationRequested        the flow run was cancelled (engine checkpoints)
      +-- Warning
           +-- NotYetSupportedWarning  an accepted option has no effect yet
      +-- Exception
@@ -20,27 +21,53 @@ The hierarchy::
                +-- MissingResult
                +-- UnfinishedRun
                +-- UpstreamTaskError
+               |    +-- TriggerFailed        a task's trigger did not pass
                +-- FailedRun
                +-- CrashedRun
                +-- CancelledRun
                +-- PausedRun
                +-- TaskRunTimeoutError       (also a TimeoutError)
                +-- FlowRunTimeoutError       (also a TimeoutError)
+               +-- SerializationError        (also a ValueError)
+               +-- UnhashableInputError      (also a TypeError)
+               +-- FlowPauseTimeout          (also a TimeoutError)
+               +-- FlowPauseError            (also a RuntimeError)
+               +-- RunInputError             (also a ValueError)
+               +-- ObjectNotFound            (also a LookupError)
+               +-- ConcurrencySlotAcquisitionError  (also a ValueError)
+               +-- AcquireConcurrencySlotTimeoutError  (also a TimeoutError)
+               +-- Signal                    raised in a task to choose its state
+                    +-- Fail, Success, Skip, Retry, Pause   (public in headwater.signals)
 
 Names match Prefect 2's where Prefect has the same error, so ``except``
 clauses carry over after the rename.
+
+Signals derive from ``Exception`` (through ``HeadwaterException``) as Prefect
+1's did: the engine's call step already reports every ``Exception`` raised
+by a task as an outcome to decide on, while ``BaseException`` means "stop
+everything" (interrupts, cancellation). The price is that a bare ``except
+Exception`` in task code catches a signal; re-raise it with ``except Signal:
+raise`` first. Cancellation, in contrast, derives from ``BaseException`` so
+user code cannot swallow it by accident.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import signal
+from typing import Any
 
 __all__ = [
+    "AcquireConcurrencySlotTimeoutError",
     "AsyncContextError",
+    "CancellationRequested",
     "CancelledRun",
+    "ConcurrencySlotAcquisitionError",
     "CrashedRun",
     "DeadlockError",
     "FailedRun",
+    "FlowPauseError",
+    "FlowPauseTimeout",
     "FlowRunTimeoutError",
     "HeadwaterException",
     "InvalidOptionError",
@@ -49,12 +76,16 @@ __all__ = [
     "MissingContextError",
     "MissingResult",
     "NotYetSupportedWarning",
+    "ObjectNotFound",
     "ParameterBindError",
     "ParameterTypeError",
     "PausedRun",
+    "RunInputError",
     "SettingsError",
+    "Signal",
     "TaskRunTimeoutError",
     "TerminationSignal",
+    "TriggerFailed",
     "UnfinishedRun",
     "UpstreamTaskError",
 ]
@@ -112,6 +143,10 @@ class UpstreamTaskError(HeadwaterException):
     """Raised when a task did not run because an upstream task did not complete."""
 
 
+class TriggerFailed(UpstreamTaskError):
+    """Raised when the result of a task whose trigger did not pass is requested."""
+
+
 class FailedRun(HeadwaterException):
     """Raised for a failed state whose data is not an exception of its own."""
 
@@ -136,6 +171,110 @@ class FlowRunTimeoutError(HeadwaterException, TimeoutError):
     """Raised when a flow run exceeds its ``timeout_seconds``."""
 
 
+class FlowPauseTimeout(HeadwaterException, TimeoutError):
+    """Raised in a paused flow run when nobody resumed it before its timeout."""
+
+
+class FlowPauseError(HeadwaterException, RuntimeError):
+    """Raised when ``pause_flow_run`` is called where a flow run cannot pause (inside a task)."""
+
+
+class RunInputError(HeadwaterException, ValueError):
+    """Raised when ``resume_flow_run`` input does not validate against the awaited model."""
+
+
+class ObjectNotFound(HeadwaterException, LookupError):
+    """Raised when a flow run, concurrency limit or other named object does not exist here."""
+
+
+class ConcurrencySlotAcquisitionError(HeadwaterException, ValueError):
+    """Raised when slots can never be acquired (more than the limit, or a rate limit misused)."""
+
+
+class AcquireConcurrencySlotTimeoutError(HeadwaterException, TimeoutError):
+    """Raised when concurrency slots were not free before ``timeout_seconds``."""
+
+
+class Signal(HeadwaterException):
+    """Base of the signals a task raises to choose its own state (see `headwater.signals`).
+
+    Args:
+        message: Why; becomes the state's message.
+        result: For ``Success`` and ``Skip``, the run's result; for ``Fail``, an
+            optional payload kept on the exception.
+    """
+
+    def __init__(self, message: str | None = None, *, result: Any = None) -> None:
+        super().__init__(message if message is not None else "")
+        self.message = message
+        self.result = result
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class Fail(Signal):
+    """Raised by a task to fail at once (retries still apply, as for any failure)."""
+
+
+class Success(Signal):
+    """Raised by a task to complete at once, with ``result`` as its result."""
+
+
+class Skip(Signal):
+    """Raised by a task to end ``Skipped`` (a COMPLETED state), with ``result`` as its result."""
+
+
+class Retry(Signal):
+    """Raised by a task to run again after ``delay`` seconds or at ``start_time``.
+
+    A retry with a ``start_time`` does not count against ``retries``, so a
+    task can poll (sensor style) for as long as it likes; a retry without
+    one uses up a retry, and fails the run when none are left.
+
+    Args:
+        message: Why; becomes the state's message.
+        delay: Seconds to wait; None uses the task's ``retry_delay_seconds``.
+        start_time: When to run again (a naive datetime is local time).
+    """
+
+    def __init__(self, message: str | None = None, *, delay: float | None = None,
+                 start_time: _dt.datetime | None = None) -> None:
+        if delay is not None and start_time is not None:
+            raise ValueError("Give Retry a delay or a start_time, not both.")
+        if delay is not None and delay < 0:
+            raise ValueError(f"Retry delay must be zero or more, got {delay!r}.")
+        super().__init__(message)
+        self.delay = delay
+        self.start_time = start_time
+
+
+class Pause(Signal):
+    """Raised by a task to end ``Paused``; ``timeout`` seconds go in the state's details."""
+
+    def __init__(self, message: str | None = None, *, timeout: float | None = None) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+
+
+class CancellationRequested(BaseException):
+    """Raised at an engine checkpoint when the run's flow run (or a parent) was cancelled.
+
+    It derives from ``BaseException`` so that ``except Exception`` in user
+    code does not swallow a request to stop.
+
+    Args:
+        flow_run_id: The flow run that was cancelled (the one asked, maybe a parent).
+        reason: Why, if the canceller said.
+    """
+
+    def __init__(self, flow_run_id: Any = None, reason: str | None = None) -> None:
+        text = reason or "The flow run was cancelled."
+        super().__init__(text)
+        self.flow_run_id = flow_run_id
+        self.reason = reason
+
+
 class TerminationSignal(BaseException):
     """Raised in the main thread when the process receives SIGTERM during a run.
 
@@ -150,3 +289,11 @@ class TerminationSignal(BaseException):
 
 class NotYetSupportedWarning(UserWarning):
     """Warned when an option is accepted for Prefect 2 compatibility but has no effect yet."""
+
+
+class SerializationError(HeadwaterException, ValueError):
+    """Raised when a result cannot be serialized for storage, or read back from it."""
+
+
+class UnhashableInputError(HeadwaterException, TypeError):
+    """Raised when a task input has no stable hash, so no cache key can be made from it."""

@@ -14,7 +14,7 @@ from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import wait
 from headwater._private.loop_thread import run_coroutine
-from headwater._private.options import FlowOptions, replace_options, warn_unsupported
+from headwater._private.options import FlowOptions, replace_options
 from headwater._private.parameters import bind_parameters, parameter_schema
 
 P = ParamSpec("P")
@@ -72,7 +72,6 @@ class Flow(Generic[P, R]):
             on_cancellation=on_cancellation or (), on_crashed=on_crashed or (),  # type: ignore[arg-type]
             on_running=on_running or (),  # type: ignore[arg-type]
         )
-        warn_unsupported(options)
         self._setup(fn, options)
 
     def _setup(self, fn: Callable[P, R], options: FlowOptions) -> None:

@@ -110,10 +110,18 @@ class TaskOptions:
     refresh_cache: bool | None = None
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
+    cache_policy: Any = None
+    plain_results: bool = dataclasses.field(default=True, init=False, repr=False, compare=False)
+    """True when no option asks for caching or stored results (the engine's fast path)."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         _check_name(self.name, "task")
+        _check_results(self)
+        set_(self, "plain_results", self.cache_key_fn is None and self.cache_policy is None
+             and self.persist_result is not True and self.result_storage is None
+             and self.result_serializer is None and self.result_storage_key is None
+             and self.cache_result_in_memory is not False)
         if not isinstance(self.tags, frozenset):
             tags = [self.tags] if isinstance(self.tags, str) else self.tags
             set_(self, "tags", frozenset(tags or ()))
@@ -172,6 +180,7 @@ class FlowOptions:
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         _check_name(self.name, "flow")
+        _check_results(self)
         if self.retries is None:
             set_(self, "retries", 0)
         if self.retry_delay_seconds is None:
@@ -192,25 +201,36 @@ class FlowOptions:
             set_(self, hook_option, hooks)
 
 
-_PERSISTENCE = ("persist_result", "result_storage", "result_storage_key", "result_serializer")
+def _check_results(options: TaskOptions | FlowOptions) -> None:
+    """Validate the result and cache options shared by tasks and flows."""
+    from headwater._private.results.serializers import check_serializer_option
+    from headwater._private.results.storage import check_storage_option
 
+    check_serializer_option(options.result_serializer)
+    check_storage_option(options.result_storage)
+    if options.persist_result not in (None, True, False):
+        raise InvalidOptionError(
+            f"persist_result must be True, False or None, got {options.persist_result!r}.")
+    if options.persist_result is False and options.cache_result_in_memory is False:
+        raise InvalidOptionError(
+            f"{options.name!r} has persist_result=False and cache_result_in_memory=False: the "
+            "result would be kept nowhere. Drop one of them.")
+    if not isinstance(options, TaskOptions):
+        return
+    key = options.result_storage_key
+    if key is not None and not isinstance(key, str):
+        raise InvalidOptionError(f"result_storage_key must be a template string, got {key!r}.")
+    policy = options.cache_policy
+    if policy is not None:
+        from headwater._private.cache_policies import CachePolicy
 
-def warn_unsupported(options: TaskOptions | FlowOptions, stacklevel: int = 3) -> None:
-    """Warn once per decoration when result persistence options are set (not built yet)."""
-    given = [name for name in _PERSISTENCE
-             if getattr(options, name, None) not in (None, False)]
-    if given:
-        import warnings
-
-        from headwater.exceptions import NotYetSupportedWarning
-
-        warnings.warn(
-            f"{', '.join(given)} on {options.name!r}: result persistence is not implemented "
-            "yet, so results stay in memory only. The option is accepted so Prefect 2 code "
-            "runs unchanged; see docs/migration.md.",
-            NotYetSupportedWarning,
-            stacklevel=stacklevel,
-        )
+        if not isinstance(policy, CachePolicy):
+            raise InvalidOptionError(
+                "cache_policy must be a cache policy such as INPUTS, TASK_SOURCE or "
+                f"INPUTS + TASK_SOURCE (from headwater.cache_policies), got {policy!r}.")
+        if options.cache_key_fn is not None:
+            raise InvalidOptionError(
+                f"{options.name!r} has both cache_key_fn and cache_policy; give one of them.")
 
 
 def replace_options(options: Any, changes: dict[str, Any], not_set: Any) -> Any:

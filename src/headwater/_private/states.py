@@ -70,6 +70,20 @@ class _Freed:
 FREED: Any = _Freed()
 
 
+class ResultRef:
+    """Base of references to results stored elsewhere (``ResultRecord``).
+
+    A completed state whose data is a ResultRef returns ``data.load()`` from
+    ``result()``, so callers never see the reference.
+    """
+
+    __slots__ = ()
+
+    def load(self) -> Any:
+        """Return the referenced result."""
+        raise NotImplementedError
+
+
 class StateDetails:
     """Facts about a state that tie it to runs and schedules.
 
@@ -227,6 +241,10 @@ class State(Generic[R]):
 
     async def result_async(self, raise_on_failure: bool = True) -> Any:
         """Async twin of `result`; never blocks the event loop."""
+        if self.type is StateType.COMPLETED and isinstance(self.data, ResultRef):
+            # Reading a persisted result is I/O: do it off the loop.
+            return await asyncio.get_running_loop().run_in_executor(
+                None, get_state_result, self, raise_on_failure)
         return get_state_result(self, raise_on_failure)
 
     # ------------------------------------------------------------------ misc
@@ -329,6 +347,8 @@ def get_state_result(state: State[Any], raise_on_failure: bool = True) -> Any:
                 "stays flat). To keep a result, hold the future returned by .submit()/.map() "
                 "or return the value from the flow."
             )
+        if isinstance(state.data, ResultRef):
+            return state.data.load()
         return state.data
     if kind in BAD_TYPES:
         exc = get_state_exception(state)

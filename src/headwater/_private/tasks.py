@@ -6,7 +6,7 @@ import datetime as _dt
 import functools
 import inspect
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from typing_extensions import ParamSpec
 
@@ -15,10 +15,13 @@ from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater._private.loop_thread import run_coroutine
-from headwater._private.options import TaskOptions, replace_options, warn_unsupported
+from headwater._private.options import TaskOptions, replace_options
 from headwater._private.parameters import bind_parameters
 from headwater._private.states import State
 from headwater.exceptions import MappingLengthMismatch, MappingMissingIterable
+
+if TYPE_CHECKING:
+    from headwater._private.cache_policies import CachePolicy
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -59,6 +62,7 @@ class Task(Generic[P, R]):
         refresh_cache: bool | None = None,
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
+        cache_policy: CachePolicy | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@task decorates functions; got {fn!r}, which is not callable.")
@@ -75,8 +79,8 @@ class Task(Generic[P, R]):
             cache_result_in_memory=cache_result_in_memory, timeout_seconds=timeout_seconds,
             log_prints=log_prints, refresh_cache=refresh_cache,
             on_completion=on_completion or (), on_failure=on_failure or (),  # type: ignore[arg-type]
+            cache_policy=cache_policy,
         )
-        warn_unsupported(options)
         self._setup(fn, options)
 
     def _setup(self, fn: Callable[P, R], options: TaskOptions) -> None:
@@ -109,7 +113,8 @@ class Task(Generic[P, R]):
                      result_storage_key: Any = NotSet, result_serializer: Any = NotSet,
                      cache_result_in_memory: Any = NotSet, timeout_seconds: Any = NotSet,
                      log_prints: Any = NotSet, refresh_cache: Any = NotSet,
-                     on_completion: Any = NotSet, on_failure: Any = NotSet) -> Task[P, R]:
+                     on_completion: Any = NotSet, on_failure: Any = NotSet,
+                     cache_policy: Any = NotSet) -> Task[P, R]:
         """Return a copy of the task with some options changed; the rest are kept.
 
         Example:
@@ -119,6 +124,11 @@ class Task(Generic[P, R]):
         del changes["self"]
         if changes["tags"] is not NotSet:
             changes["tags"] = frozenset(changes["tags"] or ())
+        # A new cache_policy replaces a cache_key_fn, and the other way round.
+        if changes["cache_policy"] not in (NotSet, None) and cache_key_fn is NotSet:
+            changes["cache_key_fn"] = None
+        if changes["cache_key_fn"] not in (NotSet, None) and cache_policy is NotSet:
+            changes["cache_policy"] = None
         new = Task.__new__(Task)
         new._setup(self.fn, replace_options(self.options, changes, NotSet))
         return new
@@ -281,6 +291,7 @@ def task(
     refresh_cache: bool | None = None,
     on_completion: list[Callable[..., Any]] | None = None,
     on_failure: list[Callable[..., Any]] | None = None,
+    cache_policy: CachePolicy | None = None,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 

@@ -17,7 +17,16 @@ from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from headwater._private.clock import get_clock
-from headwater._private.engine.steps import Call, RunHooks, Sleep, Step, WaitChildren, WaitFutures
+from headwater._private.engine.steps import (
+    Call,
+    LoadCached,
+    PersistResult,
+    RunHooks,
+    Sleep,
+    Step,
+    WaitChildren,
+    WaitFutures,
+)
 from headwater._private.loop_thread import on_runtime_loop, run_coroutine
 from headwater._private.states import State
 
@@ -136,12 +145,26 @@ def _log_hook_error(hook: Callable[..., Any], step: RunHooks) -> None:
     )
 
 
+def _load_cached_sync(step: LoadCached) -> Any:
+    from headwater._private.results.io import load_cached
+
+    return load_cached(step)
+
+
+def _persist_sync(step: PersistResult) -> Any:
+    from headwater._private.results.io import persist_result
+
+    return persist_result(step)
+
+
 _SYNC: dict[type, Callable[[Any], Any]] = {
     Call: _call_sync,
     WaitFutures: _wait_futures_sync,
     WaitChildren: _wait_children_sync,
     Sleep: _sleep_sync,
     RunHooks: _hooks_sync,
+    LoadCached: _load_cached_sync,
+    PersistResult: _persist_sync,
 }
 
 
@@ -217,10 +240,22 @@ async def _hook_async(hook: Callable[..., Any], step: RunHooks) -> None:
         _log_hook_error(hook, step)
 
 
+async def _load_cached_async(step: LoadCached) -> Any:
+    # Storage I/O (and waiting on another process's cache lock) happens in
+    # an executor thread, never on the loop.
+    return await asyncio.get_running_loop().run_in_executor(None, _load_cached_sync, step)
+
+
+async def _persist_async(step: PersistResult) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(None, _persist_sync, step)
+
+
 _ASYNC: dict[type, Callable[[Any], Coroutine[Any, Any, Any]]] = {
     Call: _call_async,
     WaitFutures: _wait_futures_async,
     WaitChildren: _wait_children_async,
     Sleep: _sleep_async,
     RunHooks: _hooks_async,
+    LoadCached: _load_cached_async,
+    PersistResult: _persist_async,
 }

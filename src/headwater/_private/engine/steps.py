@@ -9,8 +9,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import datetime as _dt
+
     from headwater._private.context import RunTracker
     from headwater._private.futures import HeadwaterFuture
+    from headwater._private.results.serializers import Serializer
+    from headwater._private.results.storage import CacheLock, ResultStorage
 
 
 class Call:
@@ -71,4 +75,42 @@ class RunHooks:
         self.args = args
 
 
-Step = Call | WaitFutures | WaitChildren | Sleep | RunHooks
+class LoadCached:
+    """Look ``key`` up in ``storage``; answer a ``CacheLookup`` (hit or miss).
+
+    With ``lock``, a miss also takes the key's lock (where the storage has
+    locks), so a racing process waits for this run's result; the lookup
+    carries the lock and `PersistResult` or the machine releases it.
+    """
+
+    __slots__ = ("key", "lock", "storage")
+
+    def __init__(self, key: str, storage: ResultStorage, lock: bool = True) -> None:
+        self.key = key
+        self.storage = storage
+        self.lock = lock
+
+
+class PersistResult:
+    """Serialize ``value`` and write it (and the cache index entry for ``cache_key``).
+
+    Answer ``(True, ResultRecord)`` or ``(False, exception)``; ``lock`` is
+    released either way.
+    """
+
+    __slots__ = ("cache_key", "expiration", "lock", "serializer", "storage", "storage_key",
+                 "value")
+
+    def __init__(self, value: Any, storage: ResultStorage, serializer: Serializer,
+                 storage_key: str, cache_key: str | None, expiration: _dt.datetime | None,
+                 lock: CacheLock | None) -> None:
+        self.value = value
+        self.storage = storage
+        self.serializer = serializer
+        self.storage_key = storage_key
+        self.cache_key = cache_key
+        self.expiration = expiration
+        self.lock = lock
+
+
+Step = Call | WaitFutures | WaitChildren | Sleep | RunHooks | LoadCached | PersistResult

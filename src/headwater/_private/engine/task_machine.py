@@ -15,12 +15,18 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.annotations import BaseAnnotation
-from headwater._private.caching import CACHE
 from headwater._private.clock import get_clock
 from headwater._private.collections import resolve
-from headwater._private.context import TaskRunContext
 from headwater._private.engine.retries import delay_before_retry
-from headwater._private.engine.steps import Call, RunHooks, Sleep, Step, WaitFutures
+from headwater._private.engine.steps import (
+    Call,
+    LoadCached,
+    PersistResult,
+    RunHooks,
+    Sleep,
+    Step,
+    WaitFutures,
+)
 from headwater._private.engine.transitions import (
     crash_state,
     details_for,
@@ -31,6 +37,7 @@ from headwater._private.engine.transitions import (
     timeout_error_factory,
 )
 from headwater._private.futures import HeadwaterFuture
+from headwater._private.results.plan import ResultPlan, plan_for, render_storage_key
 from headwater._private.states import (
     AwaitingRetry,
     Completed,
@@ -41,10 +48,16 @@ from headwater._private.states import (
     get_state_result,
     now,
 )
-from headwater.exceptions import TaskRunTimeoutError, UpstreamTaskError
+from headwater.exceptions import (
+    InvalidOptionError,
+    SerializationError,
+    TaskRunTimeoutError,
+    UpstreamTaskError,
+)
 
 if TYPE_CHECKING:
     from headwater._private.engine.jobs import TaskJob
+    from headwater._private.results.storage import CacheLock
 
 Machine = Generator[Step, Any, State[Any]]
 
@@ -67,8 +80,6 @@ def task_machine(job: TaskJob) -> Machine:
 
 
 def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
-    run = job.run
-    opts = job.task.options
     args, kwargs = job.args, job.kwargs
     if job.upstreams:
         waiting = [u for u, _ in job.upstreams if isinstance(u, HeadwaterFuture) and not u.done()]
@@ -81,15 +92,49 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
         kwargs = resolve(kwargs, _upstream_value)
         # Parameters (runtime.task_run.parameters, hooks) show resolved values.
         job.args, job.kwargs = args, kwargs
-    cache_key = _cache_key(job, args, kwargs) if opts.cache_key_fn is not None else None
+    try:
+        plan = plan_for(job)
+    except Exception as exc:  # a result_storage or result_serializer that cannot be used
+        return _failed_before_start(job, exc)
+    if plan is None:  # the fast path: nothing cached, nothing persisted
+        return (yield from _attempts(job, args, kwargs, None, None, None))
+    from headwater._private.caching import CACHE, compute_cache_key
+
+    cache_key = lock = None
+    if plan.policy is not None:
+        cache_key, warning = compute_cache_key(job, args, kwargs)
+        if warning is not None:
+            job.log(logging.WARNING, warning)
     if cache_key is not None and not _refresh_cache(job):
-        hit, value, expires = CACHE.get(cache_key, now())
-        if hit:
-            details = details_for(run)
-            details.cache_key, details.cache_expiration = cache_key, expires
-            state = set_state(run, Completed(data=value, name="Cached", state_details=details))
-            job.log(logging.INFO, f"Finished in state {state!r}")
-            return state
+        if plan.persist:
+            assert plan.storage is not None
+            found = yield LoadCached(cache_key, plan.storage)
+            if found.warning is not None:
+                job.log(logging.WARNING, f"The cached result for key {cache_key!r} is not "
+                        f"usable ({found.warning}); running the task instead.")
+            if found.hit:
+                assert found.record is not None
+                return _cached(job, cache_key, found.value if plan.in_memory else found.record,
+                               found.record.expiration)
+            lock = found.lock
+            del found
+        else:
+            hit, value, expires = CACHE.get(cache_key, now())
+            if hit:
+                return _cached(job, cache_key, value, expires)
+    try:
+        return (yield from _attempts(job, args, kwargs, plan, cache_key, lock))
+    finally:
+        if lock is not None:
+            lock.release()  # idempotent; PersistResult releases it on the happy path
+
+
+def _attempts(job: TaskJob, args: Any, kwargs: Any, plan: ResultPlan | None,
+              cache_key: str | None, lock: CacheLock | None,
+              ) -> Generator[Step, Any, State[Any]]:
+    """Call the function until it completes or runs out of retries; store the result."""
+    run = job.run
+    opts = job.task.options
     timeout = opts.timeout_seconds
     on_timeout = (timeout_error_factory(TaskRunTimeoutError, "Task", timeout)
                   if timeout is not None else None)
@@ -123,11 +168,18 @@ def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
                 yield Sleep(delay)
             set_state(run, Retrying(state_details=details_for(run)))
             continue
-        if cache_key is not None and state.type is StateType.COMPLETED:
-            expires = now() + opts.cache_expiration if opts.cache_expiration else None
-            state.state_details.cache_key = cache_key
-            state.state_details.cache_expiration = expires
-            CACHE.put(cache_key, state.data, expires)
+        if plan is not None and state.type is StateType.COMPLETED:
+            expires = (now() + opts.cache_expiration
+                       if cache_key is not None and opts.cache_expiration else None)
+            if plan.persist:
+                state = yield from _persist(job, plan, state, cache_key, expires, lock)
+            elif cache_key is not None:
+                from headwater._private.caching import CACHE
+
+                CACHE.put(cache_key, state.data, expires)
+            if cache_key is not None and state.type is StateType.COMPLETED:
+                state.state_details.cache_key = cache_key
+                state.state_details.cache_expiration = expires
         set_state(run, state)
         if not ok and state.name != "TimedOut":
             # The traceback is logged once, for the attempt that failed the run;
@@ -150,21 +202,64 @@ def _state_from_return(job: TaskJob, value: Any) -> Generator[Step, Any, State[A
     return state
 
 
-def _cache_key(job: TaskJob, args: Any, kwargs: Any) -> str | None:
-    fn = job.task.options.cache_key_fn
-    assert fn is not None
+def _cached(job: TaskJob, cache_key: str, data: Any, expires: Any) -> State[Any]:
+    details = details_for(job.run)
+    details.cache_key, details.cache_expiration = cache_key, expires
+    state = set_state(job.run, Completed(data=data, name="Cached", state_details=details))
+    # DEBUG like Completed: a cache hit is a completed run, and hits can be many.
+    job.log(logging.DEBUG, f"Finished in state {state!r}")
+    return state
+
+
+def _persist(job: TaskJob, plan: ResultPlan, state: State[Any], cache_key: str | None,
+             expires: Any, lock: CacheLock | None) -> Generator[Step, Any, State[Any]]:
+    """Write the result to storage; keep only the record unless it stays in memory."""
+    assert plan.storage is not None and plan.serializer is not None
     try:
-        ctx = TaskRunContext(job.task, job.run, job.is_async, job.loop, job.log_prints)
-        key = fn(ctx, job.task.bind(args, kwargs))
+        storage_key = render_storage_key(plan.storage_key, job, cache_key)
     except Exception as exc:
-        job.log(logging.WARNING, "cache_key_fn raised, so this run is not cached; fix the "
-                "function or remove cache_key_fn.", exc=exc)
-        return None
-    if key is not None and not isinstance(key, str):
-        job.log(logging.WARNING, f"cache_key_fn returned {type(key).__name__}, not a string; "
-                "this run is not cached.")
-        return None
-    return key
+        return _persist_failed(job, InvalidOptionError(
+            f"result_storage_key {plan.storage_key!r} of task {job.task.name!r} could not be "
+            f"filled in: {type(exc).__name__}: {exc}. It may use {{parameters[name]}}, "
+            "{flow_run.<field>} and {task_run.<field>}."))
+    ok, answer = yield PersistResult(state.data, plan.storage, plan.serializer, storage_key,
+                                     cache_key, expires, lock)
+    if not ok:
+        return _persist_failed(job, _persist_error(job, plan, state.data, answer))
+    if not plan.in_memory:
+        state.data = answer  # the ResultRecord; state.result() loads it on demand
+    return state
+
+
+def _persist_error(job: TaskJob, plan: ResultPlan, value: Any,
+                   error: BaseException) -> Exception:
+    assert plan.serializer is not None and plan.storage is not None
+    if isinstance(error, SerializationError):
+        new = SerializationError(
+            f"Task {job.task.name!r} returned a {type(value).__name__} that the "
+            f"{plan.serializer.type!r} result serializer cannot serialize ({error}). Its "
+            "results are persisted; set persist_result=False to keep them in memory only, "
+            "or pick another result_serializer (such as 'json', or your own registered "
+            "with headwater.serializers.register_serializer).")
+    else:
+        new = SerializationError(
+            f"Task {job.task.name!r} could not write its result to {plan.storage.url}: "
+            f"{type(error).__name__}: {error}. Check the result_storage, or set "
+            "persist_result=False to keep results in memory only.")
+    new.__cause__ = error.__cause__ or error
+    return new
+
+
+def _persist_failed(job: TaskJob, error: Exception) -> State[Any]:
+    job.log(logging.ERROR, str(error))
+    return Failed(data=error, message=f"Task run encountered an exception "
+                  f"{type(error).__name__}: {error}", state_details=details_for(job.run))
+
+
+def _failed_before_start(job: TaskJob, error: Exception) -> State[Any]:
+    state = set_state(job.run, _persist_failed(job, error))
+    job.log(logging.INFO, f"Finished in state {state!r}")
+    return state
 
 
 def _refresh_cache(job: TaskJob) -> bool:

@@ -1,0 +1,117 @@
+"""The engine's result I/O: look up a cache key in storage, persist a result.
+
+The drivers call these from the task's thread (sync) or from an executor
+thread (async), so the event loop never waits on disk or network. Nothing
+here raises for a bad cache entry: a missing, expired, damaged or unreadable
+entry is a miss, with a warning for the run log when it was unexpected.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from headwater._private.results.plan import safe_key
+from headwater._private.results.records import ResultRecord, checksum, pack
+from headwater._private.results.serializers import serialize
+from headwater._private.results.storage import CacheLock, ResultStorage
+from headwater._private.states import now
+from headwater.exceptions import MissingResult, SerializationError
+
+if TYPE_CHECKING:
+    from headwater._private.engine.steps import LoadCached, PersistResult
+
+INDEX = ".cache"
+LOCK_TIMEOUT = 300.0
+"""Seconds a run waits for another process computing the same key, then runs anyway."""
+
+
+class CacheLookup:
+    """The answer to `LoadCached`: a hit (value and record) or a miss, maybe a lock."""
+
+    __slots__ = ("hit", "lock", "record", "value", "warning")
+
+    def __init__(self, hit: bool = False, value: Any = None, record: ResultRecord | None = None,
+                 warning: str | None = None) -> None:
+        self.hit = hit
+        self.value = value
+        self.record = record
+        self.warning = warning
+        self.lock: CacheLock | None = None
+
+
+def index_key(cache_key: str) -> str:
+    """Return the storage key of the index entry for ``cache_key``."""
+    return f"{INDEX}/{safe_key(cache_key)}"
+
+
+def lookup(storage: ResultStorage, key: str) -> CacheLookup:
+    """Return the unexpired, readable entry for ``key``, or a miss."""
+    try:
+        raw = storage.read(index_key(key))
+    except FileNotFoundError:
+        return CacheLookup()
+    except Exception as exc:
+        return CacheLookup(warning=f"could not read the cache index ({type(exc).__name__}: "
+                                   f"{exc})")
+    try:
+        record = ResultRecord.from_metadata(json.loads(raw), storage)
+    except Exception:
+        return CacheLookup(warning="its cache index entry is damaged")
+    if record.cache_key != key or record.is_expired(now()):
+        return CacheLookup()
+    try:
+        value = record.load()
+    except (MissingResult, SerializationError) as exc:
+        return CacheLookup(warning=str(exc))
+    except Exception as exc:
+        return CacheLookup(warning=f"reading it failed: {type(exc).__name__}: {exc}")
+    return CacheLookup(True, value, record)
+
+
+def load_cached(step: LoadCached) -> CacheLookup:
+    """Carry out `LoadCached`: look up, and on a miss take the key's lock and look again.
+
+    Holding the lock while the task runs makes a second process that races on
+    the same key wait and then hit, instead of computing it too. Without a
+    lock (or after `LOCK_TIMEOUT`), both compute and the last write wins.
+    """
+    found = lookup(step.storage, step.key)
+    if found.hit or not step.lock:
+        return found
+    lock = step.storage.lock(safe_key(step.key))
+    if lock is None:
+        return found
+    try:
+        if not lock.acquire(LOCK_TIMEOUT):
+            return found
+    except OSError:
+        return found
+    again = lookup(step.storage, step.key)
+    if again.hit:
+        lock.release()
+        return again
+    again.warning = again.warning or found.warning
+    again.lock = lock
+    return again
+
+
+def persist_result(step: PersistResult) -> tuple[bool, Any]:
+    """Carry out `PersistResult`: answer ``(True, record)`` or ``(False, error)``."""
+    try:
+        payload = serialize(step.serializer, step.value)
+        record = ResultRecord(step.storage, step.storage_key, step.serializer.type,
+                              checksum(payload), step.expiration, step.cache_key,
+                              step.serializer)
+        # Payload first, then the index: an index entry never points at
+        # nothing, and a crash between the two leaves only an unindexed file.
+        step.storage.write(step.storage_key, pack(record, payload))
+        if step.cache_key is not None:
+            step.storage.write(index_key(step.cache_key),
+                               json.dumps(record.metadata()).encode())
+        return True, record
+    except Exception as exc:  # storage backends raise their own errors
+        return False, exc
+    finally:
+        if step.lock is not None:
+            step.lock.release()
