@@ -11,19 +11,28 @@ from headwater import exceptions
 
 PUBLIC_MODULES = [
     "headwater",
+    "headwater.client",
+    "headwater.concurrency",
+    "headwater.concurrency.asyncio",
+    "headwater.concurrency.sync",
     "headwater.context",
     "headwater.exceptions",
     "headwater.flows",
     "headwater.futures",
     "headwater.logging",
+    "headwater.pausing",
+    "headwater.runs",
     "headwater.runtime",
     "headwater.runtime.flow_run",
     "headwater.runtime.task_run",
+    "headwater.settings",
+    "headwater.signals",
     "headwater.states",
     "headwater.task_runners",
     "headwater.tasks",
     "headwater.testing",
     "headwater.testing.utilities",
+    "headwater.triggers",
     "headwater.utilities.annotations",
 ]
 

@@ -13,9 +13,11 @@ Example:
 """
 
 from headwater._private.annotations import allow_failure, quote, unmapped
+from headwater._private.cancellation import cancel_flow_run
 from headwater._private.context import get_run_context, tags
 from headwater._private.flows import Flow, flow
 from headwater._private.futures import HeadwaterFuture, as_completed, wait
+from headwater._private.pausing import pause_flow_run, resume_flow_run
 from headwater._private.run_logging import get_run_logger
 from headwater._private.states import State
 from headwater._private.tasks import Task, task
@@ -29,10 +31,13 @@ __all__ = [
     "__version__",
     "allow_failure",
     "as_completed",
+    "cancel_flow_run",
     "flow",
     "get_run_context",
     "get_run_logger",
+    "pause_flow_run",
     "quote",
+    "resume_flow_run",
     "tags",
     "task",
     "unmapped",

@@ -1,0 +1,280 @@
+"""Pausing a flow run until someone resumes it, in this process.
+
+A paused flow run registers a waiter under its id and blocks (or awaits);
+``resume_flow_run(id, run_input)`` validates the input against the model
+the run waits for and wakes it. Invalid input raises in the *resumer* and
+the run keeps waiting. Cancelling the flow run wakes it with
+`CancellationRequested`. Waits are real time (``threading.Event.wait`` /
+``asyncio.wait``), so a test resumes from another thread rather than
+advancing a clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from headwater._private.context import flow_run_ctx, in_async_run_on_loop, task_run_ctx
+from headwater._private.runs import FlowRun
+from headwater.exceptions import (
+    AsyncContextError,
+    CancellationRequested,
+    FlowPauseError,
+    FlowPauseTimeout,
+    MissingContextError,
+    ObjectNotFound,
+    RunInputError,
+)
+
+__all__ = ["pause_flow_run", "pause_flow_run_async", "resume_flow_run",
+           "resume_flow_run_async"]
+
+T = TypeVar("T")
+_lock = threading.Lock()
+_waiters: dict[uuid.UUID, _Waiter] = {}
+_resumed: dict[tuple[uuid.UUID, str], Any] = {}  # (run id, key) -> input, for keyed pauses
+
+
+class _Waiter:
+    __slots__ = ("key", "model", "outcome", "value", "wake")
+
+    def __init__(self, model: Any, key: str | None) -> None:
+        self.model = model
+        self.key = key
+        self.outcome: str | None = None  # "resumed", "cancelled" or "timeout"
+        self.value: Any = None
+        self.wake: Callable[[], None] = _noop
+
+
+def _noop() -> None:
+    return None
+
+
+def _finish(run_id: uuid.UUID, waiter: _Waiter, outcome: str, value: Any = None) -> bool:
+    """Settle the waiter once; False if it was settled already (resume/timeout race)."""
+    with _lock:
+        if waiter.outcome is not None:
+            return False
+        waiter.outcome, waiter.value = outcome, value
+        if _waiters.get(run_id) is waiter:
+            del _waiters[run_id]
+        if outcome == "resumed" and waiter.key is not None:
+            _resumed[(run_id, waiter.key)] = value
+    waiter.wake()
+    return True
+
+
+def _current_flow_run(twin: str) -> FlowRun:
+    ctx = flow_run_ctx.get()
+    if ctx is None:
+        raise MissingContextError(f"{twin}() must be called inside a flow run.")
+    if task_run_ctx.get() is not None:
+        raise FlowPauseError(
+            f"{twin}() pauses a flow run from the flow's own code; it cannot be called inside "
+            "a task run (Prefect 2 forbids it too). Raise headwater.signals.Pause in a task to "
+            "end that task Paused.")
+    return ctx.flow_run
+
+
+def _begin(run: FlowRun, model: Any, key: str | None, timeout: float) -> _Waiter:
+    from headwater._private.engine.transitions import details_for, set_state
+    from headwater._private.states import Paused
+
+    waiter = _Waiter(model, key)
+    with _lock:
+        if run.id in _waiters:
+            raise FlowPauseError(f"Flow run {run.id} is paused already.")
+        _waiters[run.id] = waiter
+    set_state(run, Paused(timeout, pause_key=key, state_details=details_for(run)))
+    _announce(run, timeout)
+    return waiter
+
+
+def _announce(run: FlowRun, timeout: float) -> None:
+    from headwater._private.run_logging import get_run_logger
+
+    get_run_logger().info(
+        f"Paused; waiting up to {timeout:g} second(s) for resume_flow_run({str(run.id)!r}).")
+
+
+def _end(run: FlowRun, waiter: _Waiter, timeout: float) -> Any:
+    from headwater._private.engine.transitions import details_for, set_state
+    from headwater._private.states import Running
+
+    _finish(run.id, waiter, "timeout")  # no-op when resumed or cancelled first
+    set_state(run, Running(state_details=details_for(run)))
+    if waiter.outcome == "cancelled":
+        raise CancellationRequested(run.id, waiter.value)
+    if waiter.outcome == "timeout":
+        raise FlowPauseTimeout(
+            f"Flow run was paused and never resumed (timeout {timeout:g} second(s)).")
+    return waiter.value
+
+
+def _on_cancel(run: FlowRun, waiter: _Waiter) -> Callable[[], None]:
+    from headwater._private.cancellation import get_scope
+
+    scope = get_scope(run.id)
+    if scope is None:
+        return _noop
+
+    def cancelled() -> None:
+        _finish(run.id, waiter, "cancelled", scope.reason)
+
+    return scope.add_callback(cancelled)
+
+
+def _already_resumed(run: FlowRun, key: str | None) -> tuple[bool, Any]:
+    if key is None:
+        return False, None
+    with _lock:
+        found = (run.id, key) in _resumed
+        return found, _resumed.get((run.id, key))
+
+
+@overload
+def pause_flow_run(wait_for_input: None = None, timeout: float = 3600,
+                   poll_interval: float = 10, key: str | None = None) -> None: ...
+
+
+@overload
+def pause_flow_run(wait_for_input: type[T], timeout: float = 3600,
+                   poll_interval: float = 10, key: str | None = None) -> T: ...
+
+
+def pause_flow_run(wait_for_input: type[Any] | None = None, timeout: float = 3600,
+                   poll_interval: float = 10, key: str | None = None) -> Any:
+    """Pause the current (sync) flow run until `resume_flow_run` is called for it.
+
+    The run's state is ``Paused`` meanwhile and ``Running`` again afterwards.
+    Another thread (or task on another loop) resumes it; see `resume_flow_run`.
+
+    Args:
+        wait_for_input: A pydantic model (or any type pydantic validates) the
+            resumer must supply; its validated value is returned.
+        timeout: Seconds to wait before giving up.
+        poll_interval: Accepted for Prefect 2 compatibility; a resume wakes the
+            run at once.
+        key: Pause only once per key in this flow run: pausing again with a
+            key already resumed returns at once (with the same input).
+
+    Returns:
+        The validated input, or None without ``wait_for_input``.
+
+    Raises:
+        FlowPauseTimeout: Nobody resumed the run within ``timeout``.
+        MissingContextError: Called outside a flow run.
+        FlowPauseError: Called inside a task run.
+        AsyncContextError: Called from async flow code; use `pause_flow_run_async`.
+        CancellationRequested: The flow run was cancelled while paused.
+    """
+    del poll_interval
+    run = _current_flow_run("pause_flow_run")
+    if in_async_run_on_loop():
+        raise AsyncContextError("pause_flow_run() would block the event loop of this async "
+                                "flow; use 'await pause_flow_run_async(...)' instead.")
+    done, value = _already_resumed(run, key)
+    if done:
+        return value
+    waiter = _begin(run, wait_for_input, key, timeout)
+    event = threading.Event()
+    waiter.wake = event.set
+    remove = _on_cancel(run, waiter)
+    try:
+        if waiter.outcome is None:
+            event.wait(timeout)
+    finally:
+        remove()
+    return _end(run, waiter, timeout)
+
+
+async def pause_flow_run_async(wait_for_input: type[Any] | None = None, timeout: float = 3600,
+                               poll_interval: float = 10, key: str | None = None) -> Any:
+    """Async twin of `pause_flow_run`, for async flows: waits without blocking the loop."""
+    del poll_interval
+    run = _current_flow_run("pause_flow_run_async")
+    done, value = _already_resumed(run, key)
+    if done:
+        return value
+    waiter = _begin(run, wait_for_input, key, timeout)
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        try:
+            loop.call_soon_threadsafe(_resolve, future)
+        except RuntimeError:
+            pass  # the loop is closed: nobody is waiting any more
+
+    waiter.wake = wake
+    remove = _on_cancel(run, waiter)
+    try:
+        if waiter.outcome is None:
+            await asyncio.wait({future}, timeout=timeout)
+    finally:
+        remove()
+        _finish(run.id, waiter, "timeout")
+    return _end(run, waiter, timeout)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _validate(model: Any, run_input: Any) -> Any:
+    from pydantic import BaseModel, TypeAdapter, ValidationError
+
+    try:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return model.model_validate(run_input if run_input is not None else {})
+        return TypeAdapter(model).validate_python(run_input)
+    except ValidationError as exc:
+        name = getattr(model, "__name__", repr(model))
+        raise RunInputError(
+            f"run_input does not match {name}; the flow run keeps waiting.\n{exc}") from None
+
+
+def resume_flow_run(flow_run_id: uuid.UUID | str, run_input: Any = None) -> None:
+    """Resume a flow run paused in this process, giving it ``run_input``.
+
+    Args:
+        flow_run_id: The paused flow run's id.
+        run_input: A dict (or model instance) validated against the paused
+            run's ``wait_for_input`` model.
+
+    Raises:
+        ObjectNotFound: No flow run with this id is paused in this process.
+        RunInputError: The input does not validate (the message lists the
+            errors); the run keeps waiting. Also raised when input is given to
+            a run that waits for none.
+    """
+    run_id = flow_run_id if isinstance(flow_run_id, uuid.UUID) else uuid.UUID(str(flow_run_id))
+    with _lock:
+        waiter = _waiters.get(run_id)
+    if waiter is None:
+        raise ObjectNotFound(f"No flow run {run_id} is paused in this process.")
+    if waiter.model is not None:
+        value = _validate(waiter.model, run_input)
+    elif run_input is not None:
+        raise RunInputError(f"Flow run {run_id} does not wait for input (pause_flow_run was "
+                            "called without wait_for_input); resume it without run_input.")
+    else:
+        value = None
+    if not _finish(run_id, waiter, "resumed", value):
+        raise ObjectNotFound(f"Flow run {run_id} stopped waiting (timed out or cancelled).")
+
+
+async def resume_flow_run_async(flow_run_id: uuid.UUID | str, run_input: Any = None) -> None:
+    """Async twin of `resume_flow_run` (which never blocks, so is safe in async code too)."""
+    resume_flow_run(flow_run_id, run_input)
+
+
+def forget_flow_run(flow_run_id: uuid.UUID) -> None:
+    """Drop what is remembered about a finished flow run's keyed pauses."""
+    with _lock:
+        for found in [k for k in _resumed if k[0] == flow_run_id]:
+            del _resumed[found]

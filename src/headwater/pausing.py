@@ -1,0 +1,44 @@
+"""Pause a running flow run until someone resumes it, optionally with typed input.
+
+In-process: another thread, or a task on another event loop, calls
+``resume_flow_run(flow_run_id, run_input=...)``.
+
+Example:
+    >>> from pydantic import BaseModel
+    >>> from headwater import flow
+    >>> from headwater.pausing import pause_flow_run
+    >>> class Approval(BaseModel):
+    ...     approved: bool
+    >>> @flow
+    ... def publish() -> None:
+    ...     answer = pause_flow_run(wait_for_input=Approval, timeout=600)
+    ...     if answer.approved:
+    ...         ...
+"""
+
+from headwater._private.pausing import (
+    pause_flow_run,
+    pause_flow_run_async,
+    resume_flow_run,
+    resume_flow_run_async,
+)
+from headwater.exceptions import FlowPauseTimeout, RunInputError
+
+__all__ = [
+    "FlowPauseTimeout",
+    "RunInputError",
+    "pause_flow_run",
+    "pause_flow_run_async",
+    "resume_flow_run",
+    "resume_flow_run_async",
+]
+
+
+def _fix_module_names() -> None:
+    """Make public names say ``headwater.pausing.X`` in reprs and docs."""
+    for public in (pause_flow_run, pause_flow_run_async, resume_flow_run,
+                   resume_flow_run_async):
+        public.__module__ = "headwater.pausing"
+
+
+_fix_module_names()
