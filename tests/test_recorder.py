@@ -34,7 +34,7 @@ class MemoryTransport:
         pass
 
     def column(self, table: str, name: str) -> list[Any]:
-        return [v for b in self.batches for v in b[table][name]]
+        return [row.get(name) for row in self.rows(table)]
 
     def rows(self, table: str) -> list[dict[str, Any]]:
         return [row for b in self.batches for row in b[table]]
@@ -109,9 +109,7 @@ def test_retries_record_the_whole_history(transport) -> None:
     task_states = [n for n, k in zip(names, kinds, strict=True) if k == "task"]
     assert task_states == ["Pending", "Running", "AwaitingRetry", "Retrying", "AwaitingRetry",
                            "Retrying", "Completed"]
-    counts = [c for c, k in zip(transport.column("states", "run_count"), kinds, strict=True)
-              if k == "task"]
-    assert counts[-1] == 3
+    assert len(attempts) == 3
 
 
 def test_a_failing_transport_does_not_fail_runs_and_catches_up(transport, run_logs) -> None:

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import typer
 
+from headwater._private.cli.concurrency import concurrency_app
 from headwater._private.cli.config import config_app
 from headwater._private.cli.profile import profile_app
+from headwater._private.cli.runs import flow_app, flow_run_app, task_run_app
+from headwater._private.cli.server import server_app
 
 __all__ = ["app", "main"]
 
@@ -20,6 +23,11 @@ app = typer.Typer(name="headwater", no_args_is_help=True, add_completion=False,
                   help="headwater: an asyncio-native workflow runtime with Prefect 2's API.")
 app.add_typer(config_app, name="config")
 app.add_typer(profile_app, name="profile")
+app.add_typer(server_app, name="server")
+app.add_typer(concurrency_app, name="concurrency-limit")
+app.add_typer(flow_app, name="flow")
+app.add_typer(flow_run_app, name="flow-run")
+app.add_typer(task_run_app, name="task-run")
 
 
 @app.callback()

@@ -382,6 +382,8 @@ class FlowJob(Job):
         from headwater._private.runners import ThreadPoolTaskRunner
 
         ensure_logging_configured()
+        if self.parent is None:
+            recording.ensure_recorder()
         opts = self.flow.options
         runner = (opts.task_runner or ThreadPoolTaskRunner()).duplicate()
         log_prints = opts.log_prints
@@ -433,14 +435,14 @@ class FlowJob(Job):
             tokens = self._begin(ctx)
             try:
                 self._start(ctx)
-                state = drive_sync(flow_machine(self))
+                return drive_sync(flow_machine(self))
             finally:
                 self._end(ctx, tokens)
-        if top_level:
-            # Every record of the run is shipped before the call returns.
-            flush_logs(timeout=_FLUSH_TIMEOUT)
-            _flush_recorder()
-        return state
+                if top_level:
+                    # Every record of the run (a crashed one too) is shipped
+                    # before the call returns or raises.
+                    flush_logs(timeout=_FLUSH_TIMEOUT)
+                    _flush_recorder()
 
     async def execute_async(self) -> State[Any]:
         """Run the flow to its final state on the running event loop."""

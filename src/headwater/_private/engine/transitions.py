@@ -39,7 +39,7 @@ def set_state(run: TaskRun | FlowRun, state: State[Any]) -> State[Any]:
         run._end_time = state.timestamp
     recorder = recording.ACTIVE
     if recorder is not None:
-        recorder.state_set(run._id, isinstance(run, TaskRun), state, run._run_count)
+        recorder.state_set(run._id, isinstance(run, TaskRun), state)
     return state
 
 

@@ -14,6 +14,8 @@ from headwater._private.recording.recorder import Recorder, Transport
 __all__ = ["ACTIVE", "Recorder", "RecorderLogSink", "Transport", "activate", "deactivate"]
 
 ACTIVE: Recorder | None = None
+# The settings the active recorder was made from; None when it was chosen by hand.
+_configured_from: tuple[Any, ...] | None = None
 
 
 class RecorderLogSink:
@@ -33,13 +35,59 @@ class RecorderLogSink:
 
 def activate(recorder: Recorder | None) -> Recorder | None:
     """Make ``recorder`` the active one (None turns recording off); return the previous."""
-    global ACTIVE
-    from headwater.logging.handlers import set_default_log_sink
+    global ACTIVE, _configured_from
+    from headwater.logging.handlers import flush_logs, set_default_log_sink
 
+    _configured_from = None  # chosen by hand: ensure_recorder() leaves it alone
+    # Records queued before now belong to runs this recorder never saw: let
+    # them go to the old sink rather than name unknown runs in the new one.
+    flush_logs(5.0)
     previous, ACTIVE = ACTIVE, recorder
     if recorder is not None:
         set_default_log_sink(RecorderLogSink(recorder))
     return previous
+
+
+def ensure_recorder() -> Recorder | None:
+    """Activate the recorder the settings ask for (at a top-level run's start).
+
+    ``HEADWATER_API_ENABLE_RECORDING`` switches recording on; runs then go to
+    ``HEADWATER_API_URL``, or to the embedded API over the local SQLite
+    database when no URL is set. A recorder activated by hand (tests) is kept.
+    """
+    global _configured_from
+    from headwater._private.settings import get_current_settings
+
+    settings = get_current_settings()
+    api = settings.api
+    wanted = (api.enable_recording, api.url, api.key, settings.home)
+    if wanted == _configured_from:
+        return ACTIVE
+    if ACTIVE is not None and _configured_from is None:
+        return ACTIVE  # activated explicitly: not ours to replace
+    previous = ACTIVE
+    if not api.enable_recording:
+        if previous is not None:
+            deactivate()
+            previous.close()
+        _configured_from = wanted
+        return None
+    from headwater._private.recording.transports import (
+        embedded_transport,
+        remote_transport_factory,
+    )
+
+    if api.url:
+        key = api.key.get_secret_value() if api.key is not None else None
+        factory = remote_transport_factory(api.url, key)
+    else:
+        factory = embedded_transport
+    recorder = Recorder(factory, spool_dir=settings.home / "spool")
+    activate(recorder)
+    _configured_from = wanted
+    if previous is not None:
+        previous.close()
+    return recorder
 
 
 def deactivate() -> None:

@@ -54,9 +54,11 @@ _id_random = random.Random()
 os.register_at_fork(after_in_child=_id_random.seed)
 
 
-def _state_id() -> int:
-    """A random 63-bit id for a state row: unique enough, cheap, and stable on re-send."""
-    return _id_random.getrandbits(63)
+def _new_id() -> str:
+    """A random version-4 UUID string, cheaply (ids must be unique, not secret)."""
+    bits = (_id_random.getrandbits(128) & ~(0xF << 76 | 0b11 << 62)) | (4 << 76 | 0b10 << 62)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _has_details(details: Any) -> bool:
@@ -65,30 +67,20 @@ def _has_details(details: Any) -> bool:
             or details.pause_timeout is not None or details.retriable is not None)
 
 
-TASK_RUN_COLUMNS = ("id", "flow_run_id", "task_key", "task_name", "dynamic_key", "name",
-                    "tags", "expected_start_time")
-STATE_COLUMNS = ("id", "run_id", "run_kind", "type", "name", "message", "timestamp",
-                 "state_details", "run_count")
-
-
 class PayloadBuilder:
-    """Accumulates queued items into one batch.
+    """Accumulates queued items into one batch, in the ``/api/records/batch`` shape.
 
-    Task runs and states, the bulk of every batch, are *columnar* (a list per
-    field): building and parsing them costs a fraction of one dict per row.
-    Times in columns are POSIX timestamps (float seconds, UTC).
+    Every record carries its id (states and logs get one here), so a batch
+    sent again after a failure stores nothing twice.
     """
 
     def __init__(self) -> None:
         self.flows: dict[str, dict[str, Any]] = {}
         self.flow_runs: list[dict[str, Any]] = []
-        self.task_runs: dict[str, list[Any]] = {c: [] for c in TASK_RUN_COLUMNS}
-        self.states: dict[str, list[Any]] = {c: [] for c in STATE_COLUMNS}
+        self.task_runs: list[dict[str, Any]] = []
+        self.states: list[dict[str, Any]] = []
         self.logs: list[dict[str, Any]] = []
         self._ids: dict[uuid.UUID, str] = {}
-        s = self.states
-        self._state_columns = (s["id"], s["run_id"], s["run_kind"], s["type"], s["name"],
-                               s["message"], s["timestamp"], s["state_details"], s["run_count"])
 
     def _id(self, run_id: uuid.UUID) -> str:
         text = self._ids.get(run_id)
@@ -100,44 +92,39 @@ class PayloadBuilder:
         """Add one queued item."""
         kind = item[0]
         if kind == STATE:
-            self._state(item[1], item[2], item[3], item[4], item[5], item[6], item[7], item[8])
+            self._state(item[1], item[2], item[3], item[4], item[5], item[6], item[7])
         elif kind == TASK_RUN:
             self._task_run(item)
         elif kind == FLOW_RUN:
             self._flow_run(item[1], item[2], item[3], item[4])
         elif kind == LOGS:
-            self.logs.extend(item[1])
+            for record in item[1]:
+                self.logs.append({**record, "id": _new_id()})
 
     def _state(self, run_id: uuid.UUID, is_task: bool, type_: Any, name: str,
-               message: str | None, timestamp: _dt.datetime, details: Any,
-               run_count: int) -> None:
-        ids, runs, kinds, types, names, messages, times, detail_col, counts = (
-            self._state_columns)
-        ids.append(_state_id())
-        runs.append(self._id(run_id))
-        kinds.append("task" if is_task else "flow")
-        types.append(type_.value)
-        names.append(name)
-        messages.append(message)
-        times.append(timestamp.timestamp())
-        detail_col.append(state_details_dict(details) if _has_details(details) else None)
-        counts.append(run_count)
+               message: str | None, timestamp: _dt.datetime, details: Any) -> None:
+        row = {"id": _new_id(), "run_id": self._id(run_id),
+               "run_kind": "task" if is_task else "flow", "type": type_.value, "name": name,
+               "timestamp": timestamp.isoformat()}
+        if message is not None:
+            row["message"] = message
+        if _has_details(details):
+            row["state_details"] = state_details_dict(details)
+        self.states.append(row)
 
     def _task_run(self, item: tuple[Any, ...]) -> None:
         (_, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected,
          state) = item
-        col = self.task_runs
-        col["id"].append(self._id(run_id))
-        col["flow_run_id"].append(self._id(flow_run_id) if flow_run_id else None)
-        col["task_key"].append(task_key)
-        col["task_name"].append(task_name)
-        col["dynamic_key"].append(dynamic_key)
-        col["name"].append(name)
-        col["tags"].append(sorted(tags) if tags else [])
-        col["expected_start_time"].append(expected.timestamp())
+        self.task_runs.append({
+            "id": self._id(run_id),
+            "flow_run_id": self._id(flow_run_id) if flow_run_id else None,
+            "task_key": task_key, "task_name": task_name, "dynamic_key": dynamic_key,
+            "name": name, "tags": sorted(tags) if tags else [],
+            "expected_start_time": expected.isoformat(),
+        })
         if state is not None:
             self._state(run_id, True, state.type, state.name, state.message, state.timestamp,
-                        state.state_details, 0)
+                        state.state_details)
 
     def _flow_run(self, run: Any, name: str, parameters: dict[str, Any], state: Any) -> None:
         self.flows.setdefault(run.flow_name, {"name": run.flow_name})
@@ -150,15 +137,14 @@ class PayloadBuilder:
         })
         if state is not None:
             self._state(run.id, False, state.type, state.name, state.message, state.timestamp,
-                        state.state_details, 0)
+                        state.state_details)
 
     def build(self) -> dict[str, Any] | None:
         """Return the batch body, or None when nothing was added."""
-        if not (self.flow_runs or self.task_runs["id"] or self.states["id"] or self.logs):
+        if not (self.flow_runs or self.task_runs or self.states or self.logs):
             return None
-        return {"version": 1, "flows": list(self.flows.values()),
-                "flow_runs": self.flow_runs, "task_runs": self.task_runs,
-                "states": self.states, "logs": self.logs}
+        return {"flows": list(self.flows.values()), "flow_runs": self.flow_runs,
+                "task_runs": self.task_runs, "states": self.states, "logs": self.logs}
 
 
 def _str(value: Any) -> str | None:

@@ -93,11 +93,10 @@ class Recorder:
         if self._thread is None:
             self._ensure_started()
 
-    def state_set(self, run_id: uuid.UUID, is_task: bool, state: State[Any],
-                  run_count: int) -> None:
+    def state_set(self, run_id: uuid.UUID, is_task: bool, state: State[Any]) -> None:
         """Queue a state transition of a run."""
         self._queue.append((STATE, run_id, is_task, state.type, state.name, state.message,
-                            state.timestamp, state.state_details, run_count))
+                            state.timestamp, state.state_details))
 
     def logs(self, records: list[Any]) -> None:
         """Queue log records (dicts in the LogRecordDict shape) for the next batch."""
@@ -170,8 +169,13 @@ class Recorder:
             try:
                 await transport.send(batch)
             except Exception as exc:
-                self._transport_failed(exc)
-                return
+                if not _is_permanent(exc):
+                    self._transport_failed(exc)
+                    return
+                # The API refused the batch itself (a bug, not an outage):
+                # sending it again cannot help, so say so and drop it.
+                _log.error("The headwater API refused a batch of run records (%s); it was "
+                           "dropped. Please report this.", exc)
             self._pending.pop(0)
             self._pending_records -= _count(batch)
             self.batches_sent += 1
@@ -238,6 +242,8 @@ class Recorder:
         """
         if self._thread is None and not self._queue:
             return True
+        if self._closed and (self._thread is None or not self._thread.is_alive()):
+            return not self._queue and not self._pending
         marker = threading.Event()
         self._queue.append(marker)
         self._ensure_started()
@@ -253,13 +259,22 @@ class Recorder:
                 pass
 
     def close(self, timeout: float | None = 10.0) -> None:
-        """Flush and stop the background thread."""
+        """Flush and stop the background thread (idempotent)."""
+        if self._closed:
+            if self._thread is not None:
+                self._thread.join(timeout)
+            return
         self.flush(timeout)
         self._closed = True
         self._poke()
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and 400 <= status < 500 and status not in (408, 429)
 
 
 def _count(batch: dict[str, Any]) -> int:

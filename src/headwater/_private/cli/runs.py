@@ -1,0 +1,219 @@
+"""``headwater flow ls``, ``flow-run ls|inspect|logs`` and ``task-run ls``.
+
+Each command reads the API through ``headwater.client.get_client()``: the
+server at ``HEADWATER_API_URL``, or the local database when it is unset.
+Rich tables for people, ``--json`` for scripts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import typer
+
+from headwater._private.cli._common import fail
+
+T = TypeVar("T")
+
+flow_app = typer.Typer(no_args_is_help=True, help="Flows that have run.")
+flow_run_app = typer.Typer(no_args_is_help=True, help="Inspect flow runs.")
+task_run_app = typer.Typer(no_args_is_help=True, help="Inspect task runs.")
+
+JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
+
+
+def _call(fn: Callable[[Any], Awaitable[T]]) -> T:
+    """Run ``fn(client)`` with a client from the settings; API errors become CLI errors."""
+    from headwater.client import APIError, APIUnreachable, get_client
+
+    async def main() -> T:
+        async with get_client() as client:
+            return await fn(client)
+
+    try:
+        return asyncio.run(main())
+    except (APIError, APIUnreachable) as exc:
+        fail(str(exc))
+
+
+def _print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, default=str))
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    Console().print(table)
+
+
+def _when(value: Any) -> str:
+    if not value:
+        return ""
+    try:
+        moment = _dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _duration(run: dict[str, Any]) -> str:
+    seconds = run.get("total_run_time")
+    if seconds is None:
+        start, end = run.get("start_time"), run.get("end_time")
+        if not start or not end:
+            return ""
+        seconds = (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start))
+        seconds = seconds.total_seconds()
+    return f"{float(seconds):.3f}s"
+
+
+def _state(run: dict[str, Any]) -> str:
+    state = run.get("state") or {}
+    return str(state.get("name") or run.get("state_name") or run.get("state_type") or "")
+
+
+@flow_app.command("ls")
+def flow_ls(limit: int = typer.Option(50, help="How many flows."),
+            as_json: bool = JSON_OPTION) -> None:
+    """List flows, by name."""
+    flows = _call(lambda c: c.read_flows(limit=limit))
+    if as_json:
+        _print_json(flows)
+        return
+    _table("Flows", ["Name", "ID", "Created"],
+           [[f.get("name"), f.get("id"), _when(f.get("created"))] for f in flows])
+
+
+@flow_run_app.command("ls")
+def flow_run_ls(flow: str | None = typer.Option(None, "--flow", help="Only runs of this flow."),
+                state: str | None = typer.Option(None, "--state",
+                                                 help="Only runs in this state type."),
+                limit: int = typer.Option(20, "--limit", help="How many runs."),
+                as_json: bool = JSON_OPTION) -> None:
+    """List flow runs, newest first."""
+    async def read(client: Any) -> list[dict[str, Any]]:
+        runs = await client.read_flow_runs(flow_name=flow, state_type=state, limit=limit)
+        return await _with_flow_names(client, runs)
+
+    runs = _call(read)
+    if as_json:
+        _print_json(runs)
+        return
+    _table("Flow runs", ["Name", "Flow", "State", "Started", "Duration", "ID"],
+           [[r.get("name"), r.get("flow_name"), _state(r), _when(r.get("start_time")),
+             _duration(r), r.get("id")] for r in runs])
+
+
+@flow_run_app.command("inspect")
+def flow_run_inspect(flow_run_id: str, as_json: bool = JSON_OPTION) -> None:
+    """Show a flow run: its states, task runs, durations, parameters, and why it stopped."""
+
+    async def read(client: Any) -> dict[str, Any]:
+        run = (await _with_flow_names(client, [await client.read_flow_run(flow_run_id)]))[0]
+        run["states"] = await client.read_flow_run_states(flow_run_id)
+        run["task_runs"] = await client.read_task_runs(flow_run_id=flow_run_id, limit=1000)
+        return dict(run)
+
+    run = _call(read)
+    if as_json:
+        _print_json(run)
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(f"[bold]{run.get('name')}[/] ({run.get('id')}) of flow "
+                  f"[bold]{run.get('flow_name')}[/]")
+    console.print(f"State: [bold]{_state(run)}[/] {(run.get('state') or {}).get('message') or ''}")
+    console.print(f"Parameters: {json.dumps(run.get('parameters') or {}, default=str)}")
+    console.print(f"Started {_when(run.get('start_time'))}, took {_duration(run)}")
+    if not _is_final(run):
+        console.print(f"Not running: {_reason(run)}")
+    _table("State history", ["Time", "State", "Message"],
+           [[_when(s.get("timestamp")), s.get("name"), s.get("message")]
+            for s in run["states"]])
+    _table("Task runs", ["Name", "State", "Duration", "ID"],
+           [[t.get("name"), _state(t), _duration(t), t.get("id")] for t in run["task_runs"]])
+
+
+async def _with_flow_names(client: Any, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill in ``flow_name`` from the runs' ``flow_id`` (the API returns ids)."""
+    if not runs or all("flow_name" in r for r in runs):
+        return runs
+    names = {f["id"]: f["name"] for f in await client.read_flows(limit=10_000)}
+    return [{**r, "flow_name": names.get(r.get("flow_id"), r.get("flow_id"))} for r in runs]
+
+
+def _is_final(run: dict[str, Any]) -> bool:
+    state = run.get("state") or {}
+    return str(state.get("type", run.get("state_type", ""))) in {
+        "COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+
+
+def _reason(run: dict[str, Any]) -> str:
+    state = run.get("state") or {}
+    kind = str(state.get("type", run.get("state_type", "")))
+    if kind == "PAUSED":
+        return "it is paused, waiting to be resumed."
+    if kind in {"SCHEDULED", "PENDING"}:
+        return "it has not started yet (or its process stopped before it started)."
+    if kind == "RUNNING":
+        return ("it is still running, or its process died without reporting "
+                "(look at the last log lines).")
+    return state.get("message") or f"it is {kind or 'in an unknown state'}."
+
+
+@flow_run_app.command("logs")
+def flow_run_logs(flow_run_id: str,
+                  follow: bool = typer.Option(False, "--follow", "-f",
+                                              help="Keep printing new lines until the run ends."),
+                  as_json: bool = JSON_OPTION) -> None:
+    """Print a flow run's log lines, oldest first."""
+
+    async def stream(client: Any) -> None:
+        offset = 0
+        while True:
+            logs = await client.read_logs(flow_run_id=flow_run_id, limit=500, offset=offset)
+            for line in logs:
+                if as_json:
+                    typer.echo(json.dumps(line, default=str))
+                else:
+                    typer.echo(f"{_when(line.get('timestamp'))} | "
+                               f"{_level(line.get('level'))} | {line.get('message')}")
+            offset += len(logs)
+            if len(logs) == 500:
+                continue
+            if not follow or _is_final(await client.read_flow_run(flow_run_id)):
+                return
+            await asyncio.sleep(1.0)
+
+    _call(stream)
+
+
+def _level(level: Any) -> str:
+    import logging
+
+    return logging.getLevelName(int(level)) if isinstance(level, int) else str(level)
+
+
+@task_run_app.command("ls")
+def task_run_ls(flow_run: str = typer.Option(..., "--flow-run", help="The flow run's id."),
+                limit: int = typer.Option(200, "--limit", help="How many task runs."),
+                as_json: bool = JSON_OPTION) -> None:
+    """List the task runs of a flow run."""
+    runs = _call(lambda c: c.read_task_runs(flow_run_id=flow_run, limit=limit))
+    if as_json:
+        _print_json(runs)
+        return
+    _table("Task runs", ["Name", "State", "Started", "Duration", "ID"],
+           [[r.get("name"), _state(r), _when(r.get("start_time")), _duration(r), r.get("id")]
+            for r in runs])

@@ -1,0 +1,61 @@
+"""``headwater server start``: run the orchestration API with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from headwater._private.cli._common import fail
+
+__all__ = ["server_app"]
+
+server_app = typer.Typer(no_args_is_help=True, help="Run the headwater API server.")
+
+
+def _banner(host: str, port: int, database: str, auth: bool) -> str:
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
+    lines = [
+        "headwater server",
+        f"  API:       {base}/api   (set HEADWATER_API_URL={base}/api on clients)",
+        f"  Docs:      {base}/api/docs",
+        f"  Database:  {database}",
+        f"  Auth:      {'API key required (HEADWATER_SERVER_API_KEY)' if auth else 'none'}",
+    ]
+    if host in ("0.0.0.0", "::"):
+        lines.append(f"  Listening on every interface ({host}): reachable from other machines.")
+    return "\n".join(lines)
+
+
+@server_app.command("start")
+def start(
+    host: Annotated[str, typer.Option(
+        help="Interface to listen on; 0.0.0.0 exposes the server to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 4200,
+    log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
+) -> None:
+    """Start the API server (SQLite under HEADWATER_HOME unless
+    HEADWATER_API_DATABASE_CONNECTION_URL is set)."""
+    try:
+        import uvicorn
+
+        from headwater.server.app import create_app, resolve_database_url
+        from headwater.server.database.engine import Database
+    except ImportError as exc:
+        fail(f"the server needs extra packages ({exc.name} is missing): "
+             'pip install "headwater[server]"')
+    try:
+        url = resolve_database_url()
+        app = create_app(url)
+        database: Database = app.state.database
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(_banner(host, port, database.display_url(), _auth_enabled()))
+    uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+
+
+def _auth_enabled() -> bool:
+    from headwater.settings import get_current_settings
+
+    return get_current_settings().server.api_key is not None

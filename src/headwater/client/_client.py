@@ -1,0 +1,253 @@
+"""HeadwaterClient: an async httpx client over the orchestration API.
+
+One source of truth: every method is async. ``SyncHeadwaterClient`` wraps the
+same object and runs each call on headwater's runtime loop, so there is no
+hand-copied sync twin to drift.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from headwater.exceptions import HeadwaterException
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class APIError(HeadwaterException):
+    """Raised when the API answers with an error; carries the status and the API's message."""
+
+    def __init__(self, status_code: int, message: str, method: str, url: str) -> None:
+        super().__init__(f"{method} {url} failed with {status_code}: {message}")
+        self.status_code = status_code
+        self.detail = message
+
+
+class APIUnreachable(HeadwaterException, ConnectionError):
+    """Raised when the API cannot be reached after the configured retries."""
+
+
+class HeadwaterClient:
+    """An async client for headwater's REST API.
+
+    Args:
+        api_url: The API's base URL, e.g. ``http://127.0.0.1:4200/api``.
+        api_key: Sent as ``Authorization: Bearer <key>`` when given.
+        transport: An httpx transport (``httpx.ASGITransport(app)`` for the
+            embedded, in-process API).
+        timeout: Seconds per request.
+        retries: How many times a request is retried on connection errors
+            and 429/502/503/504 answers, with exponential backoff (honouring
+            ``Retry-After``).
+
+    Use it as an async context manager::
+
+        async with HeadwaterClient("http://127.0.0.1:4200/api") as client:
+            runs = await client.read_flow_runs(limit=10)
+    """
+
+    def __init__(self, api_url: str, api_key: str | None = None, *,
+                 transport: httpx.AsyncBaseTransport | None = None, timeout: float = 30.0,
+                 retries: int = 3, backoff: float = 0.5) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.api_url = api_url.rstrip("/")
+        self._retries = retries
+        self._backoff = backoff
+        self._http = httpx.AsyncClient(base_url=self.api_url + "/", headers=headers,
+                                       transport=transport, timeout=timeout)
+        self._on_close: list[Callable[[], Awaitable[None]]] = []
+
+    def on_close(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Await ``callback()`` when the client closes (e.g. an embedded app's database)."""
+        self._on_close.append(callback)
+
+    async def __aenter__(self) -> HeadwaterClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool (and what ``on_close`` registered)."""
+        await self._http.aclose()
+        for callback in self._on_close:
+            await callback()
+        self._on_close.clear()
+
+    # ------------------------------------------------------------------ transport
+    async def request(self, method: str, path: str, *, json: Any = None,
+                      content: bytes | None = None, params: dict[str, Any] | None = None,
+                      headers: dict[str, str] | None = None) -> Any:
+        """Send one request with retries; return the decoded JSON body (None when empty).
+
+        Raises:
+            APIError: The API answered 4xx/5xx (after retries for 429/5xx).
+            APIUnreachable: No answer after the retries.
+        """
+        path = path.lstrip("/")
+        for attempt in range(self._retries + 1):
+            try:
+                response = await self._http.request(method, path, json=json, content=content,
+                                                    params=params, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError,
+                    httpx.RemoteProtocolError) as exc:
+                if attempt == self._retries:
+                    raise APIUnreachable(
+                        f"Could not reach the headwater API at {self.api_url} "
+                        f"({type(exc).__name__}: {exc}). Is the server running? Start one with "
+                        "'headwater server start', or unset HEADWATER_API_URL to record locally."
+                    ) from None
+                await asyncio.sleep(self._delay(attempt, None))
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < self._retries:
+                await asyncio.sleep(self._delay(attempt, response.headers.get("Retry-After")))
+                continue
+            if response.status_code >= 400:
+                raise APIError(response.status_code, _message(response), method,
+                               f"{self.api_url}/{path}")
+            if not response.content:
+                return None
+            return response.json()
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(60.0, float(retry_after))
+            except ValueError:
+                parsed = email.utils.parsedate_to_datetime(retry_after)
+                if parsed is not None:
+                    return max(0.0, min(60.0, parsed.timestamp() - time.time()))
+        return float(self._backoff * 2**attempt)
+
+    # ------------------------------------------------------------------ service
+    async def hello(self) -> Any:
+        """``GET /hello``: a cheap check that the API answers."""
+        return await self.request("GET", "hello")
+
+    async def health(self) -> Any:
+        """``GET /health``."""
+        return await self.request("GET", "health")
+
+    async def version(self) -> Any:
+        """``GET /version``: the server's version."""
+        return await self.request("GET", "version")
+
+    # ------------------------------------------------------------------ flows and runs
+    async def read_flows(self, *, name: str | None = None, limit: int = 200,
+                         offset: int = 0) -> list[dict[str, Any]]:
+        """``POST /flows/filter``: flows, optionally by name."""
+        body: dict[str, Any] = {"limit": limit, "offset": offset}
+        if name is not None:
+            body["flows"] = {"name": {"any_": [name]}}
+        return list(await self.request("POST", "flows/filter", json=body))
+
+    async def read_flow_run(self, flow_run_id: uuid.UUID | str) -> dict[str, Any]:
+        """``GET /flow_runs/{id}``."""
+        return dict(await self.request("GET", f"flow_runs/{flow_run_id}"))
+
+    async def read_flow_runs(self, *, flow_name: str | None = None,
+                             state_type: str | None = None, limit: int = 200, offset: int = 0,
+                             sort: str = "EXPECTED_START_TIME_DESC") -> list[dict[str, Any]]:
+        """``POST /flow_runs/filter``: newest first by default."""
+        body: dict[str, Any] = {"limit": limit, "offset": offset, "sort": sort}
+        if flow_name is not None:
+            body["flows"] = {"name": {"any_": [flow_name]}}
+        if state_type is not None:
+            body["flow_runs"] = {"state": {"type": {"any_": [state_type.upper()]}}}
+        return list(await self.request("POST", "flow_runs/filter", json=body))
+
+    async def read_task_runs(self, *, flow_run_id: uuid.UUID | str | None = None,
+                             limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+        """``POST /task_runs/filter``: the task runs of a flow run, oldest first."""
+        body: dict[str, Any] = {"limit": limit, "offset": offset,
+                                "sort": "EXPECTED_START_TIME_ASC"}
+        if flow_run_id is not None:
+            body["task_runs"] = {"flow_run_id": {"any_": [str(flow_run_id)]}}
+        return list(await self.request("POST", "task_runs/filter", json=body))
+
+    async def read_flow_run_states(self, flow_run_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        """``GET /flow_run_states/?flow_run_id=``: a flow run's state history."""
+        return list(await self.request("GET", "flow_run_states/",
+                                       params={"flow_run_id": str(flow_run_id)}))
+
+    async def read_task_run_states(self, task_run_id: uuid.UUID | str) -> list[dict[str, Any]]:
+        """``GET /task_run_states/?task_run_id=``: a task run's state history."""
+        return list(await self.request("GET", "task_run_states/",
+                                       params={"task_run_id": str(task_run_id)}))
+
+    async def read_logs(self, *, flow_run_id: uuid.UUID | str | None = None,
+                        limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+        """``POST /logs/filter``: log records, oldest first."""
+        body: dict[str, Any] = {"limit": limit, "offset": offset, "sort": "TIMESTAMP_ASC"}
+        if flow_run_id is not None:
+            body["logs"] = {"flow_run_id": {"any_": [str(flow_run_id)]}}
+        return list(await self.request("POST", "logs/filter", json=body))
+
+    async def send_record_batch(self, batch: dict[str, Any]) -> Any:
+        """``POST /records/batch``: store a recorder batch (idempotent)."""
+        import pydantic_core
+
+        return await self.request("POST", "records/batch", content=pydantic_core.to_json(batch),
+                                  headers={"Content-Type": "application/json"})
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:500] or response.reason_phrase
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])
+    return str(body)[:500]
+
+
+class SyncHeadwaterClient:
+    """A blocking facade over :class:`HeadwaterClient`: same methods, no ``await``.
+
+    Each call runs the async method on headwater's runtime loop, so the
+    logic exists once.
+    """
+
+    def __init__(self, client: HeadwaterClient) -> None:
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.startswith("_"):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return _run(lambda: attr(*args, **kwargs))
+
+        call.__name__ = name
+        call.__doc__ = attr.__doc__
+        return call
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        _run(self._client.aclose)
+
+    def __enter__(self) -> SyncHeadwaterClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _run(factory: Callable[[], Awaitable[T]]) -> T:
+    from headwater._private.loop_thread import run_coroutine
+
+    async def wrapper() -> T:
+        return await factory()
+
+    return run_coroutine(wrapper)

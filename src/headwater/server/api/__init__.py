@@ -1,0 +1,29 @@
+"""The API routes, one router per resource, mounted under ``/api``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from headwater.server.api import (
+    admin,
+    concurrency_limits,
+    flow_runs,
+    flows,
+    logs,
+    records,
+    states,
+    task_runs,
+)
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = (
+    admin.router,
+    flows.router,
+    flow_runs.router,
+    task_runs.router,
+    states.router,
+    logs.router,
+    concurrency_limits.router,
+    records.router,
+)

@@ -1,0 +1,1 @@
+"""Tables, the engine and its write discipline, and the alembic migrations."""

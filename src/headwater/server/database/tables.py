@@ -1,0 +1,219 @@
+"""The tables, as SQLAlchemy Core ``Table`` objects (one ``MetaData``).
+
+Core, not ORM: the hot paths (the records batch, filters) are bulk
+statements, and no code needs identity-mapped objects. The alembic
+migrations in ``migrations/versions`` create exactly these tables; a test
+compares the two.
+
+On SQLite, the tables keyed by a UUID are ``WITHOUT ROWID``: the primary
+key is the table's own B-tree, so an insert updates one tree fewer.
+
+Every run row carries its current state denormalized (``state_id``,
+``state_type``, ``state_name``, ``state_timestamp``) so filters and counts by
+state need no join, and ``state_version``, bumped by every state change, for
+optimistic concurrency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+__all__ = [
+    "JSONValue",
+    "Timestamp",
+    "concurrency_limit",
+    "flow",
+    "flow_run",
+    "flow_run_state",
+    "log",
+    "metadata",
+    "task_run",
+    "task_run_state",
+]
+
+_UTC = dt.timezone.utc
+
+
+class Timestamp(sa.types.TypeDecorator[dt.datetime]):
+    """A UTC timestamp on every database.
+
+    PostgreSQL stores ``timestamptz``. SQLite has no such type: values are
+    stored as naive UTC text in SQLAlchemy's fixed-width format, so text order
+    is time order, and read back as aware UTC datetimes.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.DateTime(timezone=False))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        # Naive means UTC, as in the API.
+        value = value.replace(tzinfo=_UTC) if value.tzinfo is None else value.astimezone(_UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=_UTC)  # type: ignore[no-any-return]
+        return value.astimezone(_UTC)  # type: ignore[no-any-return]
+
+
+#: JSON everywhere, JSONB on PostgreSQL (containment queries on tags).
+JSONValue = sa.JSON().with_variant(JSONB(), "postgresql")
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s__%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s__%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s__%(column_0_name)s__%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _stamps() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("created", Timestamp(), nullable=False),
+        sa.Column("updated", Timestamp(), nullable=False),
+    ]
+
+
+def _run_state_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("state_id", sa.Uuid(), nullable=True),
+        sa.Column("state_type", sa.String(16), nullable=True),
+        sa.Column("state_name", sa.String(), nullable=True),
+        sa.Column("state_timestamp", Timestamp(), nullable=True),
+        sa.Column("state_version", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("run_count", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("expected_start_time", Timestamp(), nullable=True),
+        sa.Column("start_time", Timestamp(), nullable=True),
+        sa.Column("end_time", Timestamp(), nullable=True),
+        sa.Column("total_run_time", sa.Float(), nullable=False, server_default="0"),
+    ]
+
+
+flow = sa.Table(
+    "flow",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("tags", JSONValue, nullable=False),
+    sa.UniqueConstraint("name"),
+)
+
+flow_run = sa.Table(
+    "flow_run",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("flow_id", sa.Uuid(), sa.ForeignKey("flow.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("flow_version", sa.String(), nullable=True),
+    sa.Column("parameters", JSONValue, nullable=False),
+    sa.Column("tags", JSONValue, nullable=False),
+    sa.Column("idempotency_key", sa.String(), nullable=True),
+    # No foreign keys on the parent links: a batch may record a subflow run
+    # before its parent task run, and deleting a parent keeps its children.
+    sa.Column("parent_task_run_id", sa.Uuid(), nullable=True),
+    sa.Column("parent_flow_run_id", sa.Uuid(), nullable=True),
+    *_run_state_columns(),
+    sa.UniqueConstraint("flow_id", "idempotency_key"),
+    sa.Index(None, "flow_id"),
+    sa.Index(None, "state_type"),
+    sa.Index(None, "expected_start_time"),
+    sa.Index(None, "start_time"),
+    sa.Index(None, "name"),
+    sa.Index(None, "parent_task_run_id"),
+    sa.Index(None, "parent_flow_run_id"),
+    sqlite_with_rowid=False,
+)
+
+task_run = sa.Table(
+    "task_run",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("flow_run_id", sa.Uuid(), sa.ForeignKey("flow_run.id", ondelete="CASCADE"),
+              nullable=True),
+    sa.Column("task_key", sa.String(), nullable=False),
+    sa.Column("task_name", sa.String(), nullable=True),
+    sa.Column("dynamic_key", sa.String(), nullable=False),
+    sa.Column("cache_key", sa.String(), nullable=True),
+    sa.Column("task_version", sa.String(), nullable=True),
+    sa.Column("tags", JSONValue, nullable=False),
+    *_run_state_columns(),
+    # Prefect's identity of a task run; its prefix serves flow_run_id lookups.
+    sa.UniqueConstraint("flow_run_id", "task_key", "dynamic_key"),
+    sa.Index(None, "state_type"),
+    sa.Index(None, "expected_start_time"),
+    sa.Index(None, "name"),
+    sqlite_with_rowid=False,
+)
+
+
+def _state_table(name: str, run_table: str, run_column: str) -> sa.Table:
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Uuid(), primary_key=True),
+        sa.Column("created", Timestamp(), nullable=False),
+        sa.Column(run_column, sa.Uuid(), sa.ForeignKey(f"{run_table}.id", ondelete="CASCADE"),
+                  nullable=False),
+        sa.Column("type", sa.String(16), nullable=False),
+        sa.Column("name", sa.String(), nullable=True),
+        sa.Column("timestamp", Timestamp(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=True),
+        sa.Column("state_details", JSONValue, nullable=False),
+        sa.Column("data", JSONValue, nullable=True),
+        sa.Index(None, run_column, "timestamp"),
+        sqlite_with_rowid=False,
+    )
+
+
+flow_run_state = _state_table("flow_run_state", "flow_run", "flow_run_id")
+task_run_state = _state_table("task_run_state", "task_run", "task_run_id")
+
+log = sa.Table(
+    "log",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("created", Timestamp(), nullable=False),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("level", sa.Integer(), nullable=False),
+    # Logs keep no foreign keys (as in Prefect): they outlive deleted runs.
+    sa.Column("flow_run_id", sa.Uuid(), nullable=True),
+    sa.Column("task_run_id", sa.Uuid(), nullable=True),
+    sa.Column("message", sa.Text(), nullable=False),
+    sa.Column("timestamp", Timestamp(), nullable=False),
+    sa.Index(None, "flow_run_id", "timestamp"),
+    sa.Index(None, "task_run_id"),
+    sa.Index(None, "timestamp"),
+    sqlite_with_rowid=False,
+)
+
+concurrency_limit = sa.Table(
+    "concurrency_limit",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("tag", sa.String(), nullable=False),
+    sa.Column("concurrency_limit", sa.Integer(), nullable=False),
+    sa.Column("active_slots", JSONValue, nullable=False),
+    sa.UniqueConstraint("tag"),
+)

@@ -1,0 +1,110 @@
+"""ASGI middleware: API key authentication and the request body limit.
+
+Plain ASGI (not ``BaseHTTPMiddleware``): no extra task per request, and the
+body is read once, here, before any route sees it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = ["OPEN_PATHS", "ApiKeyMiddleware", "BodyLimitMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+#: Paths that need no API key.
+OPEN_PATHS = frozenset({"/api/health"})
+
+
+async def _reply(send: Send, status: int, detail: str,
+                 headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or []),
+    ]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class ApiKeyMiddleware:
+    """Require ``Authorization: Bearer <key>`` on every path but ``OPEN_PATHS``.
+
+    The key is compared in constant time and never logged or echoed.
+    """
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {api_key}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+        if given is None:
+            detail = ("Missing API key: this server requires 'Authorization: Bearer <key>' "
+                      "(set HEADWATER_API_KEY on the client).")
+        elif not hmac.compare_digest(given, self._expected):
+            detail = "Invalid API key: the Authorization header does not hold this server's key."
+        else:
+            await self.app(scope, receive, send)
+            return
+        await _reply(send, 401, detail, [(b"www-authenticate", b"Bearer")])
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over ``max_bytes`` with 413, before any route runs.
+
+    The body is read here in full (routes need it whole anyway) and replayed
+    to the app, so an oversized body never reaches a route half-read.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send) -> None:
+        await _reply(send, 413, f"Request body too large: the limit is {self.max_bytes} bytes "
+                                "(HEADWATER_SERVER_MAX_BODY_SIZE); send smaller batches.")

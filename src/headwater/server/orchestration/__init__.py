@@ -1,0 +1,1 @@
+"""Orchestration: which proposed state transitions the server accepts."""

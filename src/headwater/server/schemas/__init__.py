@@ -1,0 +1,1 @@
+"""The API's pydantic models: what requests carry and responses return."""

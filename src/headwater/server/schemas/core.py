@@ -1,0 +1,135 @@
+"""Objects as the API returns them (Prefect 2's field names where they exist)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "TERMINAL_TYPES",
+    "ConcurrencyLimit",
+    "Flow",
+    "FlowRun",
+    "Log",
+    "ORMModel",
+    "State",
+    "StateType",
+    "TaskRun",
+]
+
+
+class StateType(str, enum.Enum):
+    """The type of a state, as in Prefect 2."""
+
+    SCHEDULED = "SCHEDULED"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    CANCELLING = "CANCELLING"
+    CRASHED = "CRASHED"
+    PAUSED = "PAUSED"
+
+
+TERMINAL_TYPES = frozenset(
+    {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
+)
+
+
+class ORMModel(BaseModel):
+    """A response model built from a database row."""
+
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class State(ORMModel):
+    """A state of a flow run or task run."""
+
+    id: uuid.UUID
+    type: StateType
+    name: str | None = None
+    timestamp: dt.datetime
+    message: str | None = None
+    state_details: dict[str, Any] = Field(default_factory=dict)
+    data: Any = None
+
+
+class Flow(ORMModel):
+    """A flow, known by its name."""
+
+    id: uuid.UUID
+    created: dt.datetime
+    updated: dt.datetime
+    name: str
+    tags: list[str] = Field(default_factory=list)
+
+
+class _Run(ORMModel):
+    id: uuid.UUID
+    created: dt.datetime
+    updated: dt.datetime
+    name: str
+    tags: list[str] = Field(default_factory=list)
+    state_id: uuid.UUID | None = None
+    state_type: StateType | None = None
+    state_name: str | None = None
+    state: State | None = None
+    state_version: int = Field(
+        default=0, description="Bumped by every state change (optimistic concurrency)."
+    )
+    run_count: int = 0
+    expected_start_time: dt.datetime | None = None
+    start_time: dt.datetime | None = None
+    end_time: dt.datetime | None = None
+    total_run_time: float = Field(default=0.0, description="Seconds spent in RUNNING states.")
+
+
+class FlowRun(_Run):
+    """A flow run."""
+
+    flow_id: uuid.UUID
+    flow_version: str | None = None
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str | None = None
+    parent_task_run_id: uuid.UUID | None = None
+    parent_flow_run_id: uuid.UUID | None = None
+
+
+class TaskRun(_Run):
+    """A task run."""
+
+    flow_run_id: uuid.UUID | None = None
+    task_key: str
+    task_name: str | None = None
+    dynamic_key: str
+    cache_key: str | None = None
+    task_version: str | None = None
+
+
+class Log(ORMModel):
+    """A log line of a run."""
+
+    id: uuid.UUID
+    created: dt.datetime
+    name: str
+    level: int
+    message: str
+    timestamp: dt.datetime
+    flow_run_id: uuid.UUID | None = None
+    task_run_id: uuid.UUID | None = None
+
+
+class ConcurrencyLimit(ORMModel):
+    """A tag concurrency limit and the task runs holding its slots."""
+
+    id: uuid.UUID
+    created: dt.datetime
+    updated: dt.datetime
+    tag: str
+    concurrency_limit: int
+    active_slots: list[uuid.UUID] = Field(default_factory=list)

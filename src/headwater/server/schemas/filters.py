@@ -1,0 +1,252 @@
+"""Filter, sort and pagination bodies of the ``/filter`` and ``/count`` routes.
+
+Prefect 2's shape: each criterion is an object of operators
+(``{"state": {"type": {"any_": ["FAILED"]}}}``); criteria combine with AND;
+unset operators match everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from pydantic import Field
+
+from headwater.server.schemas.actions import MAX_INT, ActionModel
+from headwater.server.schemas.core import StateType
+
+__all__ = [
+    "DEFAULT_LIMIT",
+    "MAX_LIMIT",
+    "ConcurrencyLimitsFilterBody",
+    "FlowFilter",
+    "FlowRunFilter",
+    "FlowRunSort",
+    "FlowRunsCountBody",
+    "FlowRunsFilterBody",
+    "FlowSort",
+    "FlowsFilterBody",
+    "IdFilter",
+    "LevelFilter",
+    "LogFilter",
+    "LogSort",
+    "LogsFilterBody",
+    "NameFilter",
+    "NullableIdFilter",
+    "StateFilter",
+    "StateNameFilter",
+    "StateTypeFilter",
+    "TagsFilter",
+    "TaskRunFilter",
+    "TaskRunSort",
+    "TaskRunsCountBody",
+    "TaskRunsFilterBody",
+    "TimeFilter",
+]
+
+DEFAULT_LIMIT = 200
+MAX_LIMIT = 10_000
+
+
+class IdFilter(ActionModel):
+    """Match ids in (``any_``) or not in (``not_any_``) a list."""
+
+    any_: list[uuid.UUID] | None = None
+    not_any_: list[uuid.UUID] | None = None
+
+
+class NullableIdFilter(ActionModel):
+    """Match ids in a list, or rows where the id is (not) set."""
+
+    any_: list[uuid.UUID] | None = None
+    is_null_: bool | None = None
+
+
+class NameFilter(ActionModel):
+    """Match names exactly (``any_``) or by case-insensitive substring (``like_``)."""
+
+    any_: list[str] | None = None
+    like_: str | None = None
+
+
+class TagsFilter(ActionModel):
+    """Match rows having all (``all_``) or any (``any_``) of the tags, or no tags."""
+
+    all_: list[str] | None = None
+    any_: list[str] | None = None
+    is_null_: bool | None = None
+
+
+class StateTypeFilter(ActionModel):
+    """Match the current state's type."""
+
+    any_: list[StateType] | None = None
+    not_any_: list[StateType] | None = None
+
+
+class StateNameFilter(ActionModel):
+    """Match the current state's name."""
+
+    any_: list[str] | None = None
+    not_any_: list[str] | None = None
+
+
+class StateFilter(ActionModel):
+    """Match the current state."""
+
+    type: StateTypeFilter | None = None
+    name: StateNameFilter | None = None
+
+
+class TimeFilter(ActionModel):
+    """Match times in ``[after_, before_]``, or unset (``is_null_``)."""
+
+    before_: dt.datetime | None = None
+    after_: dt.datetime | None = None
+    is_null_: bool | None = None
+
+
+class FlowFilter(ActionModel):
+    """Criteria on flows."""
+
+    id: IdFilter | None = None
+    name: NameFilter | None = None
+    tags: TagsFilter | None = None
+
+
+class FlowRunFilter(ActionModel):
+    """Criteria on flow runs."""
+
+    id: IdFilter | None = None
+    name: NameFilter | None = None
+    tags: TagsFilter | None = None
+    state: StateFilter | None = None
+    expected_start_time: TimeFilter | None = None
+    start_time: TimeFilter | None = None
+    end_time: TimeFilter | None = None
+    parent_task_run_id: NullableIdFilter | None = None
+    parent_flow_run_id: NullableIdFilter | None = None
+    idempotency_key: NameFilter | None = None
+
+
+class TaskRunFilter(ActionModel):
+    """Criteria on task runs."""
+
+    id: IdFilter | None = None
+    name: NameFilter | None = None
+    tags: TagsFilter | None = None
+    state: StateFilter | None = None
+    expected_start_time: TimeFilter | None = None
+    start_time: TimeFilter | None = None
+    end_time: TimeFilter | None = None
+    flow_run_id: NullableIdFilter | None = None
+
+
+class LevelFilter(ActionModel):
+    """Match log levels in ``[ge_, le_]``."""
+
+    ge_: int | None = Field(default=None, ge=0, le=MAX_INT)
+    le_: int | None = Field(default=None, ge=0, le=MAX_INT)
+
+
+class LogFilter(ActionModel):
+    """Criteria on logs."""
+
+    level: LevelFilter | None = None
+    timestamp: TimeFilter | None = None
+    flow_run_id: NullableIdFilter | None = None
+    task_run_id: NullableIdFilter | None = None
+
+
+class FlowSort(str, enum.Enum):
+    """Orders of flows."""
+
+    CREATED_DESC = "CREATED_DESC"
+    UPDATED_DESC = "UPDATED_DESC"
+    NAME_ASC = "NAME_ASC"
+    NAME_DESC = "NAME_DESC"
+
+
+class FlowRunSort(str, enum.Enum):
+    """Orders of flow runs."""
+
+    ID_DESC = "ID_DESC"
+    START_TIME_ASC = "START_TIME_ASC"
+    START_TIME_DESC = "START_TIME_DESC"
+    EXPECTED_START_TIME_ASC = "EXPECTED_START_TIME_ASC"
+    EXPECTED_START_TIME_DESC = "EXPECTED_START_TIME_DESC"
+    NAME_ASC = "NAME_ASC"
+    NAME_DESC = "NAME_DESC"
+    END_TIME_DESC = "END_TIME_DESC"
+
+
+class TaskRunSort(str, enum.Enum):
+    """Orders of task runs."""
+
+    ID_DESC = "ID_DESC"
+    EXPECTED_START_TIME_ASC = "EXPECTED_START_TIME_ASC"
+    EXPECTED_START_TIME_DESC = "EXPECTED_START_TIME_DESC"
+    NAME_ASC = "NAME_ASC"
+    NAME_DESC = "NAME_DESC"
+    END_TIME_DESC = "END_TIME_DESC"
+
+
+class LogSort(str, enum.Enum):
+    """Orders of logs."""
+
+    TIMESTAMP_ASC = "TIMESTAMP_ASC"
+    TIMESTAMP_DESC = "TIMESTAMP_DESC"
+
+
+class _Page(ActionModel):
+    limit: int = Field(default=DEFAULT_LIMIT, ge=0, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0, le=MAX_INT)
+
+
+class FlowsFilterBody(_Page):
+    """Body of ``POST /flows/filter``: flows matching ``flows`` and having runs matching
+    ``flow_runs`` (when given)."""
+
+    flows: FlowFilter | None = None
+    flow_runs: FlowRunFilter | None = None
+    sort: FlowSort = FlowSort.NAME_ASC
+
+
+class FlowRunsCountBody(ActionModel):
+    """Body of ``POST /flow_runs/count``."""
+
+    flows: FlowFilter | None = None
+    flow_runs: FlowRunFilter | None = None
+    task_runs: TaskRunFilter | None = None
+
+
+class FlowRunsFilterBody(_Page, FlowRunsCountBody):
+    """Body of ``POST /flow_runs/filter``."""
+
+    sort: FlowRunSort = FlowRunSort.ID_DESC
+
+
+class TaskRunsCountBody(ActionModel):
+    """Body of ``POST /task_runs/count``."""
+
+    flows: FlowFilter | None = None
+    flow_runs: FlowRunFilter | None = None
+    task_runs: TaskRunFilter | None = None
+
+
+class TaskRunsFilterBody(_Page, TaskRunsCountBody):
+    """Body of ``POST /task_runs/filter``."""
+
+    sort: TaskRunSort = TaskRunSort.ID_DESC
+
+
+class LogsFilterBody(_Page):
+    """Body of ``POST /logs/filter``."""
+
+    logs: LogFilter | None = None
+    sort: LogSort = LogSort.TIMESTAMP_ASC
+
+
+class ConcurrencyLimitsFilterBody(_Page):
+    """Body of ``POST /concurrency_limits/filter``."""

@@ -1,0 +1,1 @@
+"""The database work behind the routes: plain async functions over a connection."""

@@ -1,0 +1,202 @@
+"""Turn filter bodies into SQL ``WHERE`` clauses (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from headwater.server.database import tables as t
+from headwater.server.schemas import filters as f
+
+__all__ = [
+    "flow_clauses",
+    "flow_run_clauses",
+    "flow_runs_where",
+    "log_clauses",
+    "task_run_clauses",
+    "task_runs_where",
+]
+
+Clause = sa.ColumnElement[bool]
+
+
+def _has_tag(column: sa.ColumnElement[Any], tag: str, dialect: str) -> Clause:
+    if dialect == "postgresql":
+        # jsonb @>, served by the GIN index (the column's base type is plain JSON).
+        return sa.type_coerce(column, JSONB).contains([tag])
+    each = sa.func.json_each(column).table_valued("value")
+    return sa.exists(sa.select(sa.literal(1)).select_from(each).where(each.c.value == tag))
+
+
+def _tags(column: sa.ColumnElement[Any], flt: f.TagsFilter | None, dialect: str) -> list[Clause]:
+    if flt is None:
+        return []
+    out: list[Clause] = [_has_tag(column, tag, dialect) for tag in flt.all_ or ()]
+    if flt.any_ is not None:
+        out.append(sa.or_(sa.false(), *(_has_tag(column, tag, dialect) for tag in flt.any_)))
+    if flt.is_null_ is not None:
+        length = (sa.func.jsonb_array_length if dialect == "postgresql"
+                  else sa.func.json_array_length)(column)
+        out.append(length == 0 if flt.is_null_ else length > 0)
+    return out
+
+
+def _ids(column: sa.ColumnElement[Any], flt: f.IdFilter | None) -> list[Clause]:
+    if flt is None:
+        return []
+    out: list[Clause] = []
+    if flt.any_ is not None:
+        out.append(column.in_(flt.any_))
+    if flt.not_any_ is not None:
+        out.append(column.not_in(flt.not_any_))
+    return out
+
+
+def _nullable_ids(column: sa.ColumnElement[Any], flt: f.NullableIdFilter | None) -> list[Clause]:
+    if flt is None:
+        return []
+    out: list[Clause] = []
+    if flt.any_ is not None:
+        out.append(column.in_(flt.any_))
+    if flt.is_null_ is not None:
+        out.append(column.is_(None) if flt.is_null_ else column.is_not(None))
+    return out
+
+
+def _names(column: sa.ColumnElement[Any], flt: f.NameFilter | None) -> list[Clause]:
+    if flt is None:
+        return []
+    out: list[Clause] = []
+    if flt.any_ is not None:
+        out.append(column.in_(flt.any_))
+    if flt.like_ is not None:
+        out.append(column.icontains(flt.like_, autoescape=True))
+    return out
+
+
+def _times(column: sa.ColumnElement[Any], flt: f.TimeFilter | None) -> list[Clause]:
+    if flt is None:
+        return []
+    out: list[Clause] = []
+    if flt.before_ is not None:
+        out.append(column <= flt.before_)
+    if flt.after_ is not None:
+        out.append(column >= flt.after_)
+    if flt.is_null_ is not None:
+        out.append(column.is_(None) if flt.is_null_ else column.is_not(None))
+    return out
+
+
+def _state(table: sa.Table, flt: f.StateFilter | None) -> list[Clause]:
+    if flt is None:
+        return []
+    out: list[Clause] = []
+    if flt.type is not None:
+        if flt.type.any_ is not None:
+            out.append(table.c.state_type.in_([s.value for s in flt.type.any_]))
+        if flt.type.not_any_ is not None:
+            excluded = [s.value for s in flt.type.not_any_]
+            out.append(sa.or_(table.c.state_type.is_(None),
+                              table.c.state_type.not_in(excluded)))
+        # (state_type NULL: a run without a state yet matches "not any".)
+    if flt.name is not None:
+        if flt.name.any_ is not None:
+            out.append(table.c.state_name.in_(flt.name.any_))
+        if flt.name.not_any_ is not None:
+            out.append(sa.or_(table.c.state_name.is_(None),
+                              table.c.state_name.not_in(flt.name.not_any_)))
+    return out
+
+
+def flow_clauses(flt: f.FlowFilter | None, dialect: str) -> list[Clause]:
+    """Clauses on ``flow``."""
+    if flt is None:
+        return []
+    c = t.flow.c
+    return [*_ids(c.id, flt.id), *_names(c.name, flt.name), *_tags(c.tags, flt.tags, dialect)]
+
+
+def flow_run_clauses(flt: f.FlowRunFilter | None, dialect: str) -> list[Clause]:
+    """Clauses on ``flow_run``."""
+    if flt is None:
+        return []
+    c = t.flow_run.c
+    return [
+        *_ids(c.id, flt.id),
+        *_names(c.name, flt.name),
+        *_tags(c.tags, flt.tags, dialect),
+        *_state(t.flow_run, flt.state),
+        *_times(c.expected_start_time, flt.expected_start_time),
+        *_times(c.start_time, flt.start_time),
+        *_times(c.end_time, flt.end_time),
+        *_nullable_ids(c.parent_task_run_id, flt.parent_task_run_id),
+        *_nullable_ids(c.parent_flow_run_id, flt.parent_flow_run_id),
+        *_names(c.idempotency_key, flt.idempotency_key),
+    ]
+
+
+def task_run_clauses(flt: f.TaskRunFilter | None, dialect: str) -> list[Clause]:
+    """Clauses on ``task_run``."""
+    if flt is None:
+        return []
+    c = t.task_run.c
+    return [
+        *_ids(c.id, flt.id),
+        *_names(c.name, flt.name),
+        *_tags(c.tags, flt.tags, dialect),
+        *_state(t.task_run, flt.state),
+        *_times(c.expected_start_time, flt.expected_start_time),
+        *_times(c.start_time, flt.start_time),
+        *_times(c.end_time, flt.end_time),
+        *_nullable_ids(c.flow_run_id, flt.flow_run_id),
+    ]
+
+
+def log_clauses(flt: f.LogFilter | None) -> list[Clause]:
+    """Clauses on ``log``."""
+    if flt is None:
+        return []
+    c = t.log.c
+    out: list[Clause] = [
+        *_times(c.timestamp, flt.timestamp),
+        *_nullable_ids(c.flow_run_id, flt.flow_run_id),
+        *_nullable_ids(c.task_run_id, flt.task_run_id),
+    ]
+    if flt.level is not None:
+        if flt.level.ge_ is not None:
+            out.append(c.level >= flt.level.ge_)
+        if flt.level.le_ is not None:
+            out.append(c.level <= flt.level.le_)
+    return out
+
+
+def _in_subquery(column: sa.ColumnElement[Any], select_column: sa.ColumnElement[Any],
+                 clauses: Sequence[Clause]) -> list[Clause]:
+    if not clauses:
+        return []
+    return [column.in_(sa.select(select_column).where(*clauses))]
+
+
+def flow_runs_where(body: f.FlowRunsCountBody, dialect: str) -> list[Clause]:
+    """Every clause of a flow runs filter or count, on ``flow_run``."""
+    return [
+        *flow_run_clauses(body.flow_runs, dialect),
+        *_in_subquery(t.flow_run.c.flow_id, t.flow.c.id, flow_clauses(body.flows, dialect)),
+        *_in_subquery(t.flow_run.c.id, t.task_run.c.flow_run_id,
+                      task_run_clauses(body.task_runs, dialect)),
+    ]
+
+
+def task_runs_where(body: f.TaskRunsCountBody, dialect: str) -> list[Clause]:
+    """Every clause of a task runs filter or count, on ``task_run``."""
+    run_clauses = [
+        *flow_run_clauses(body.flow_runs, dialect),
+        *_in_subquery(t.flow_run.c.flow_id, t.flow.c.id, flow_clauses(body.flows, dialect)),
+    ]
+    return [
+        *task_run_clauses(body.task_runs, dialect),
+        *_in_subquery(t.task_run.c.flow_run_id, t.flow_run.c.id, run_clauses),
+    ]

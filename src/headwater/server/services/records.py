@@ -1,0 +1,245 @@
+"""The records batch: runs, states and logs from a recorder, stored in one transaction.
+
+This is the hot path of recording, so it works in bulk: a handful of
+``executemany`` statements per batch, whatever its size, and no per-row ORM
+objects. It is idempotent: records whose ids are already stored are skipped,
+so a batch can be re-sent after a failure, in whole or in part.
+
+Steps, in one transaction:
+
+1. Check references: a state, log or task run may name a run from this batch
+   or one already stored; any other id fails the whole batch (422).
+2. Create missing flows by name.
+3. Insert new runs, with their bookkeeping (current state, run_count, times)
+   already computed from the batch's states, so new runs need no UPDATE.
+4. For runs stored earlier that get new states: lock them, skip the states
+   already stored, fold the new ones into the bookkeeping, UPDATE.
+5. Insert the new states and the logs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from headwater.server.database import tables as t
+from headwater.server.database.bulk import insert_ignore_many, stored_ids
+from headwater.server.schemas.records import RecordsBatch, RecordsBatchResult
+from headwater.server.services.bookkeeping import BOOK_COLUMNS, Book, fold, utc
+from headwater.server.services.runs import FLOW, TASK, RunKind, insert_ignore, now
+
+__all__ = ["UnknownRunsError", "record_batch"]
+
+#: Ids per ``IN (...)`` list: below SQLite's and asyncpg's bound-parameter limits.
+_CHUNK = 5000
+#: Unknown ids named in an error message, at most.
+_NAMED = 10
+
+Row = dict[str, Any]
+
+
+class UnknownRunsError(ValueError):
+    """Raised when a batch refers to runs that are neither in it nor stored."""
+
+
+def _describe(label: str, ids: set[uuid.UUID]) -> str:
+    shown = ", ".join(sorted(str(i) for i in ids)[:_NAMED])
+    more = f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else ""
+    return f"unknown {label} ids: {shown}{more}"
+
+
+async def _check_references(conn: AsyncConnection, batch: RecordsBatch,
+                            flow_run_ids: set[uuid.UUID], task_run_ids: set[uuid.UUID]) -> None:
+    wanted_flow: set[uuid.UUID] = set()
+    wanted_task: set[uuid.UUID] = set()
+    for run in batch.get("task_runs", ()):
+        if run["flow_run_id"] is not None:
+            wanted_flow.add(run["flow_run_id"])
+    for state in batch.get("states", ()):
+        (wanted_flow if state["run_kind"] == "flow" else wanted_task).add(state["run_id"])
+    for line in batch.get("logs", ()):
+        if line.get("flow_run_id") is not None:
+            wanted_flow.add(line["flow_run_id"])  # type: ignore[arg-type]
+        if line.get("task_run_id") is not None:
+            wanted_task.add(line["task_run_id"])  # type: ignore[arg-type]
+    wanted_flow -= flow_run_ids
+    wanted_task -= task_run_ids
+    problems = []
+    missing_flow = wanted_flow - await stored_ids(conn, t.flow_run.c.id, wanted_flow)
+    missing_task = wanted_task - await stored_ids(conn, t.task_run.c.id, wanted_task)
+    if missing_flow:
+        problems.append(_describe("flow run", missing_flow))
+    if missing_task:
+        problems.append(_describe("task run", missing_task))
+    if problems:
+        raise UnknownRunsError("; ".join(problems) + " (not in this batch and not stored)")
+
+
+async def _ensure_flows(conn: AsyncConnection, names: set[str]) -> tuple[dict[str, uuid.UUID], int]:
+    if not names:
+        return {}, 0
+    stamp = now()
+    rows = [{"id": uuid.uuid4(), "created": stamp, "updated": stamp, "name": name, "tags": []}
+            for name in sorted(names)]
+    result = await conn.execute(
+        insert_ignore(t.flow, conn.dialect.name).returning(t.flow.c.id), rows)
+    created = len(result.all())
+    ids: dict[str, uuid.UUID] = {}
+    ordered = sorted(names)
+    for start in range(0, len(ordered), _CHUNK):
+        query = sa.select(t.flow.c.name, t.flow.c.id).where(
+            t.flow.c.name.in_(ordered[start:start + _CHUNK]))
+        ids.update(dict((await conn.execute(query)).all()))
+    return ids, created
+
+
+def _state_rows(batch: RecordsBatch, stamp: Any) -> tuple[dict[uuid.UUID, list[Row]],
+                                                          dict[uuid.UUID, list[Row]]]:
+    """The batch's states as table rows, grouped by flow run and by task run."""
+    by_flow: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    by_task: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    for s in batch.get("states", ()):
+        run_id = s["run_id"]
+        flow_kind = s["run_kind"] == "flow"
+        key = "flow_run_id" if flow_kind else "task_run_id"
+        details = s.get("state_details")
+        row = {"id": s["id"], "created": stamp, key: run_id, "type": s["type"],
+               "name": s.get("name") or s["type"].capitalize(),
+               "timestamp": utc(s["timestamp"]), "message": s.get("message"),
+               "state_details": details if details is not None else {},
+               "data": s.get("data")}
+        (by_flow if flow_kind else by_task)[run_id].append(row)
+    return by_flow, by_task
+
+
+def _flow_run_rows(batch: RecordsBatch, flow_ids: dict[str, uuid.UUID], stamp: Any) -> list[Row]:
+    return [{
+        "id": r["id"], "created": stamp, "updated": stamp, "name": r["name"],
+        "flow_id": flow_ids[r["flow_name"]], "flow_version": r.get("flow_version"),
+        "parameters": r.get("parameters") or {}, "tags": r.get("tags") or [],
+        "idempotency_key": None, "parent_task_run_id": r.get("parent_task_run_id"),
+        "parent_flow_run_id": r.get("parent_flow_run_id"),
+        "expected_start_time": r.get("expected_start_time") or stamp,
+    } for r in batch.get("flow_runs", ())]
+
+
+def _task_run_rows(batch: RecordsBatch, stamp: Any) -> list[Row]:
+    return [{
+        "id": r["id"], "created": stamp, "updated": stamp, "name": r["name"],
+        "flow_run_id": r["flow_run_id"], "task_key": r["task_key"],
+        "task_name": r.get("task_name"), "dynamic_key": r["dynamic_key"],
+        "cache_key": r.get("cache_key"), "task_version": r.get("task_version"),
+        "tags": r.get("tags") or [], "expected_start_time": r.get("expected_start_time") or stamp,
+    } for r in batch.get("task_runs", ())]
+
+
+_EMPTY_BOOK = Book().values()
+
+
+async def _insert_runs(conn: AsyncConnection, kind: RunKind, rows: list[Row],
+                       states: dict[uuid.UUID, list[Row]]) -> set[uuid.UUID]:
+    """Insert the runs not stored yet, bookkeeping included; return the ids inserted."""
+    if not rows:
+        return set()
+    stored = await stored_ids(conn, kind.table.c.id, (r["id"] for r in rows))
+    fresh = []
+    for row in rows:
+        if row["id"] in stored:
+            continue
+        run_states = states.get(row["id"])
+        row.update(fold(Book(), run_states).values() if run_states else _EMPTY_BOOK)
+        fresh.append(row)
+    if not fresh:
+        return set()
+    # On PostgreSQL a concurrent batch may have inserted some of them since the
+    # check above: the ids actually inserted say which runs took our bookkeeping.
+    return await insert_ignore_many(conn, kind.table, fresh)
+
+
+async def _update_stored_runs(conn: AsyncConnection, kind: RunKind,
+                              states: dict[uuid.UUID, list[Row]]) -> list[Row]:
+    """Fold new states into runs stored before; return the states to insert."""
+    if not states:
+        return []
+    table = kind.table
+    run_ids = sorted(states)
+    books: dict[uuid.UUID, Book] = {}
+    for start in range(0, len(run_ids), _CHUNK):
+        query = sa.select(table.c.id, *(table.c[n] for n in BOOK_COLUMNS)).where(
+            table.c.id.in_(run_ids[start:start + _CHUNK])).order_by(table.c.id)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update()  # lock before reading which states are stored
+        for row in (await conn.execute(query)).mappings():
+            books[row["id"]] = Book.from_row(dict(row))
+    lost = set(run_ids) - books.keys()
+    if lost:
+        # Checked and in the batch, yet not inserted: another unique key matched
+        # (a task run with the same flow run, task_key and dynamic_key).
+        raise UnknownRunsError(
+            _describe(f"{kind.name} run", lost)
+            + " (not stored: a run with the same identity exists under another id)")
+    all_states = [s for run_id in run_ids for s in states[run_id]]
+    seen = await stored_ids(conn, kind.states.c.id, (s["id"] for s in all_states))
+    new_states = [s for s in all_states if s["id"] not in seen]
+    grouped: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    for s in new_states:
+        grouped[s[kind.state_fk]].append(s)
+    stamp = now()
+    updates = [{"b_id": run_id, "updated": stamp, **fold(books[run_id], run_states).values()}
+               for run_id, run_states in grouped.items()]
+    if updates:
+        await conn.execute(
+            sa.update(table).where(table.c.id == sa.bindparam("b_id")),
+            updates)
+    return new_states
+
+
+async def _insert_states(conn: AsyncConnection, kind: RunKind, runs_inserted: set[uuid.UUID],
+                         states: dict[uuid.UUID, list[Row]]) -> int:
+    fresh = [s for run_id in runs_inserted for s in states.pop(run_id, ())]
+    # What is left belongs to runs stored before this batch.
+    fresh.extend(await _update_stored_runs(conn, kind, states))
+    return len(await insert_ignore_many(conn, kind.states, fresh))
+
+
+async def _insert_logs(conn: AsyncConnection, batch: RecordsBatch, stamp: Any) -> int:
+    lines = batch.get("logs")
+    if not lines:
+        return 0
+    rows = [{"id": line.get("id") or uuid.uuid4(), "created": stamp, "name": line["name"],
+             "level": line["level"], "message": line["message"], "timestamp": line["timestamp"],
+             "flow_run_id": line.get("flow_run_id"), "task_run_id": line.get("task_run_id")}
+            for line in lines]
+    if any("id" in line for line in lines):
+        seen = await stored_ids(conn, t.log.c.id, (r["id"] for r in rows))
+        rows = [r for r in rows if r["id"] not in seen]
+    return len(await insert_ignore_many(conn, t.log, rows))
+
+
+async def record_batch(conn: AsyncConnection, batch: RecordsBatch) -> RecordsBatchResult:
+    """Store a records batch in the caller's (write) transaction.
+
+    Raises:
+        UnknownRunsError: A state, log or task run refers to a run that is
+            neither in the batch nor stored; nothing is written.
+    """
+    flow_run_ids = {r["id"] for r in batch.get("flow_runs", ())}
+    task_run_ids = {r["id"] for r in batch.get("task_runs", ())}
+    await _check_references(conn, batch, flow_run_ids, task_run_ids)
+    stamp = now()
+    names = {f["name"] for f in batch.get("flows", ())}
+    names.update(r["flow_name"] for r in batch.get("flow_runs", ()))
+    flow_ids, flows_created = await _ensure_flows(conn, names)
+    flow_states, task_states = _state_rows(batch, stamp)
+    new_flow_runs = await _insert_runs(conn, FLOW, _flow_run_rows(batch, flow_ids, stamp),
+                                       flow_states)
+    new_task_runs = await _insert_runs(conn, TASK, _task_run_rows(batch, stamp), task_states)
+    n_states = await _insert_states(conn, FLOW, new_flow_runs, flow_states)
+    n_states += await _insert_states(conn, TASK, new_task_runs, task_states)
+    n_logs = await _insert_logs(conn, batch, stamp)
+    return RecordsBatchResult(flows=flows_created, flow_runs=len(new_flow_runs),
+                              task_runs=len(new_task_runs), states=n_states, logs=n_logs)

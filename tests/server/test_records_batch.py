@@ -1,0 +1,206 @@
+"""``POST /api/records/batch``: correctness, idempotency, validation, throughput."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any
+
+import pytest
+
+from .server_helpers import at, new_id
+
+pytestmark = pytest.mark.anyio
+
+
+def _batch(n_tasks: int = 3, flow_run_id: str | None = None) -> dict[str, Any]:
+    run_id = flow_run_id or new_id()
+    tasks = [{"id": new_id(), "flow_run_id": run_id, "task_key": "add", "dynamic_key": str(i),
+              "name": f"add-{i}", "task_name": "add", "tags": ["math"],
+              "expected_start_time": at(i)} for i in range(n_tasks)]
+    states = [{"id": new_id(), "run_id": run_id, "run_kind": "flow", "type": "RUNNING",
+               "timestamp": at(0)}]
+    for i, task in enumerate(tasks):
+        for k, type_ in enumerate(("PENDING", "RUNNING", "COMPLETED")):
+            states.append({"id": new_id(), "run_id": task["id"], "run_kind": "task",
+                           "type": type_, "timestamp": at(i + k), "message": f"{type_} {i}"})
+    return {
+        "flows": [{"name": "etl"}],
+        "flow_runs": [{"id": run_id, "flow_name": "etl", "name": "brave-otter",
+                       "parameters": {"n": n_tasks}, "tags": ["nightly"],
+                       "expected_start_time": at(0)}],
+        "task_runs": tasks,
+        "states": states,
+        "logs": [{"id": new_id(), "name": "headwater.task_runs", "level": 20, "message": "hi",
+                  "timestamp": at(1), "flow_run_id": run_id, "task_run_id": tasks[0]["id"]}],
+    }
+
+
+async def _post(client: Any, body: Any) -> Any:
+    return await client.post("/records/batch", json=body)
+
+
+async def test_batch_stores_runs_states_and_logs(client: Any) -> None:
+    body = _batch(3)
+    response = await _post(client, body)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"flows": 1, "flow_runs": 1, "task_runs": 3, "states": 10,
+                               "logs": 1}
+    run_id = body["flow_runs"][0]["id"]
+    run = (await client.get(f"/flow_runs/{run_id}")).json()
+    assert run["name"] == "brave-otter" and run["parameters"] == {"n": 3}
+    assert run["state_type"] == "RUNNING" and run["run_count"] == 1
+    task = (await client.get(f"/task_runs/{body['task_runs'][2]['id']}")).json()
+    assert task["state_type"] == "COMPLETED" and task["state"]["message"] == "COMPLETED 2"
+    assert task["run_count"] == 1 and task["state_version"] == 3
+    assert task["start_time"].startswith("2024-01-01T00:00:03")
+    assert task["end_time"].startswith("2024-01-01T00:00:04")
+    assert task["total_run_time"] == 1.0 and task["task_name"] == "add"
+    states = (await client.get("/task_run_states/",
+                               params={"task_run_id": task["id"]})).json()
+    assert [s["type"] for s in states] == ["PENDING", "RUNNING", "COMPLETED"]
+    count = await client.post("/task_runs/count", json={
+        "task_runs": {"flow_run_id": {"any_": [run_id]},
+                      "state": {"type": {"any_": ["COMPLETED"]}}}})
+    assert count.json() == 3
+    logs = (await client.post("/logs/filter", json={})).json()
+    assert [g["message"] for g in logs] == ["hi"]
+
+
+async def test_resending_a_batch_changes_nothing(client: Any) -> None:
+    body = _batch(5)
+    assert (await _post(client, body)).status_code == 200
+    task_id = body["task_runs"][0]["id"]
+    before = (await client.get(f"/task_runs/{task_id}")).json()
+    again = await _post(client, body)
+    assert again.status_code == 200
+    assert again.json() == {"flows": 0, "flow_runs": 0, "task_runs": 0, "states": 0, "logs": 0}
+    after = (await client.get(f"/task_runs/{task_id}")).json()
+    assert after == before
+    assert (await client.post("/task_runs/count", json={})).json() == 5
+    assert len((await client.post("/logs/filter", json={})).json()) == 1
+
+
+async def test_states_arriving_in_later_batches_and_out_of_order(client: Any) -> None:
+    first = _batch(1)
+    task_id = first["task_runs"][0]["id"]
+    # Keep only PENDING for the task in the first batch.
+    first["states"] = [s for s in first["states"] if s["type"] != "COMPLETED"
+                       and not (s["run_id"] == task_id and s["type"] == "RUNNING")]
+    assert (await _post(client, first)).status_code == 200
+    late = {"states": [
+        {"id": new_id(), "run_id": task_id, "run_kind": "task", "type": "COMPLETED",
+         "timestamp": at(30)},
+        {"id": new_id(), "run_id": task_id, "run_kind": "task", "type": "RUNNING",
+         "timestamp": at(10)},
+    ]}
+    response = await _post(client, late)
+    assert response.json()["states"] == 2
+    task = (await client.get(f"/task_runs/{task_id}")).json()
+    assert task["state_type"] == "COMPLETED" and task["run_count"] == 1
+    assert task["total_run_time"] == 20.0
+    # An older state arriving last joins the history but does not become current.
+    older = {"states": [{"id": new_id(), "run_id": task_id, "run_kind": "task",
+                         "type": "RUNNING", "name": "Retrying", "timestamp": at(5)}]}
+    assert (await _post(client, older)).json()["states"] == 1
+    task = (await client.get(f"/task_runs/{task_id}")).json()
+    assert task["state_type"] == "COMPLETED" and task["run_count"] == 2
+    assert task["start_time"].startswith("2024-01-01T00:00:05")
+    # Re-sending a batch that mixes stored and new states stores only the new ones.
+    mixed = {"states": [*late["states"], {"id": new_id(), "run_id": task_id,
+                                          "run_kind": "task", "type": "FAILED",
+                                          "timestamp": at(40)}]}
+    assert (await _post(client, mixed)).json()["states"] == 1
+    assert (await client.get(f"/task_runs/{task_id}")).json()["state_type"] == "FAILED"
+
+
+async def test_unknown_run_ids_fail_the_whole_batch(client: Any) -> None:
+    body = _batch(2)
+    ghost_task, ghost_flow = new_id(), new_id()
+    body["states"].append({"id": new_id(), "run_id": ghost_task, "run_kind": "task",
+                           "type": "RUNNING", "timestamp": at(1)})
+    body["logs"].append({"name": "x", "level": 20, "message": "m", "timestamp": at(1),
+                         "flow_run_id": ghost_flow})
+    response = await _post(client, body)
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert ghost_task in detail and ghost_flow in detail
+    assert "task run" in detail and "flow run" in detail
+    # Nothing was written.
+    assert (await client.post("/flow_runs/count", json={})).json() == 0
+    assert (await client.post("/task_runs/count", json={})).json() == 0
+    assert (await client.post("/flows/filter", json={})).json() == []
+    # A flow run known from an earlier batch may be referenced.
+    known = _batch(1)
+    assert (await _post(client, {"flow_runs": known["flow_runs"]})).status_code == 200
+    rest = {"task_runs": known["task_runs"], "states": known["states"]}
+    assert (await _post(client, rest)).status_code == 200
+
+
+async def test_task_run_with_an_unknown_flow_run_is_refused(client: Any) -> None:
+    orphan = {"task_runs": [{"id": new_id(), "flow_run_id": new_id(), "task_key": "k",
+                             "dynamic_key": "0", "name": "k-0"}]}
+    response = await _post(client, orphan)
+    assert response.status_code == 422 and "unknown flow run ids" in response.json()["detail"]
+
+
+async def test_same_task_identity_under_another_id_is_refused(client: Any) -> None:
+    body = _batch(1)
+    assert (await _post(client, body)).status_code == 200
+    clone = dict(body["task_runs"][0], id=new_id())
+    response = await _post(client, {"task_runs": [clone], "states": [
+        {"id": new_id(), "run_id": clone["id"], "run_kind": "task", "type": "RUNNING",
+         "timestamp": at(9)}]})
+    assert response.status_code == 422
+    assert clone["id"] in response.json()["detail"]
+
+
+@pytest.mark.parametrize("body", [
+    b"{not json", b"[]", b'{"states": [{"id": "nope"}]}', b'{"unknown": []}',
+    b'{"logs": [{"name": "x", "level": -1, "message": "m", "timestamp": "2024-01-01T00:00:00Z"}]}',
+    b'{"states": [{"id": "7b5d3c84-2b9e-4a8b-9d6f-0e8c2d1b1a11", '
+    b'"run_id": "7b5d3c84-2b9e-4a8b-9d6f-0e8c2d1b1a12", "run_kind": "job", '
+    b'"type": "RUNNING", "timestamp": "2024-01-01T00:00:00Z"}]}',
+])
+async def test_malformed_batches_are_422(client: Any, body: bytes) -> None:
+    response = await client.post("/records/batch", content=body,
+                                 headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][0] == "body"
+
+
+async def test_empty_batch(client: Any) -> None:
+    response = await _post(client, {})
+    assert response.status_code == 200 and set(response.json().values()) == {0}
+
+
+def _large_batch(n_tasks: int) -> bytes:
+    run_id = new_id()
+    now = dt.datetime.now(dt.timezone.utc)
+    tasks = [{"id": new_id(), "flow_run_id": run_id, "task_key": "t", "dynamic_key": str(i),
+              "name": f"t-{i}", "tags": [], "expected_start_time": now.isoformat()}
+             for i in range(n_tasks)]
+    states = [{"id": new_id(), "run_id": t["id"], "run_kind": "task", "type": type_,
+               "timestamp": (now + dt.timedelta(milliseconds=k)).isoformat()}
+              for t in tasks for k, type_ in enumerate(("PENDING", "RUNNING", "COMPLETED"))]
+    return json.dumps({"flow_runs": [{"id": run_id, "flow_name": "big", "name": "big-run"}],
+                       "task_runs": tasks, "states": states}).encode()
+
+
+async def test_batch_throughput(client: Any, database_url: str) -> None:
+    """40,000 records (10,000 task runs + 30,000 states) in one request; prints rows/s."""
+    assert (await client.get("/hello")).status_code == 200  # migrations out of the timing
+    body = _large_batch(10_000)
+    start = time.perf_counter()
+    response = await client.post("/records/batch", content=body,
+                                 headers={"content-type": "application/json"})
+    elapsed = time.perf_counter() - start
+    assert response.status_code == 200, response.text[:500]
+    assert response.json()["states"] == 30_000
+    backend = database_url.split(":", 1)[0]
+    print(f"\nrecords batch on {backend}: 40,001 rows in {elapsed:.3f} s "
+          f"= {40_001 / elapsed:,.0f} rows/s")
+    assert elapsed < 15  # a sanity bound for slow CI machines; the report is the print
+    assert (await client.post("/task_runs/count", json={"task_runs": {
+        "state": {"type": {"any_": ["COMPLETED"]}}}})).json() == 10_000
