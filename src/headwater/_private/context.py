@@ -35,13 +35,14 @@ class RunTracker:
     here, so memory stays flat however many tasks the flow runs.
     """
 
-    __slots__ = ("_counters", "_inflight", "_lock", "_summaries")
+    __slots__ = ("_counters", "_inflight", "_keys", "_lock", "_summaries")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._inflight: dict[int, TaskJob] = {}
         self._counters: dict[str, int] = {}
         self._summaries: list[State[Any]] = []
+        self._keys: list[str | None] = []  # the task key of each summary (None: a subflow)
 
     def next_dynamic_key(self, task_key: str) -> int:
         """Return 0, 1, 2... for successive runs of one task in this flow run."""
@@ -55,28 +56,39 @@ class RunTracker:
         with self._lock:
             self._inflight[id(job)] = job
 
-    def finished(self, job: TaskJob | None, state: State[Any]) -> None:
+    def finished(self, job: TaskJob | None, state: State[Any],
+                 task_key: str | None = None) -> None:
         """Note a child run's final state; forget the job and anything it held."""
         summary = summarize(state)
         with self._lock:
             if job is not None:
                 self._inflight.pop(id(job), None)
             self._summaries.append(summary)
+            self._keys.append(task_key)
 
     def inflight(self) -> list[TaskJob]:
         """Return the child runs that have not finished yet."""
         with self._lock:
             return list(self._inflight.values())
 
-    def summaries(self) -> list[State[Any]]:
-        """Return one lightweight state per finished child run, in finishing order."""
+    def summaries(self, task_keys: frozenset[str] = frozenset()) -> list[State[Any]]:
+        """Return one lightweight state per finished child run, in finishing order.
+
+        Args:
+            task_keys: Only runs of these tasks (the flow's reference tasks);
+                empty means every child run, subflows included.
+        """
         with self._lock:
-            return list(self._summaries)
+            if not task_keys:
+                return list(self._summaries)
+            return [s for s, k in zip(self._summaries, self._keys, strict=True)
+                    if k in task_keys]
 
     def reset(self) -> None:
         """Forget child runs (before a flow retry runs the body again)."""
         with self._lock:
             self._summaries.clear()
+            self._keys.clear()
 
 
 def summarize(state: State[Any]) -> State[Any]:
@@ -93,8 +105,8 @@ def summarize(state: State[Any]) -> State[Any]:
 class FlowRunContext:
     """What is known inside a flow run: the flow, its run record and its task runner."""
 
-    __slots__ = ("_flow", "_flow_run", "_is_async", "_log_prints", "_loop", "_task_runner",
-                 "_tracker")
+    __slots__ = ("_flow", "_flow_run", "_is_async", "_log_prints", "_loop", "_scope",
+                 "_task_runner", "_tracker")
 
     def __init__(self, flow: Flow[..., Any], flow_run: FlowRun, task_runner: TaskRunner,
                  is_async: bool, loop: asyncio.AbstractEventLoop | None,
@@ -106,6 +118,7 @@ class FlowRunContext:
         self._loop = loop
         self._log_prints = log_prints
         self._tracker = RunTracker()
+        self._scope: Any = None  # the run's CancelScope, set by the engine when it starts
 
     @property
     def flow(self) -> Flow[..., Any]:

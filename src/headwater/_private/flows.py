@@ -54,6 +54,7 @@ class Flow(Generic[P, R]):
         on_cancellation: list[Callable[..., Any]] | None = None,
         on_crashed: list[Callable[..., Any]] | None = None,
         on_running: list[Callable[..., Any]] | None = None,
+        reference_tasks: list[Any] | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@flow decorates functions; got {fn!r}, which is not callable.")
@@ -71,6 +72,7 @@ class Flow(Generic[P, R]):
             on_completion=on_completion or (), on_failure=on_failure or (),  # type: ignore[arg-type]
             on_cancellation=on_cancellation or (), on_crashed=on_crashed or (),  # type: ignore[arg-type]
             on_running=on_running or (),  # type: ignore[arg-type]
+            reference_tasks=reference_tasks or (),  # type: ignore[arg-type]
         )
         self._setup(fn, options)
 
@@ -107,7 +109,7 @@ class Flow(Generic[P, R]):
                      cache_result_in_memory: Any = NotSet, log_prints: Any = NotSet,
                      on_completion: Any = NotSet, on_failure: Any = NotSet,
                      on_cancellation: Any = NotSet, on_crashed: Any = NotSet,
-                     on_running: Any = NotSet) -> Flow[P, R]:
+                     on_running: Any = NotSet, reference_tasks: Any = NotSet) -> Flow[P, R]:
         """Return a copy of the flow with some options changed; the rest are kept."""
         changes = dict(locals())
         del changes["self"]
@@ -179,6 +181,7 @@ def flow(
     on_cancellation: list[Callable[..., Any]] | None = None,
     on_crashed: list[Callable[..., Any]] | None = None,
     on_running: list[Callable[..., Any]] | None = None,
+    reference_tasks: list[Any] | None = None,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 

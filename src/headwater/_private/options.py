@@ -64,6 +64,17 @@ def _check_retries(retries: int, delay: Any, jitter: float | None, *, lists_ok: 
         _check_number(jitter, "retry_jitter_factor")
 
 
+def _task_keys(tasks: Any) -> frozenset[str]:
+    keys = []
+    for item in tasks or ():
+        key = getattr(item, "task_key", None)
+        if not isinstance(key, str):
+            raise InvalidOptionError(
+                f"reference_tasks takes tasks (functions decorated with @task), got {item!r}.")
+        keys.append(key)
+    return frozenset(keys)
+
+
 def _check_hooks(hooks: tuple[Hook, ...], option: str) -> None:
     for hook in hooks:
         if not callable(hook):
@@ -111,6 +122,7 @@ class TaskOptions:
     on_completion: tuple[Hook, ...] = ()
     on_failure: tuple[Hook, ...] = ()
     cache_policy: Any = None
+    trigger: Callable[..., Any] | None = None
     plain_results: bool = dataclasses.field(default=True, init=False, repr=False, compare=False)
     """True when no option asks for caching or stored results (the engine's fast path)."""
 
@@ -151,6 +163,10 @@ class TaskOptions:
             hooks = _as_hooks(getattr(self, hook_option))
             _check_hooks(hooks, hook_option)
             set_(self, hook_option, hooks)
+        if self.trigger is not None and not callable(self.trigger):
+            raise InvalidOptionError(
+                f"trigger must be a function such as headwater.triggers.all_failed, got "
+                f"{self.trigger!r}.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,10 +192,15 @@ class FlowOptions:
     on_cancellation: tuple[Hook, ...] = ()
     on_crashed: tuple[Hook, ...] = ()
     on_running: tuple[Hook, ...] = ()
+    reference_tasks: frozenset[str] = frozenset()
+    """Task keys whose runs alone decide the final state of a run returning None."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         _check_name(self.name, "flow")
+        if not (isinstance(self.reference_tasks, frozenset)
+                and all(isinstance(k, str) for k in self.reference_tasks)):
+            set_(self, "reference_tasks", _task_keys(self.reference_tasks))
         _check_results(self)
         if self.retries is None:
             set_(self, "retries", 0)

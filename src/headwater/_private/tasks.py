@@ -63,6 +63,7 @@ class Task(Generic[P, R]):
         on_completion: list[Callable[..., Any]] | None = None,
         on_failure: list[Callable[..., Any]] | None = None,
         cache_policy: CachePolicy | None = None,
+        trigger: Callable[..., Any] | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@task decorates functions; got {fn!r}, which is not callable.")
@@ -79,7 +80,7 @@ class Task(Generic[P, R]):
             cache_result_in_memory=cache_result_in_memory, timeout_seconds=timeout_seconds,
             log_prints=log_prints, refresh_cache=refresh_cache,
             on_completion=on_completion or (), on_failure=on_failure or (),  # type: ignore[arg-type]
-            cache_policy=cache_policy,
+            cache_policy=cache_policy, trigger=trigger,
         )
         self._setup(fn, options)
 
@@ -114,7 +115,7 @@ class Task(Generic[P, R]):
                      cache_result_in_memory: Any = NotSet, timeout_seconds: Any = NotSet,
                      log_prints: Any = NotSet, refresh_cache: Any = NotSet,
                      on_completion: Any = NotSet, on_failure: Any = NotSet,
-                     cache_policy: Any = NotSet) -> Task[P, R]:
+                     cache_policy: Any = NotSet, trigger: Any = NotSet) -> Task[P, R]:
         """Return a copy of the task with some options changed; the rest are kept.
 
         Example:
@@ -292,6 +293,7 @@ def task(
     on_completion: list[Callable[..., Any]] | None = None,
     on_failure: list[Callable[..., Any]] | None = None,
     cache_policy: CachePolicy | None = None,
+    trigger: Callable[..., Any] | None = None,
 ) -> Callable[[Callable[P, R]], Task[P, R]]: ...
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from headwater._private.clock import get_clock
 from headwater._private.engine.steps import (
+    AcquireSlots,
     Call,
     LoadCached,
     PersistResult,
@@ -157,6 +158,16 @@ def _persist_sync(step: PersistResult) -> Any:
     return persist_result(step)
 
 
+def _acquire_sync(step: AcquireSlots) -> Outcome:
+    from headwater._private.concurrency import acquire_tag_slots
+    from headwater.exceptions import ConcurrencySlotAcquisitionError
+
+    try:
+        return True, acquire_tag_slots(step.tags, holder=step.holder)
+    except ConcurrencySlotAcquisitionError as exc:
+        return False, exc
+
+
 _SYNC: dict[type, Callable[[Any], Any]] = {
     Call: _call_sync,
     WaitFutures: _wait_futures_sync,
@@ -165,6 +176,7 @@ _SYNC: dict[type, Callable[[Any], Any]] = {
     RunHooks: _hooks_sync,
     LoadCached: _load_cached_sync,
     PersistResult: _persist_sync,
+    AcquireSlots: _acquire_sync,
 }
 
 
@@ -250,6 +262,16 @@ async def _persist_async(step: PersistResult) -> Any:
     return await asyncio.get_running_loop().run_in_executor(None, _persist_sync, step)
 
 
+async def _acquire_async(step: AcquireSlots) -> Outcome:
+    from headwater._private.concurrency import acquire_tag_slots_async
+    from headwater.exceptions import ConcurrencySlotAcquisitionError
+
+    try:
+        return True, await acquire_tag_slots_async(step.tags, holder=step.holder)
+    except ConcurrencySlotAcquisitionError as exc:
+        return False, exc
+
+
 _ASYNC: dict[type, Callable[[Any], Coroutine[Any, Any, Any]]] = {
     Call: _call_async,
     WaitFutures: _wait_futures_async,
@@ -258,4 +280,5 @@ _ASYNC: dict[type, Callable[[Any], Coroutine[Any, Any, Any]]] = {
     RunHooks: _hooks_async,
     LoadCached: _load_cached_async,
     PersistResult: _persist_async,
+    AcquireSlots: _acquire_async,
 }

@@ -15,6 +15,7 @@ Cancelled (on_cancellation); both are re-raised after the hooks.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import logging
 from collections.abc import Generator
@@ -48,7 +49,12 @@ from headwater._private.states import (
     aggregate_states,
     now,
 )
-from headwater.exceptions import FlowRunTimeoutError, ParameterTypeError, UpstreamTaskError
+from headwater.exceptions import (
+    CancellationRequested,
+    FlowRunTimeoutError,
+    ParameterTypeError,
+    UpstreamTaskError,
+)
 
 if TYPE_CHECKING:
     from headwater._private.engine.jobs import FlowJob
@@ -69,11 +75,20 @@ def flow_machine(job: FlowJob) -> Machine:
     try:
         state = yield from _run(job)
     except BaseException as exc:
+        cancelled = job.cancelled() and isinstance(
+            exc, (CancellationRequested, asyncio.CancelledError))
+        if cancelled and not isinstance(exc, CancellationRequested):
+            exc = CancellationRequested(run.id, job.run_context._scope.reason)
         state = set_state(run, crash_state(exc))
         job.log(logging.ERROR, f"Finished in state {state!r}")
         hooks = getattr(job.flow.options, _HOOKS_BY_TYPE[state.type])
         if hooks:
             yield RunHooks("flow", hooks, (job.flow, run, state))
+        if cancelled and not job.parent_cancelled():
+            # This run was cancelled, its caller was not: report the Cancelled
+            # state (calling the flow raises CancelledRun) instead of stopping
+            # the caller with a BaseException.
+            return state
         raise
     job.log(logging.INFO if state.type is StateType.COMPLETED else logging.ERROR,
             f"Finished in state {state!r}")
@@ -103,9 +118,14 @@ def _run(job: FlowJob) -> Generator[Step, Any, State[Any]]:
                   if timeout is not None else None)
     while True:
         run._run_count += 1
-        ok, value = yield Call(job.flow.fn, args, kwargs, timeout, on_timeout)
+        ok, value = yield Call(job.body(), args, kwargs, timeout, on_timeout)
         if not ok and not isinstance(value, Exception):
             raise value  # interrupts and cancellation: crash path in flow_machine
+        if job.cancelled():
+            # The body may have caught a cancelled task's error: the run is
+            # cancelled all the same, once its children have stopped.
+            yield WaitChildren(job.run_context._tracker)
+            raise CancellationRequested(job.run.id, job.run_context._scope.reason)
         timed_out = not ok and is_engine_timeout(value)
         if not timed_out:
             # Nothing is orphaned: the flow ends after every child run it started.
@@ -144,7 +164,7 @@ def _state_from_return(job: FlowJob, value: Any) -> Generator[Step, Any, State[A
     if state is None:
         if value is not None:
             return Completed(data=value, state_details=details_for(job.run))
-        children = job.run_context._tracker.summaries()
+        children = job.run_context._tracker.summaries(job.flow.options.reference_tasks)
         if not children:
             return Completed(state_details=details_for(job.run))
         state = aggregate_states(children)

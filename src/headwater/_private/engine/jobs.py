@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from headwater._private import recording
+from headwater._private.cancellation import close_scope, open_scope
 from headwater._private.collections import Upstream, collect_upstreams
 from headwater._private.context import (
     FlowRunContext,
@@ -35,6 +36,7 @@ from headwater._private.futures import HeadwaterFuture
 from headwater._private.loop_thread import on_runtime_loop
 from headwater._private.names import flow_run_name, task_run_name
 from headwater._private.parameters import prepare_validators
+from headwater._private.pausing import forget_flow_run
 from headwater._private.run_logging import (
     FLOW_RUNS,
     TASK_RUNS,
@@ -109,8 +111,9 @@ class Job:
 class TaskJob(Job):
     """One task run: created by a call, ``submit()`` or ``map()``."""
 
-    __slots__ = ("_deps_left", "args", "async_task", "deps_ready", "future", "kwargs",
-                 "log_prints", "parent", "run", "runner", "task", "tracked", "upstreams")
+    __slots__ = ("_deps_left", "args", "async_task", "deps_ready", "future", "kwargs", "lease",
+                 "log_prints", "parent", "run", "runner", "slot_request", "task", "tracked",
+                 "upstreams")
 
     def __init__(self, task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
                  wait_for: Any, parent: FlowRunContext | None) -> None:
@@ -123,6 +126,8 @@ class TaskJob(Job):
         self.runner: TaskRunner | None = None
         self.async_task: Any = None
         self.tracked = False
+        self.lease: Any = None  # concurrency slots held for this run (released at its end)
+        self.slot_request: Any = None
         self.deps_ready = False
         self._deps_left = 0
         upstreams = collect_upstreams(args, kwargs)
@@ -197,6 +202,47 @@ class TaskJob(Job):
             self._ready()
 
     def _ready(self) -> None:
+        tags = self.run._tags
+        if tags:
+            from headwater._private.concurrency import request_tag_slots
+            from headwater.exceptions import ConcurrencySlotAcquisitionError
+
+            try:
+                request = request_tag_slots(tags, self._granted, holder=str(self.run._id))
+            except ConcurrencySlotAcquisitionError:
+                request = None  # the machine meets the same error and fails the run
+            if request is not None:
+                with _CLAIM_LOCK:
+                    waiting = self.lease is None  # not granted on the spot
+                    if waiting:
+                        self.slot_request = request
+                if waiting:
+                    # Waiting for a slot holds neither a slot nor a worker thread.
+                    scope = self.parent._scope if self.parent is not None else None
+                    if scope is not None:
+                        scope.add_callback(self._cancel_waiting)
+                    return
+        self._dispatch()
+
+    def _granted(self, lease: Any) -> None:
+        with _CLAIM_LOCK:
+            self.lease = lease
+            later = self.slot_request is not None  # granted in the releasing thread
+            self.slot_request = None
+        if later:
+            self._dispatch()
+
+    def _cancel_waiting(self) -> None:
+        """The flow run was cancelled while this run waited for a slot: end it Cancelled."""
+        request = self.slot_request
+        if request is not None and request.cancel() and self.try_claim():
+            from headwater._private.states import Cancelled
+
+            state = set_state(self.run, Cancelled(
+                message="The flow run was cancelled before this task run got its slot."))
+            self._finish(state)
+
+    def _dispatch(self) -> None:
         self.deps_ready = True
         assert self.runner is not None
         try:
@@ -266,7 +312,12 @@ class TaskJob(Job):
 
     async def execute_async_claimed(self) -> State[Any]:
         """Run a claimed async job to its final state on the running loop."""
-        token, early = self._enter(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        token, early = self._enter(loop)
+        scope = self.parent._scope if self.parent is not None else None
+        task = asyncio.current_task()
+        # Cancelling the flow run cancels this task at its next await.
+        unregister = scope.add_async_task(task, loop) if scope and task else None
         try:
             state = early if early is not None else await drive_async(task_machine(self))
         except BaseException:
@@ -274,6 +325,8 @@ class TaskJob(Job):
             raise
         finally:
             task_run_ctx.reset(token)
+            if unregister is not None:
+                unregister()
         self._finish(state)
         return state
 
@@ -309,7 +362,7 @@ class TaskJob(Job):
         self.async_task = None
         parent = self.parent
         if parent is not None:
-            parent._tracker.finished(self if self.tracked else None, state)
+            parent._tracker.finished(self if self.tracked else None, state, self.task.task_key)
         future = self.future
         if future is not None:
             future._finish(state)
@@ -392,8 +445,42 @@ class FlowJob(Job):
         if log_prints:
             install_print_capture()
         ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints)
+        parent_id = self.parent._flow_run._id if self.parent is not None else None
+        ctx._scope = open_scope(self.run._id, parent_id)
         self.flow_context = ctx
         return ctx
+
+    def cancelled(self) -> bool:
+        """True when this flow run (or a parent) was cancelled."""
+        scope = self.flow_context._scope if self.flow_context is not None else None
+        return scope is not None and bool(scope.cancelled)
+
+    def parent_cancelled(self) -> bool:
+        """True when the parent flow run was cancelled too (the cancel cascaded down)."""
+        scope = self.parent._scope if self.parent is not None else None
+        return scope is not None and bool(scope.cancelled)
+
+    def body(self) -> Callable[..., Any]:
+        """The function the flow machine calls: the flow's, or an isolating wrapper.
+
+        An async flow's body runs as its own asyncio task, registered with the
+        run's cancel scope: cancelling the flow run cancels that task at its
+        next await without touching the caller's task (a web request, say).
+        """
+        fn = self.flow.fn
+        if not self.is_async:
+            return fn
+        scope = self.run_context._scope
+
+        async def isolated(*args: Any, **kwargs: Any) -> Any:
+            task = asyncio.ensure_future(fn(*args, **kwargs))
+            remove = scope.add_async_task(task, asyncio.get_running_loop())
+            try:
+                return await task
+            finally:
+                remove()
+
+        return isolated
 
     def _begin(self, ctx: FlowRunContext) -> tuple[contextvars.Token[Any], contextvars.Token[Any]]:
         return flow_run_ctx.set(ctx), task_run_ctx.set(None)
@@ -423,6 +510,8 @@ class FlowJob(Job):
         finally:
             task_run_ctx.reset(tokens[1])
             flow_run_ctx.reset(tokens[0])
+            close_scope(self.run._id)
+            forget_flow_run(self.run._id)
         state = self.run._state
         if self.parent is not None and state is not None:
             self.parent._tracker.finished(None, state)

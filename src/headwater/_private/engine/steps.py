@@ -113,4 +113,18 @@ class PersistResult:
         self.lock = lock
 
 
-Step = Call | WaitFutures | WaitChildren | Sleep | RunHooks | LoadCached | PersistResult
+class AcquireSlots:
+    """Take one concurrency slot of every limited tag; answer ``(True, lease or None)``.
+
+    Answers ``(False, error)`` when a tag's limit can never be met (limit 0).
+    """
+
+    __slots__ = ("holder", "tags")
+
+    def __init__(self, tags: frozenset[str], holder: str) -> None:
+        self.tags = tags
+        self.holder = holder
+
+
+Step = (Call | WaitFutures | WaitChildren | Sleep | RunHooks | LoadCached | PersistResult
+        | AcquireSlots)

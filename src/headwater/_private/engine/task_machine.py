@@ -9,6 +9,7 @@ gives Cancelled and is re-raised.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as _dt
 import logging
 from collections.abc import Generator
@@ -17,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 from headwater._private.annotations import BaseAnnotation
 from headwater._private.clock import get_clock
 from headwater._private.collections import resolve
+from headwater._private.engine.control import cancel_reason, checkpoint, trigger_state
 from headwater._private.engine.retries import delay_before_retry
 from headwater._private.engine.steps import (
+    AcquireSlots,
     Call,
     LoadCached,
     PersistResult,
@@ -49,8 +52,10 @@ from headwater._private.states import (
     now,
 )
 from headwater.exceptions import (
+    CancellationRequested,
     InvalidOptionError,
     SerializationError,
+    Signal,
     TaskRunTimeoutError,
     UpstreamTaskError,
 )
@@ -58,6 +63,7 @@ from headwater.exceptions import (
 if TYPE_CHECKING:
     from headwater._private.engine.jobs import TaskJob
     from headwater._private.results.storage import CacheLock
+    from headwater._private.signal_states import SignalOutcome
 
 Machine = Generator[Step, Any, State[Any]]
 
@@ -68,9 +74,16 @@ def task_machine(job: TaskJob) -> Machine:
     try:
         state = yield from _run(job)
     except BaseException as exc:
-        state = set_state(run, crash_state(exc))
-        job.log(logging.ERROR, f"Crashed: {state.message}")
+        reason = cancel_reason(job) if isinstance(exc, asyncio.CancelledError) else None
+        # A task cancelled because its flow run was: Cancelled, with the reason.
+        cause = CancellationRequested(run.flow_run_id, reason) if reason is not None else exc
+        state = set_state(run, crash_state(cause))
+        job.log(logging.ERROR, f"Finished in state {state!r}")
         raise
+    finally:
+        if job.lease is not None:
+            job.lease.release()  # slots are leases: freed however the run ends
+            job.lease = None
     hooks = job.task.options.on_completion if state.type is StateType.COMPLETED else (
         job.task.options.on_failure if state.type is StateType.FAILED else ()
     )
@@ -81,17 +94,33 @@ def task_machine(job: TaskJob) -> Machine:
 
 def _run(job: TaskJob) -> Generator[Step, Any, State[Any]]:
     args, kwargs = job.args, job.kwargs
-    if job.upstreams:
+    checkpoint(job)
+    trigger = job.task.options.trigger
+    if job.upstreams or trigger is not None:
         waiting = [u for u, _ in job.upstreams if isinstance(u, HeadwaterFuture) and not u.done()]
         if waiting:
             yield WaitFutures(waiting)
-        blocked = _first_blocking_upstream(job)
-        if blocked is not None:
-            return _not_ready(job, blocked)
+        if trigger is None:
+            blocked = _first_blocking_upstream(job)
+            if blocked is not None:
+                return _not_ready(job, blocked)
+        else:
+            # A trigger decides on the upstreams' final states; failed ones
+            # then pass their exception, as with allow_failure.
+            decided = trigger_state(job)
+            if decided is not None:
+                return decided
         args = resolve(args, _upstream_value)
         kwargs = resolve(kwargs, _upstream_value)
         # Parameters (runtime.task_run.parameters, hooks) show resolved values.
         job.args, job.kwargs = args, kwargs
+    tags = job.run._tags
+    if tags and job.lease is None:
+        ok, lease = yield AcquireSlots(tags, str(job.run.id))
+        if not ok:
+            return _failed_before_start(job, lease)
+        job.lease = lease
+        checkpoint(job)  # the wait for a slot may have outlived the flow run
     try:
         plan = plan_for(job)
     except Exception as exc:  # a result_storage or result_serializer that cannot be used
@@ -138,14 +167,34 @@ def _attempts(job: TaskJob, args: Any, kwargs: Any, plan: ResultPlan | None,
     timeout = opts.timeout_seconds
     on_timeout = (timeout_error_factory(TaskRunTimeoutError, "Task", timeout)
                   if timeout is not None else None)
+    free_attempts = 0  # attempts that did not use up a retry (Retry(start_time=...))
     while True:
+        if run._run_count:
+            checkpoint(job)
         run._run_count += 1
         if run._run_count == 1:
             set_state(run, State(StateType.RUNNING, state_details=details_for(run)))
         ok, value = yield Call(job.task.fn, args, kwargs, timeout, on_timeout)
         if not ok and not isinstance(value, Exception):
             raise value  # interrupts and cancellation: crash path above
-        if ok:
+        if not ok and isinstance(value, Signal):
+            outcome = _signal_outcome(job, value, run._run_count - free_attempts)
+            if outcome.retry:
+                if not outcome.counts_as_retry:
+                    free_attempts += 1
+                set_state(run, outcome.state)
+                job.log(logging.INFO, f"{type(value).__name__} signal: "
+                        f"{outcome.state.message or ''} - attempt {run._run_count + 1} will start "
+                        f"{f'{outcome.delay:g} second(s) from now' if outcome.delay else 'now'}")
+                if outcome.delay:
+                    yield Sleep(outcome.delay)
+                set_state(run, Retrying(state_details=details_for(run)))
+                continue
+            state = outcome.state
+            if outcome.consults_retries and _should_retry(job, state, free_attempts):
+                yield from _wait_for_retry(job, state)
+                continue
+        elif ok:
             state = yield from _state_from_return(job, value)
         elif is_engine_timeout(value):
             state = Failed(data=value, name="TimedOut", message=str(value),
@@ -156,17 +205,9 @@ def _attempts(job: TaskJob, args: Any, kwargs: Any, plan: ResultPlan | None,
                 message=f"Task run encountered an exception {type(value).__name__}: {value}",
                 state_details=details_for(run),
             )
-        if state.type is StateType.FAILED and _should_retry(job, state):
-            delay = delay_before_retry(opts.retry_delay_seconds, opts.retries, run._run_count,
-                                       opts.retry_jitter_factor, get_clock())
-            set_state(run, AwaitingRetry(now() + _dt.timedelta(seconds=delay),
-                                         message=state.message, state_details=details_for(run)))
-            job.log(logging.INFO, f"Task run failed: {state.message} - Retry "
-                    f"{run._run_count}/{opts.retries} will start "
-                    f"{'immediately' if not delay else f'{delay:g} second(s) from now'}")
-            if delay:
-                yield Sleep(delay)
-            set_state(run, Retrying(state_details=details_for(run)))
+        if (state.type is StateType.FAILED and not isinstance(value, Signal)
+                and _should_retry(job, state, free_attempts)):
+            yield from _wait_for_retry(job, state)
             continue
         if plan is not None and state.type is StateType.COMPLETED:
             expires = (now() + opts.cache_expiration
@@ -181,13 +222,38 @@ def _attempts(job: TaskJob, args: Any, kwargs: Any, plan: ResultPlan | None,
                 state.state_details.cache_key = cache_key
                 state.state_details.cache_expiration = expires
         set_state(run, state)
-        if not ok and state.name != "TimedOut":
+        if not ok and state.name != "TimedOut" and not isinstance(value, Signal):
             # The traceback is logged once, for the attempt that failed the run;
             # attempts that were retried get one line each (above).
             job.log(logging.ERROR, "Encountered exception during execution:", exc=value)
         job.log(logging.INFO if state.type is not StateType.COMPLETED else logging.DEBUG,
                 f"Finished in state {state!r}")
         return state
+
+
+def _wait_for_retry(job: TaskJob, state: State[Any]) -> Generator[Step, Any, State[Any]]:
+    """AwaitingRetry, sleep the retry delay, Retrying."""
+    run, opts = job.run, job.task.options
+    delay = delay_before_retry(opts.retry_delay_seconds, opts.retries, run._run_count,
+                               opts.retry_jitter_factor, get_clock())
+    set_state(run, AwaitingRetry(now() + _dt.timedelta(seconds=delay),
+                                 message=state.message, state_details=details_for(run)))
+    job.log(logging.INFO, f"Task run failed: {state.message} - Retry "
+            f"{run._run_count}/{opts.retries} will start "
+            f"{'immediately' if not delay else f'{delay:g} second(s) from now'}")
+    if delay:
+        yield Sleep(delay)
+    return set_state(run, Retrying(state_details=details_for(run)))
+
+
+def _signal_outcome(job: TaskJob, signal: Signal, counted_attempts: int) -> SignalOutcome:
+    from headwater._private.signal_states import signal_to_state
+
+    opts = job.task.options
+    default = delay_before_retry(opts.retry_delay_seconds, opts.retries, counted_attempts,
+                                 opts.retry_jitter_factor, get_clock())
+    return signal_to_state(signal, run_count=counted_attempts, retries=opts.retries,
+                           default_delay=default, details=details_for(job.run))
 
 
 def _state_from_return(job: TaskJob, value: Any) -> Generator[Step, Any, State[Any]]:
@@ -271,9 +337,9 @@ def _refresh_cache(job: TaskJob) -> bool:
     return get_current_settings().tasks.refresh_cache
 
 
-def _should_retry(job: TaskJob, state: State[Any]) -> bool:
+def _should_retry(job: TaskJob, state: State[Any], free_attempts: int = 0) -> bool:
     opts = job.task.options
-    if job.run._run_count > opts.retries:
+    if job.run._run_count - free_attempts > opts.retries:
         return False
     condition = opts.retry_condition_fn
     if condition is None:

@@ -19,7 +19,7 @@ from headwater._private.states import (
     aggregate_states,
     is_state_iterable,
 )
-from headwater.exceptions import TerminationSignal
+from headwater.exceptions import CancellationRequested, CancelledRun, TerminationSignal
 
 
 def set_state(run: TaskRun | FlowRun, state: State[Any]) -> State[Any]:
@@ -52,6 +52,9 @@ def details_for(run: TaskRun | FlowRun) -> StateDetails:
 
 def crash_state(exc: BaseException) -> State[Any]:
     """Return the state for a run stopped by its environment rather than its code."""
+    if isinstance(exc, CancellationRequested):
+        message = exc.reason or "The flow run was cancelled."
+        return Cancelled(data=CancelledRun(message), message=message)
     if isinstance(exc, asyncio.CancelledError):
         return Cancelled(data=exc, message="Execution was cancelled by the runtime environment.")
     if isinstance(exc, KeyboardInterrupt):
