@@ -18,11 +18,13 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
+import uuid
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.engine.steps import (
     Call,
+    PersistResult,
     RunHooks,
     Sleep,
     Step,
@@ -39,6 +41,7 @@ from headwater._private.engine.transitions import (
     timeout_error_factory,
 )
 from headwater._private.parameters import call_arguments, validate_parameters
+from headwater._private.results.plan import flow_result_plan
 from headwater._private.states import (
     AwaitingRetry,
     Completed,
@@ -53,6 +56,7 @@ from headwater.exceptions import (
     CancellationRequested,
     FlowRunTimeoutError,
     ParameterTypeError,
+    SerializationError,
     UpstreamTaskError,
 )
 
@@ -156,6 +160,29 @@ def _run(job: FlowJob) -> Generator[Step, Any, State[Any]]:
         return set_state(run, state)
 
 
+def _completed_with(job: FlowJob, value: Any) -> Generator[Step, Any, State[Any]]:
+    """The Completed state for a returned value, persisted if the flow's options say so."""
+    state = Completed(data=value, state_details=details_for(job.run))
+    plan = flow_result_plan(job.flow.options)
+    if plan is None:
+        return state
+    storage, serializer = plan
+    ok, answer = yield PersistResult(value, storage, serializer, uuid.uuid4().hex, None, None,
+                                     None)
+    if not ok:
+        error = SerializationError(
+            f"Flow {job.flow.name!r} returned a {type(value).__name__} that could not be "
+            f"persisted with the {serializer.type!r} serializer to {storage.url} "
+            f"({type(answer).__name__}: {answer}). Set persist_result=False to keep the "
+            "result in memory only, or pick another result_serializer.")
+        job.log(logging.ERROR, str(error))
+        return Failed(data=error, message=f"Flow run encountered an exception. {error}",
+                      state_details=details_for(job.run))
+    if not job.flow.options.cache_result_in_memory:
+        state.data = answer  # the ResultRecord; state.result() loads it on demand
+    return state
+
+
 def _state_from_return(job: FlowJob, value: Any) -> Generator[Step, Any, State[Any]]:
     waiting = future_targets(value)
     if waiting:
@@ -163,7 +190,7 @@ def _state_from_return(job: FlowJob, value: Any) -> Generator[Step, Any, State[A
     state = returned_state(value)
     if state is None:
         if value is not None:
-            return Completed(data=value, state_details=details_for(job.run))
+            return (yield from _completed_with(job, value))
         children = job.run_context._tracker.summaries(job.flow.options.reference_tasks)
         if not children:
             return Completed(state_details=details_for(job.run))

@@ -139,3 +139,29 @@ def safe_key(key: str) -> str:
     import hashlib
 
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def flow_result_plan(options: Any) -> tuple[ResultStorage, Serializer] | None:
+    """Return where and how a flow run's return value is persisted, or None (memory only).
+
+    The flow's ``persist_result`` decides; unset, result options that only make
+    sense with stored results (``result_storage``, ``result_serializer``,
+    ``cache_result_in_memory=False``) or ``HEADWATER_RESULTS_PERSIST_BY_DEFAULT``
+    turn it on.
+    """
+    persist = options.persist_result
+    if persist is None:
+        persist = (options.result_storage is not None or options.result_serializer is not None
+                   or not options.cache_result_in_memory or _setting())
+    if not persist:
+        return None
+    from headwater._private.results.serializers import get_serializer
+    from headwater._private.results.storage import get_storage
+
+    default_path = None
+    if options.result_storage is None:
+        from headwater._private.settings import get_current_settings
+
+        default_path = get_current_settings().local_storage_path
+    return (get_storage(options.result_storage, default_path),
+            get_serializer(options.result_serializer))
