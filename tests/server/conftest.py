@@ -21,7 +21,8 @@ from typing import Any
 import pytest
 
 PG_ENV = "HEADWATER_TEST_POSTGRES_URL"
-_TABLES = "flow, flow_run, task_run, flow_run_state, task_run_state, log, concurrency_limit"
+_TABLES = ("flow, flow_run, task_run, flow_run_state, task_run_state, log, concurrency_limit, "
+           "global_concurrency_limit, concurrency_lease")
 
 
 def _asyncpg_dsn(url: str) -> str:

@@ -1,9 +1,10 @@
-"""Concurrency limits in one process: leases, fair waiting, rate limits.
+"""Concurrency limits: leases, fair waiting, rate limits, in process or through the API.
 
 Modules: ``protocol`` (the backend protocol and `ConcurrencyLimit`),
-``manager`` (`SlotManager`), ``store`` (the limits file), ``registry`` (the
-process's default manager), ``tags`` (what the engine calls), ``api`` (the
-public functions).
+``manager`` (`SlotManager`, in process), ``remote`` (`APIConcurrencyBackend`,
+shared across processes), ``leases`` and ``link`` (its leases and its
+thread), ``store`` (the limits file), ``registry`` (the process's default
+backend), ``tags`` (what the engine calls), ``api`` (the public functions).
 """
 
 from headwater._private.concurrency.manager import SlotLease, SlotManager

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from types import TracebackType
 
-from headwater._private.concurrency.manager import SlotLease
-from headwater._private.concurrency.protocol import ConcurrencyLimit, tag_limit_name
+from headwater._private.concurrency.protocol import ConcurrencyLimit, Lease, tag_limit_name
 from headwater._private.concurrency.registry import get_slot_manager
 from headwater.exceptions import ConcurrencySlotAcquisitionError
 
@@ -61,9 +60,9 @@ class concurrency:
         self._timeout = timeout_seconds
         self._duration = lease_duration
         self._strict = strict
-        self._leases: list[SlotLease | None] = []
+        self._leases: list[Lease | None] = []
 
-    def __enter__(self) -> SlotLease | None:
+    def __enter__(self) -> Lease | None:
         if self._strict:
             _check_strict(self._names)
         lease = get_slot_manager().acquire(self._names, self._occupy, timeout=self._timeout,
@@ -77,7 +76,7 @@ class concurrency:
         if lease is not None:
             lease.release()
 
-    async def __aenter__(self) -> SlotLease | None:
+    async def __aenter__(self) -> Lease | None:
         if self._strict:
             _check_strict(self._names)
         lease = await get_slot_manager().acquire_async(

@@ -1,7 +1,7 @@
 """The interfaces a concurrency backend offers: leases, limits and acquisition.
 
-`SlotManager` (in-process) implements them today; an API-backed backend
-will implement the same protocol once limits live on the server.
+`SlotManager` (in process) and `APIConcurrencyBackend` (leases stored by the
+API, shared across processes) implement them.
 """
 
 from __future__ import annotations

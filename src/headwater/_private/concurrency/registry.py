@@ -1,30 +1,130 @@
-"""The process's default `SlotManager`, created and loaded from the limits file on first use."""
+"""The process's default concurrency backend, chosen from the settings on use.
+
+- ``HEADWATER_API_URL`` set, or ``HEADWATER_API_ENABLE_RECORDING`` on: an
+  `APIConcurrencyBackend`, so limits and slots are shared by every process
+  using that API (the embedded SQLite database is shared by every process
+  on the machine with the same ``HEADWATER_HOME``).
+- Otherwise: a `SlotManager` in this process, with the limits of
+  ``concurrency_limits.json`` loaded the first time.
+"""
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from headwater._private.concurrency.manager import SlotManager
+from headwater._private.concurrency.protocol import ConcurrencyBackend
 from headwater._private.concurrency.store import limits_path, load_limits
 from headwater.exceptions import SettingsError
 
+if TYPE_CHECKING:
+    from headwater._private.concurrency.remote import APIConcurrencyBackend
+    from headwater._private.settings.models import Settings
+    from headwater.client import HeadwaterClient
+
 _logger = logging.getLogger("headwater.concurrency")
 _lock = threading.Lock()
+_override: ConcurrencyBackend | None = None
 _manager: SlotManager | None = None
+_remote: dict[tuple[object, ...], APIConcurrencyBackend] = {}
+
+_Key = tuple[object, ...]
 
 
-def get_slot_manager() -> SlotManager:
-    """Return the default manager, loading ``concurrency_limits.json`` the first time."""
-    manager = _manager
-    if manager is not None:
-        return manager
-    return _create()
+def get_slot_manager() -> ConcurrencyBackend:
+    """Return the default backend: the API's when the settings point at one, else in-process."""
+    override = _override
+    if override is not None:
+        return override
+    from headwater._private.settings import get_current_settings
+
+    settings = get_current_settings()
+    key = _api_key(settings)
+    if key is not None:
+        return _remote.get(key) or _create_remote(key, settings)
+    return _manager or _create_local()
 
 
-def _create() -> SlotManager:
+def uses_api() -> bool:
+    """True when the default backend is the API's (``headwater concurrency-limit`` uses it)."""
+    from headwater._private.settings import get_current_settings
+
+    return _override is None and _api_key(get_current_settings()) is not None
+
+
+def _api_key(settings: Settings) -> _Key | None:
+    duration = settings.concurrency.lease_duration
+    if settings.api.url:
+        key = settings.api.key.get_secret_value() if settings.api.key is not None else None
+        return ("remote", settings.api.url, key, duration)
+    if settings.api.enable_recording:
+        secret = settings.api.database_connection_url
+        url = secret.get_secret_value() if secret is not None else None
+        return ("embedded", str(settings.home), url, duration)
+    return None
+
+
+def _create_remote(key: _Key, settings: Settings) -> APIConcurrencyBackend:
+    from headwater._private.concurrency.remote import APIConcurrencyBackend
+
+    with _lock:
+        backend = _remote.get(key)
+        if backend is None:
+            backend = APIConcurrencyBackend(_client_factory(settings),
+                                            settings.concurrency.lease_duration)
+            if not _remote:
+                atexit.register(_close_remote)
+            _remote[key] = backend
+        return backend
+
+
+def _client_factory(settings: Settings) -> Callable[[], HeadwaterClient]:
+    """Resolve the API now (in the caller's settings); build the client later, in the thread."""
+    if settings.api.url:
+        url = settings.api.url
+        key = settings.api.key.get_secret_value() if settings.api.key is not None else None
+
+        def remote() -> HeadwaterClient:
+            from headwater.client import HeadwaterClient
+
+            return HeadwaterClient(url, key, retries=2, backoff=0.1)
+
+        return remote
+    from headwater.server.app import resolve_database_url
+
+    database_url = resolve_database_url()
+
+    def embedded() -> HeadwaterClient:
+        import httpx
+
+        from headwater.client import HeadwaterClient
+        from headwater.client._factory import EMBEDDED_URL
+        from headwater.server.app import create_app
+
+        app = create_app(database_url, use_settings=False)
+        client = HeadwaterClient(EMBEDDED_URL, transport=httpx.ASGITransport(app=app),
+                                 retries=2, backoff=0.05)
+        client.on_close(app.state.database.aclose)
+        return client
+
+    return embedded
+
+
+def _close_remote() -> None:
+    """At exit: give back the slots this process holds, so others need not wait for expiry."""
+    with _lock:
+        backends = list(_remote.values())
+        _remote.clear()
+    for backend in backends:
+        backend.close()
+
+
+def _create_local() -> SlotManager:
     global _manager
     with _lock:
         if _manager is None:
@@ -40,20 +140,21 @@ def _create() -> SlotManager:
 
 
 def reset_slot_manager() -> None:
-    """Forget the default manager; the next use creates one and reads the file again."""
+    """Forget the default backends; the next use creates one (and reads the file again)."""
     global _manager
+    _close_remote()
     with _lock:
         _manager = None
 
 
 @contextmanager
-def use_slot_manager(manager: SlotManager) -> Iterator[SlotManager]:
+def use_slot_manager(manager: ConcurrencyBackend) -> Iterator[ConcurrencyBackend]:
     """Make ``manager`` the default for the ``with`` block (tests)."""
-    global _manager
+    global _override
     with _lock:
-        previous, _manager = _manager, manager
+        previous, _override = _override, manager
     try:
         yield manager
     finally:
         with _lock:
-            _manager = previous
+            _override = previous

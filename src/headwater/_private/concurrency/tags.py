@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from headwater._private.concurrency.manager import SlotLease, SlotManager
-from headwater._private.concurrency.protocol import Lease, SlotRequest, tag_limit_name
+from headwater._private.concurrency.protocol import (
+    ConcurrencyBackend,
+    Lease,
+    SlotRequest,
+    tag_limit_name,
+)
 from headwater._private.concurrency.registry import get_slot_manager
 
 
-def _limited(tags: frozenset[str] | set[str]) -> tuple[SlotManager, list[str]] | None:
+def _limited(tags: frozenset[str] | set[str]) -> tuple[ConcurrencyBackend, list[str]] | None:
     if not tags:
         return None
     manager = get_slot_manager()
@@ -24,7 +28,7 @@ def _limited(tags: frozenset[str] | set[str]) -> tuple[SlotManager, list[str]] |
 
 
 def acquire_tag_slots(tags: frozenset[str], *, timeout: float | None = None,
-                      holder: str | None = None) -> SlotLease | None:
+                      holder: str | None = None) -> Lease | None:
     """Block until one slot of every limited tag is free, and take them all at once.
 
     Args:
@@ -48,7 +52,7 @@ def acquire_tag_slots(tags: frozenset[str], *, timeout: float | None = None,
 
 
 async def acquire_tag_slots_async(tags: frozenset[str], *, timeout: float | None = None,
-                                  holder: str | None = None) -> SlotLease | None:
+                                  holder: str | None = None) -> Lease | None:
     """Async twin of `acquire_tag_slots`: waits without blocking the loop."""
     found = _limited(tags)
     if found is None:

@@ -147,6 +147,17 @@ class ResultsSettings(_Section):
     )
 
 
+class ConcurrencySettings(_Section):
+    """Concurrency limits shared through the API."""
+
+    lease_duration: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds slots held through the API last unless renewed; a live process "
+        "renews them, a killed one loses them after this long.",
+    )
+
+
 def default_home() -> Path:
     """Return the default ``HEADWATER_HOME``: ``~/.headwater``."""
     return Path("~/.headwater").expanduser()
@@ -185,6 +196,7 @@ class Settings(BaseSettings):
     task_runner: TaskRunnerSettings = TaskRunnerSettings()
     tasks: TasksSettings = TasksSettings()
     results: ResultsSettings = ResultsSettings()
+    concurrency: ConcurrencySettings = ConcurrencySettings()
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:

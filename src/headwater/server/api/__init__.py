@@ -6,9 +6,11 @@ from fastapi import APIRouter
 
 from headwater.server.api import (
     admin,
+    concurrency_leases,
     concurrency_limits,
     flow_runs,
     flows,
+    global_concurrency_limits,
     logs,
     records,
     states,
@@ -24,6 +26,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     task_runs.router,
     states.router,
     logs.router,
+    concurrency_leases.router,
     concurrency_limits.router,
+    global_concurrency_limits.router,
     records.router,
 )

@@ -11,7 +11,7 @@ from headwater.server.api.dependencies import DB, ReadConn, not_found
 from headwater.server.schemas import actions as a
 from headwater.server.schemas import filters as f
 from headwater.server.schemas.core import ConcurrencyLimit
-from headwater.server.services import limits
+from headwater.server.services import leases, limits
 
 __all__ = ["router"]
 
@@ -53,9 +53,12 @@ async def filter_concurrency_limits(
 
 @router.delete("/tag/{tag}", status_code=status.HTTP_200_OK)
 async def delete_concurrency_limit(tag: str, db: DB) -> None:
-    """Delete the limit on a tag."""
+    """Delete the limit on a tag (leases on it stop counting)."""
     async def work(conn: AsyncConnection) -> bool:
-        return await limits.delete_limit(conn, tag)
+        deleted = await limits.delete_limit(conn, tag)
+        if deleted:
+            await leases.strip_name(conn, leases.TAG_PREFIX + tag)
+        return deleted
 
     if not await db.write(work):
         not_found(_NOT_FOUND)
@@ -64,9 +67,13 @@ async def delete_concurrency_limit(tag: str, db: DB) -> None:
 @router.post("/tag/{tag}/reset", status_code=status.HTTP_200_OK)
 async def reset_concurrency_limit(tag: str, db: DB,
                                   body: a.ConcurrencyLimitReset | None = None) -> None:
-    """Free every slot of a tag's limit (or replace them with ``slot_override``)."""
+    """Free every slot of a tag's limit, leases included (or replace them with
+    ``slot_override``)."""
     async def work(conn: AsyncConnection) -> bool:
-        return await limits.reset_limit(conn, tag, body.slot_override if body else None)
+        done = await limits.reset_limit(conn, tag, body.slot_override if body else None)
+        if done:
+            await leases.strip_name(conn, leases.TAG_PREFIX + tag)
+        return done
 
     if not await db.write(work):
         not_found(_NOT_FOUND)

@@ -26,10 +26,12 @@ from sqlalchemy.engine import Dialect
 __all__ = [
     "JSONValue",
     "Timestamp",
+    "concurrency_lease",
     "concurrency_limit",
     "flow",
     "flow_run",
     "flow_run_state",
+    "global_concurrency_limit",
     "log",
     "metadata",
     "task_run",
@@ -216,4 +218,33 @@ concurrency_limit = sa.Table(
     sa.Column("concurrency_limit", sa.Integer(), nullable=False),
     sa.Column("active_slots", JSONValue, nullable=False),
     sa.UniqueConstraint("tag"),
+)
+
+global_concurrency_limit = sa.Table(
+    "global_concurrency_limit",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("limit", sa.Integer(), nullable=False),
+    sa.Column("slot_decay_per_second", sa.Float(), nullable=False),
+    # Rate-limit slots not decayed yet, as of ``decayed_at`` (recomputed lazily).
+    sa.Column("decaying_slots", sa.Float(), nullable=False),
+    sa.Column("decayed_at", Timestamp(), nullable=False),
+    sa.UniqueConstraint("name"),
+)
+
+# Slots held on limits (``tag:<tag>`` names a tag limit, other names a global
+# limit) until released or ``expires_at``; expired rows are deleted lazily by
+# the next increment. A limit's used slots are the sum over live leases naming it.
+concurrency_lease = sa.Table(
+    "concurrency_lease",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    sa.Column("created", Timestamp(), nullable=False),
+    sa.Column("names", JSONValue, nullable=False),
+    sa.Column("slots", sa.Integer(), nullable=False),
+    sa.Column("holder", sa.String(), nullable=True),
+    sa.Column("expires_at", Timestamp(), nullable=False),
+    sa.Index(None, "expires_at"),
 )

@@ -3,7 +3,9 @@
 A task run with tags proposes RUNNING; for each of its tags with a limit the
 run takes a slot (its id joins ``active_slots``), or the proposal must WAIT
 when the slots are full (ABORT when the limit is 0: it would wait forever).
-Leaving RUNNING frees the run's slots. Prefect 2's rules, same answers.
+Leaving RUNNING frees the run's slots. Prefect 2's rules, same answers;
+slots held by leases on ``tag:<tag>`` (headwater's engine, through
+``/concurrency_limits/increment``) count too.
 """
 
 from __future__ import annotations
@@ -54,14 +56,19 @@ async def _save(conn: AsyncConnection, limit: dict[str, Any], slots: list[str]) 
 async def acquire_slots(conn: AsyncConnection, run_id: uuid.UUID,
                         tags: Sequence[str]) -> SlotRefusal | None:
     """Take a slot on every limited tag, or none of them; return why not, if not."""
+    from headwater.server.services.leases import TAG_PREFIX, leased_slots
+    from headwater.server.services.runs import now
+
     limits = await _limits(conn, tags)
+    leased = await leased_slots(conn, now()) if limits else {}
     key = str(run_id)
     for limit in limits:
         held = key in limit["active_slots"]
+        taken = len(limit["active_slots"]) + leased.get(TAG_PREFIX + limit["tag"], 0)
         if limit["concurrency_limit"] == 0:
             return SlotRefusal("ABORT", f"The concurrency limit on tag {limit['tag']!r} is 0 "
                                         "and will deadlock if the task tries to run again.")
-        if not held and len(limit["active_slots"]) >= limit["concurrency_limit"]:
+        if not held and taken >= limit["concurrency_limit"]:
             return SlotRefusal("WAIT", f"Concurrency limit for the {limit['tag']!r} tag has "
                                        "been reached.", SLOT_WAIT_SECONDS)
     for limit in limits:
