@@ -115,3 +115,8 @@ def test_module_entry_point(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "headwater._private.cli", "config", "view"],
                             capture_output=True, text=True, env=env, timeout=30, check=True)
     assert result.stdout.startswith("HEADWATER_PROFILE='default'")
+
+
+def test_version_says_where_runs_go(home: Path) -> None:
+    out = cli("version")
+    assert "Version:" in out and "embedded" in out and "recording off" in out

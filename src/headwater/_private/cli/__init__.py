@@ -39,6 +39,28 @@ def _entry(ctx: typer.Context) -> None:
         setup_logging()
 
 
+@app.command("version")
+def version() -> None:
+    """Print headwater's version, Python's, and where runs are recorded."""
+    import platform
+
+    from headwater import __version__
+    from headwater._private.settings import get_current_settings
+
+    settings = get_current_settings()
+    api = settings.api
+    if api.url:
+        where = f"server at {api.url}"
+    else:
+        where = f"embedded, {settings.home / 'headwater.db'}"
+    if not api.enable_recording:
+        where += " (recording off: set HEADWATER_API_ENABLE_RECORDING=true)"
+    typer.echo(f"Version:   {__version__}")
+    typer.echo(f"Python:    {platform.python_version()}")
+    typer.echo(f"API:       {where}")
+    typer.echo(f"Profile:   {settings.profile or 'default'}")
+
+
 def main() -> None:
     """Run the ``headwater`` command line."""
     app()
