@@ -137,7 +137,7 @@ def flow_run_inspect(flow_run_id: str, as_json: bool = JSON_OPTION) -> None:
     console.print(f"Parameters: {json.dumps(run.get('parameters') or {}, default=str)}")
     console.print(f"Started {_when(run.get('start_time'))}, took {_duration(run)}")
     if not _is_final(run):
-        console.print(f"Not running: {_reason(run)}")
+        console.print(f"Not finished: {_reason(run)}")
     _table("State history", ["Time", "State", "Message"],
            [[_when(s.get("timestamp")), s.get("name"), s.get("message")]
             for s in run["states"]])
