@@ -204,3 +204,21 @@ async def test_batch_throughput(client: Any, database_url: str) -> None:
     assert elapsed < 15  # a sanity bound for slow CI machines; the report is the print
     assert (await client.post("/task_runs/count", json={"task_runs": {
         "state": {"type": {"any_": ["COMPLETED"]}}}})).json() == 10_000
+
+
+def test_new_run_bookkeeping_matches_fold() -> None:
+    """The batch's fast bookkeeping for new runs agrees with ``fold`` on any history."""
+    import random
+    import uuid
+
+    from headwater.server.services.bookkeeping import Book, fold
+    from headwater.server.services.records import _new_book
+
+    rng = random.Random(7)
+    base = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    types = ("SCHEDULED", "PENDING", "RUNNING", "COMPLETED", "FAILED", "PAUSED")
+    for _ in range(500):
+        states = [{"id": uuid.uuid4(), "type": rng.choice(types), "name": rng.choice(["x", None]),
+                   "timestamp": base + dt.timedelta(seconds=rng.randrange(5))}
+                  for _ in range(rng.randrange(1, 6))]
+        assert _new_book(list(states)) == fold(Book(), states).values()

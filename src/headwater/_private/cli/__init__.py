@@ -49,10 +49,7 @@ def version() -> None:
 
     settings = get_current_settings()
     api = settings.api
-    if api.url:
-        where = f"server at {api.url}"
-    else:
-        where = f"embedded, {settings.home / 'headwater.db'}"
+    where = f"server at {api.url}" if api.url else f"embedded, {settings.home / 'headwater.db'}"
     if not api.enable_recording:
         where += " (recording off: set HEADWATER_API_ENABLE_RECORDING=true)"
     typer.echo(f"Version:   {__version__}")

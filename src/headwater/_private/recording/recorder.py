@@ -17,6 +17,7 @@ flow run, which waits (bounded) until everything queued so far is stored.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import collections
 import datetime as _dt
 import json
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from headwater._private.states import State
 
 _log = logging.getLogger("headwater.recording")
+
+_EXIT_TIMEOUT = 10.0  # seconds the interpreter's exit waits for records to be stored
 
 # Queue items are tuples whose first element says what they are.
 FLOW_RUN, TASK_RUN, STATE, LOGS = 0, 1, 2, 3
@@ -109,6 +112,7 @@ class Recorder:
             return
         with self._start_lock:
             if self._thread is None:
+                atexit.register(self._at_exit)
                 ready = threading.Event()
                 self._thread = threading.Thread(target=self._serve, args=(ready,),
                                                 name="headwater-recorder", daemon=True)
@@ -153,7 +157,10 @@ class Recorder:
             self._pending_records += _count(batch)
         if transport is not None:
             await self._send_pending(transport)
-        if self._pending_records > self._max_buffered:
+        if self._pending_records > self._max_buffered or (
+                self._failing and self._spool_dir is not None):
+            # While the API is unreachable, batches go to disk at once: a
+            # short-lived process must not take them with it when it exits.
             self._spill()
         for marker in markers:
             marker.set()
@@ -249,6 +256,12 @@ class Recorder:
         self._ensure_started()
         self._poke()
         return marker.wait(timeout)
+
+    def _at_exit(self) -> None:
+        # The thread is a daemon: hand over (or spill) what is queued before
+        # the interpreter stops it.
+        if not self._closed:
+            self.flush(_EXIT_TIMEOUT)
 
     def _poke(self) -> None:
         loop, wake = self._loop, self._wake

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database import tables as t
 from headwater.server.database.bulk import insert_ignore_many, stored_ids
+from headwater.server.schemas.core import TERMINAL_TYPES
 from headwater.server.schemas.records import RecordsBatch, RecordsBatchResult
 from headwater.server.services.bookkeeping import BOOK_COLUMNS, Book, fold, utc
 from headwater.server.services.runs import FLOW, TASK, RunKind, insert_ignore, now
@@ -104,14 +105,14 @@ def _state_rows(batch: RecordsBatch, stamp: Any) -> tuple[dict[uuid.UUID, list[R
     by_task: dict[uuid.UUID, list[Row]] = defaultdict(list)
     for s in batch.get("states", ()):
         run_id = s["run_id"]
+        get = s.get
+        ts = s["timestamp"]
         flow_kind = s["run_kind"] == "flow"
-        key = "flow_run_id" if flow_kind else "task_run_id"
-        details = s.get("state_details")
-        row = {"id": s["id"], "created": stamp, key: run_id, "type": s["type"],
-               "name": s.get("name") or s["type"].capitalize(),
-               "timestamp": utc(s["timestamp"]), "message": s.get("message"),
-               "state_details": details if details is not None else {},
-               "data": s.get("data")}
+        row = {"id": s["id"], "created": stamp, "flow_run_id" if flow_kind else "task_run_id":
+               run_id, "type": s["type"], "name": get("name") or s["type"].capitalize(),
+               "timestamp": ts if ts.tzinfo is not None else utc(ts),
+               "message": get("message"), "state_details": get("state_details") or {},
+               "data": get("data")}
         (by_flow if flow_kind else by_task)[run_id].append(row)
     return by_flow, by_task
 
@@ -138,6 +139,40 @@ def _task_run_rows(batch: RecordsBatch, stamp: Any) -> list[Row]:
 
 
 _EMPTY_BOOK = Book().values()
+_TERMINAL = frozenset(s.value for s in TERMINAL_TYPES)
+
+
+def _by_timestamp(state: Row) -> Any:
+    return state["timestamp"]
+
+
+def _new_book(states: list[Row]) -> dict[str, Any]:
+    """``fold(Book(), states).values()``, without a ``Book`` per state.
+
+    A new run has no current state, so every state, in timestamp order,
+    becomes current in turn; this is the batch's hot loop (one call per new
+    run), so it keeps to local variables.
+    """
+    if len(states) > 1:
+        states.sort(key=_by_timestamp)
+    run_count, start_time, total = 0, None, 0.0
+    previous = None
+    for state in states:
+        ts = state["timestamp"]
+        if previous is not None and previous["type"] == "RUNNING":
+            total += (ts - previous["timestamp"]).total_seconds()
+        if state["type"] == "RUNNING":
+            run_count += 1
+            if start_time is None:
+                start_time = ts
+        previous = state
+    assert previous is not None
+    ts = previous["timestamp"]
+    return {"state_id": previous["id"], "state_type": previous["type"],
+            "state_name": previous["name"], "state_timestamp": ts,
+            "state_version": len(states), "run_count": run_count, "start_time": start_time,
+            "end_time": ts if previous["type"] in _TERMINAL else None,
+            "total_run_time": total}
 
 
 async def _insert_runs(conn: AsyncConnection, kind: RunKind, rows: list[Row],
@@ -151,7 +186,7 @@ async def _insert_runs(conn: AsyncConnection, kind: RunKind, rows: list[Row],
         if row["id"] in stored:
             continue
         run_states = states.get(row["id"])
-        row.update(fold(Book(), run_states).values() if run_states else _EMPTY_BOOK)
+        row.update(_new_book(run_states) if run_states else _EMPTY_BOOK)
         fresh.append(row)
     if not fresh:
         return set()
