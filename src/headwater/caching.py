@@ -7,8 +7,8 @@ Example:
     ... def double(x: int) -> int:
     ...     return 2 * x
     >>> explanation = explain_cache_key(double, 21)
-    >>> [part.detail for part in explanation.parts if part.source == "inputs"]
-    ['x']
+    >>> ", ".join(part.detail for part in explanation.parts if part.source == "inputs")
+    'x'
 """
 
 from headwater._private.caching import (
