@@ -1,4 +1,11 @@
-"""Apply the packaged alembic migrations, from inside the server process."""
+"""Apply the packaged alembic migrations, from inside the server process.
+
+Starting on a database that is already at the latest revision is the common
+case, and it does not import alembic at all: one cheap query reads the
+stored revision and compares it with :data:`HEAD_REVISION`, a constant kept
+in sync with ``migrations/versions`` (a test checks it). Only a fresh, older
+or unknown database goes through ``alembic upgrade head``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["MIGRATIONS", "alembic_config", "upgrade"]
+__all__ = ["HEAD_REVISION", "MIGRATIONS", "alembic_config", "current_revisions", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: The newest revision in ``migrations/versions``: update it with every new migration
+#: (``tests/server/test_migrations_head.py`` fails otherwise).
+HEAD_REVISION = "0002"
 
 # Any constant: servers starting together on one PostgreSQL database migrate one at a time.
 _PG_MIGRATION_LOCK = 0x68656164
@@ -25,15 +36,40 @@ def alembic_config(connection: sa.Connection | None = None) -> object:
     return config
 
 
-def _upgrade(connection: sa.Connection) -> None:
+def current_revisions(connection: sa.Connection) -> tuple[str, ...]:
+    """The revisions stored in ``alembic_version`` (empty: no table, or no row).
+
+    Only catalog lookups and one ``SELECT``: nothing that fails, so the
+    caller's transaction stays usable (an error would abort it on PostgreSQL).
+    """
+    if connection.dialect.name == "postgresql":
+        exists = connection.execute(
+            sa.text("SELECT to_regclass('alembic_version') IS NOT NULL")).scalar()
+    else:
+        exists = connection.execute(sa.text(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        )).scalar()
+    if not exists:
+        return ()
+    rows = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
+    return tuple(str(row) for row in rows)
+
+
+def _alembic_upgrade(connection: sa.Connection) -> None:
     from alembic import command
     from alembic.config import Config
 
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
     config = alembic_config(connection)
     assert isinstance(config, Config)
     command.upgrade(config, "head")
+
+
+def _upgrade(connection: sa.Connection) -> None:
+    if current_revisions(connection) == (HEAD_REVISION,):
+        return  # up to date: no alembic (a revision row is only committed with its schema)
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
+    _alembic_upgrade(connection)
 
 
 async def upgrade(conn: AsyncConnection) -> None:
