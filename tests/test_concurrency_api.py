@@ -190,7 +190,8 @@ def test_a_freed_slot_is_picked_up_fast_in_process(backend: APIConcurrencyBacken
     released = time.monotonic()
     held.release()
     thread.join(5)
-    assert got and got[0] - released < 0.2
+    # Woken by the release itself, not by the next poll (polling backs off to 0.5 s).
+    assert got and got[0] - released < 0.4
 
 
 def test_slots_are_released_when_a_task_fails(backend: APIConcurrencyBackend) -> None:

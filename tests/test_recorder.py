@@ -37,7 +37,15 @@ class MemoryTransport:
         return [row.get(name) for row in self.rows(table)]
 
     def rows(self, table: str) -> list[dict[str, Any]]:
-        return [row for b in self.batches for row in b[table]]
+        out: list[dict[str, Any]] = []
+        for b in self.batches:
+            part = b[table]
+            if isinstance(part, dict):  # columns: one list per field
+                out.extend(dict(zip(part, values, strict=True))
+                           for values in zip(*part.values(), strict=True))
+            else:
+                out.extend(part)
+        return out
 
 
 @pytest.fixture

@@ -67,9 +67,17 @@ def _has_details(details: Any) -> bool:
             or details.pause_timeout is not None or details.retriable is not None)
 
 
+TASK_RUN_COLUMNS = ("id", "flow_run_id", "task_key", "task_name", "dynamic_key", "name", "tags",
+                    "expected_start_time")
+STATE_COLUMNS = ("id", "run_id", "run_kind", "type", "name", "message", "timestamp",
+                 "state_details")
+
+
 class PayloadBuilder:
     """Accumulates queued items into one batch, in the ``/api/records/batch`` shape.
 
+    Task runs and states, the bulk of a batch, are sent as columns (one list
+    per field, ``null`` for a field not given); flow runs and logs as rows.
     Every record carries its id (states and logs get one here), so a batch
     sent again after a failure stores nothing twice.
     """
@@ -77,10 +85,18 @@ class PayloadBuilder:
     def __init__(self) -> None:
         self.flows: dict[str, dict[str, Any]] = {}
         self.flow_runs: list[dict[str, Any]] = []
-        self.task_runs: list[dict[str, Any]] = []
-        self.states: list[dict[str, Any]] = []
+        self.task_runs: dict[str, list[Any]] = {name: [] for name in TASK_RUN_COLUMNS}
+        self.states: dict[str, list[Any]] = {name: [] for name in STATE_COLUMNS}
         self.logs: list[dict[str, Any]] = []
         self._ids: dict[uuid.UUID, str] = {}
+        s = self.states
+        self._s_add = (s["id"].append, s["run_id"].append, s["run_kind"].append,
+                       s["type"].append, s["name"].append, s["message"].append,
+                       s["timestamp"].append, s["state_details"].append)
+        r = self.task_runs
+        self._t_add = (r["id"].append, r["flow_run_id"].append, r["task_key"].append,
+                       r["task_name"].append, r["dynamic_key"].append, r["name"].append,
+                       r["tags"].append, r["expected_start_time"].append)
 
     def _id(self, run_id: uuid.UUID) -> str:
         text = self._ids.get(run_id)
@@ -103,25 +119,29 @@ class PayloadBuilder:
 
     def _state(self, run_id: uuid.UUID, is_task: bool, type_: Any, name: str,
                message: str | None, timestamp: _dt.datetime, details: Any) -> None:
-        row = {"id": _new_id(), "run_id": self._id(run_id),
-               "run_kind": "task" if is_task else "flow", "type": type_.value, "name": name,
-               "timestamp": timestamp.isoformat()}
-        if message is not None:
-            row["message"] = message
-        if _has_details(details):
-            row["state_details"] = state_details_dict(details)
-        self.states.append(row)
+        a_id, a_run, a_kind, a_type, a_name, a_message, a_ts, a_details = self._s_add
+        a_id(_new_id())
+        text = self._ids.get(run_id)
+        a_run(text if text is not None else self._id(run_id))
+        a_kind("task" if is_task else "flow")
+        a_type(type_.value)
+        a_name(name)
+        a_message(message)
+        a_ts(timestamp.isoformat())
+        a_details(state_details_dict(details) if _has_details(details) else None)
 
     def _task_run(self, item: tuple[Any, ...]) -> None:
         (_, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected,
          state) = item
-        self.task_runs.append({
-            "id": self._id(run_id),
-            "flow_run_id": self._id(flow_run_id) if flow_run_id else None,
-            "task_key": task_key, "task_name": task_name, "dynamic_key": dynamic_key,
-            "name": name, "tags": sorted(tags) if tags else [],
-            "expected_start_time": expected.isoformat(),
-        })
+        a_id, a_flow, a_key, a_task_name, a_dynamic, a_name, a_tags, a_expected = self._t_add
+        a_id(self._id(run_id))
+        a_flow(self._id(flow_run_id) if flow_run_id else None)
+        a_key(task_key)
+        a_task_name(task_name)
+        a_dynamic(dynamic_key)
+        a_name(name)
+        a_tags(sorted(tags) if tags else [])
+        a_expected(expected.isoformat())
         if state is not None:
             self._state(run_id, True, state.type, state.name, state.message, state.timestamp,
                         state.state_details)
@@ -129,7 +149,7 @@ class PayloadBuilder:
     def _flow_run(self, run: Any, name: str, parameters: dict[str, Any], state: Any) -> None:
         self.flows.setdefault(run.flow_name, {"name": run.flow_name})
         self.flow_runs.append({
-            "id": str(run.id), "flow_name": run.flow_name, "name": name,
+            "id": self._id(run.id), "flow_name": run.flow_name, "name": name,
             "parameters": _json_safe(parameters), "tags": run.tags,
             "parent_flow_run_id": _str(run.parent_flow_run_id),
             "parent_task_run_id": _str(run.parent_task_run_id),
@@ -141,7 +161,7 @@ class PayloadBuilder:
 
     def build(self) -> dict[str, Any] | None:
         """Return the batch body, or None when nothing was added."""
-        if not (self.flow_runs or self.task_runs or self.states or self.logs):
+        if not (self.flow_runs or self.task_runs["id"] or self.states["id"] or self.logs):
             return None
         return {"flows": list(self.flows.values()), "flow_runs": self.flow_runs,
                 "task_runs": self.task_runs, "states": self.states, "logs": self.logs}

@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database.tables import Timestamp
 
-__all__ = ["insert_ignore_many", "stored_ids"]
+__all__ = ["insert_ignore_many", "sqlite_insert_tuples", "sqlite_timestamp", "stored_hex_ids",
+           "stored_ids"]
 
 _UTC = dt.timezone.utc
 Converter = Callable[[Any], Any]
@@ -54,6 +55,14 @@ def _timestamp(value: Any) -> Any:
             text = value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         _stamps[value] = text
     return text
+
+
+def sqlite_timestamp(value: dt.datetime) -> str:
+    """An aware datetime as SQLite stores it (naive UTC text, fixed width)."""
+    text = value.isoformat(" ", "microseconds")
+    if len(text) == 32 and text.endswith("+00:00"):
+        return text[:26]
+    return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _json(value: Any) -> Any:
@@ -99,6 +108,15 @@ def _row_to_tuple(table: sa.Table, names: tuple[str, ...]) -> RowToTuple:
     return env["row_to_tuple"]  # type: ignore[no-any-return]
 
 
+async def sqlite_insert_tuples(conn: AsyncConnection, table: sa.Table, names: tuple[str, ...],
+                               params: list[tuple[Any, ...]]) -> int:
+    """SQLite only: insert tuples of stored values, skipping conflicts; return how many."""
+    if not params:
+        return 0
+    sql = _sqlite_plan(table, names)[0]
+    return int((await conn.exec_driver_sql(sql, params)).rowcount)
+
+
 def _sqlite_plan(table: sa.Table, names: tuple[str, ...]) -> tuple[str, RowToTuple]:
     key = (table.name, names)
     plan = _SQLITE_PLANS.get(key)
@@ -130,6 +148,18 @@ async def stored_ids(conn: AsyncConnection, column: sa.Column[Any],
     return {uuid.UUID(value) for (value,) in result}
 
 
+async def stored_hex_ids(conn: AsyncConnection, column: sa.Column[Any],
+                         ids: Iterable[str]) -> set[str]:
+    """SQLite only: :func:`stored_ids` for ids as stored (32 lower-case hex digits)."""
+    wanted = list(set(ids))
+    if not wanted:
+        return set()
+    sql = (f"SELECT {column.name} FROM {column.table.name} "
+           f"WHERE {column.name} IN (SELECT value FROM json_each(?))")
+    result = await conn.exec_driver_sql(sql, (json.dumps(wanted),))
+    return {value for (value,) in result}
+
+
 async def insert_ignore_many(conn: AsyncConnection, table: sa.Table,
                              rows: Sequence[dict[str, Any]]) -> set[uuid.UUID]:
     """Insert rows (all with the same keys, ``id`` among them), skipping conflicts.
@@ -143,15 +173,15 @@ async def insert_ignore_many(conn: AsyncConnection, table: sa.Table,
         stmt = postgresql.insert(table).on_conflict_do_nothing().returning(table.c.id)
         return set((await conn.execute(stmt, list(rows))).scalars())
     names = tuple(rows[0])
-    sql, row_to_tuple = _sqlite_plan(table, names)
+    _sql, row_to_tuple = _sqlite_plan(table, names)
     _stamps.clear()
     try:
         params = [row_to_tuple(row) for row in rows]
     finally:
         _stamps.clear()
-    result = await conn.exec_driver_sql(sql, params)
+    count = await sqlite_insert_tuples(conn, table, names, params)
     ids = [row["id"] for row in rows]
-    if result.rowcount == len(rows):
+    if count == len(rows):
         return set(ids)
     # Some rows hit a conflict. Writes are serialized and callers pass only ids
     # not stored before, so the stored ones now are exactly those inserted.

@@ -19,21 +19,37 @@ Steps, in one transaction:
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
+from itertools import compress, repeat
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database import tables as t
-from headwater.server.database.bulk import insert_ignore_many, stored_ids
+from headwater.server.database.bulk import (
+    insert_ignore_many,
+    sqlite_insert_tuples,
+    sqlite_timestamp,
+    stored_hex_ids,
+    stored_ids,
+)
 from headwater.server.schemas.core import TERMINAL_TYPES
-from headwater.server.schemas.records import RecordsBatch, RecordsBatchResult
+from headwater.server.schemas.records import (
+    RecordsBatch,
+    RecordsBatchResult,
+    StateColumns,
+    TaskRunColumns,
+)
 from headwater.server.services.bookkeeping import BOOK_COLUMNS, Book, fold, utc
 from headwater.server.services.runs import FLOW, TASK, RunKind, insert_ignore, now
 
-__all__ = ["UnknownRunsError", "record_batch"]
+__all__ = ["Columns", "UnknownRunsError", "record_batch"]
 
 #: Ids per ``IN (...)`` list: below SQLite's and asyncpg's bound-parameter limits.
 _CHUNK = 5000
@@ -255,13 +271,245 @@ async def _insert_logs(conn: AsyncConnection, batch: RecordsBatch, stamp: Any) -
     return len(await insert_ignore_many(conn, t.log, rows))
 
 
-async def record_batch(conn: AsyncConnection, batch: RecordsBatch) -> RecordsBatchResult:
+@dataclass
+class Columns:
+    """Task runs and states sent (and checked) as columns, beside the batch's rows."""
+
+    task_runs: TaskRunColumns | None = None
+    states: StateColumns | None = None
+
+
+def _merge_rows(batch: RecordsBatch, columns: Columns) -> RecordsBatch:
+    """The batch with its columns turned into rows (the general path)."""
+    merged: Any = dict(batch)
+    tr = columns.task_runs
+    if tr is not None:
+        rows: list[Any] = list(merged.get("task_runs", ()))
+        rows.extend({
+            "id": uuid.UUID(tr.id[i]),
+            "flow_run_id": uuid.UUID(f) if (f := tr.flow_run_id[i]) is not None else None,
+            "task_key": tr.task_key[i], "task_name": tr.task_name[i],
+            "dynamic_key": tr.dynamic_key[i], "name": tr.name[i], "tags": tr.tags[i] or [],
+            "expected_start_time": tr.expected_start_time[i], "cache_key": tr.cache_key[i],
+            "task_version": tr.task_version[i],
+        } for i in range(len(tr.id)))
+        merged["task_runs"] = rows
+    st = columns.states
+    if st is not None:
+        rows = list(merged.get("states", ()))
+        rows.extend(_state_row(st, i) for i in range(len(st.id)))
+        merged["states"] = rows
+    result: RecordsBatch = merged
+    return result
+
+
+def _state_row(st: StateColumns, i: int) -> dict[str, Any]:
+    return {"id": uuid.UUID(st.id[i]), "run_id": uuid.UUID(st.run_id[i]),
+            "run_kind": st.run_kind[i], "type": st.type[i], "timestamp": st.timestamp[i],
+            "name": st.name[i], "message": st.message[i],
+            "state_details": st.state_details[i] or {}, "data": st.data[i]}
+
+
+def _hex(ids: list[str]) -> list[str]:
+    """Canonical UUID strings as SQLite stores them (32 hex digits)."""
+    return "\n".join(ids).replace("-", "").split("\n") if ids else []
+
+
+_DIGITS = "[0-9]"
+_UTC_ISO = (f"{_DIGITS}{{4}}-{_DIGITS}{{2}}-{_DIGITS}{{2}}T{_DIGITS}{{2}}:{_DIGITS}{{2}}:"
+            f"{_DIGITS}{{2}}\\.{_DIGITS}{{6}}\\+00:00")
+_UTC_ISO_LINES = re.compile(f"(?:{_UTC_ISO}\n)*{_UTC_ISO}")
+
+
+def _sqlite_times(texts: list[Any], times: list[dt.datetime | None], default: str) -> list[str]:
+    """Times as SQLite stores them; from the ISO text at once when all are UTC with microseconds."""
+    if texts and None not in texts:
+        joined = "\n".join(texts)
+        if len(joined) == 33 * len(texts) - 1 and _UTC_ISO_LINES.fullmatch(joined):
+            return joined.replace("T", " ").replace("+00:00", "").split("\n")
+    return [sqlite_timestamp(v) if v is not None else default for v in times]
+
+
+def _json_column(values: list[Any], empty: str | None) -> list[Any]:
+    """JSON text per value: ``empty`` for None (and for an empty value when given)."""
+    dumps = json.dumps
+    if empty is None:
+        return [dumps(v) if v is not None else None for v in values]
+    return [dumps(v) if v else empty for v in values]
+
+
+def _tags_json(tags: list[str] | None) -> str:
+    return json.dumps(tags) if tags else "[]"
+
+
+async def _check_hex_references(conn: AsyncConnection, wanted_flow: set[str],
+                                wanted_task: set[str]) -> None:
+    missing_flow = wanted_flow - await stored_hex_ids(conn, t.flow_run.c.id, wanted_flow)
+    missing_task = wanted_task - await stored_hex_ids(conn, t.task_run.c.id, wanted_task)
+    problems = []
+    if missing_flow:
+        problems.append(_describe("flow run", {uuid.UUID(h) for h in missing_flow}))
+    if missing_task:
+        problems.append(_describe("task run", {uuid.UUID(h) for h in missing_task}))
+    if problems:
+        raise UnknownRunsError("; ".join(problems) + " (not in this batch and not stored)")
+
+
+def _book_tuple(idxs: list[int], times: list[dt.datetime], types: list[str],
+                st_hex: list[str], names: list[str], texts: list[str]) -> tuple[Any, ...]:
+    """``_new_book`` for a new run's states given by index, as stored values."""
+    if len(idxs) > 1:
+        idxs.sort(key=times.__getitem__)
+    run_count, start, total, prev = 0, -1, 0.0, -1
+    for i in idxs:
+        if prev >= 0 and types[prev] == "RUNNING":
+            total += (times[i] - times[prev]).total_seconds()
+        if types[i] == "RUNNING":
+            run_count += 1
+            if start < 0:
+                start = i
+        prev = i
+    ts = texts[prev]
+    return (st_hex[prev], types[prev], names[prev], ts, len(idxs), run_count,
+            texts[start] if start >= 0 else None,
+            ts if types[prev] in _TERMINAL else None, total)
+
+
+async def _record_sqlite_columns(conn: AsyncConnection, batch: RecordsBatch,
+                                 tr: TaskRunColumns | None,
+                                 st: StateColumns | None) -> RecordsBatchResult:
+    """``record_batch`` on SQLite for columns: straight to the driver's tuples.
+
+    Ids stay strings (as stored: 32 hex digits) and values are converted a
+    column at a time; flow runs, their states and states of task runs stored
+    before this batch take the general path (they are few).
+    """
+    stamp = now()
+    created = sqlite_timestamp(stamp)
+    run_hex = _hex(tr.id) if tr is not None else []
+    flow_hex = ([f.replace("-", "") if f is not None else None for f in tr.flow_run_id]
+                if tr is not None else [])
+    if st is None:
+        st = StateColumns(id=[], run_id=[], run_kind=[], type=[], name=[], message=[],
+                          timestamp=[], timestamp_text=[], state_details=[], data=[])
+    st_run_hex = _hex(st.run_id)
+    kinds, types = st.run_kind, st.type
+    all_task = "flow" not in kinds
+    flow_idx = [] if all_task else [i for i, k in enumerate(kinds) if k == "flow"]
+
+    # 1. References.
+    flow_runs = batch.get("flow_runs", ())
+    wanted_flow = {f for f in flow_hex if f is not None}
+    wanted_flow.update(st_run_hex[i] for i in flow_idx)
+    wanted_task = set(st_run_hex)
+    wanted_task.difference_update(st_run_hex[i] for i in flow_idx)
+    for line in batch.get("logs", ()):
+        if (f := line.get("flow_run_id")) is not None:
+            wanted_flow.add(f.hex)
+        if (k := line.get("task_run_id")) is not None:
+            wanted_task.add(k.hex)
+    wanted_flow -= {r["id"].hex for r in flow_runs}
+    wanted_task -= set(run_hex)
+    await _check_hex_references(conn, wanted_flow, wanted_task)
+
+    # 2-3. Flows and flow runs (few: the general path), then task runs.
+    names = {f["name"] for f in batch.get("flows", ())}
+    names.update(r["flow_name"] for r in flow_runs)
+    flow_ids, flows_created = await _ensure_flows(conn, names)
+    flow_states: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    st_names = [n if n is not None else ty.capitalize()
+                for n, ty in zip(st.name, types, strict=True)]
+    for i in flow_idx:
+        row = _state_row(st, i)
+        row["flow_run_id"] = row.pop("run_id")
+        del row["run_kind"]
+        row["name"] = st_names[i]
+        row["created"] = stamp
+        flow_states[row["flow_run_id"]].append(row)
+    new_flow_runs = await _insert_runs(conn, FLOW, _flow_run_rows(batch, flow_ids, stamp),
+                                       flow_states)
+
+    flow_set = set(flow_idx)
+    by_run: dict[str, list[int]] = defaultdict(list)
+    for i, run in enumerate(st_run_hex):
+        if all_task or i not in flow_set:
+            by_run[run].append(i)
+    st_hex = _hex(st.id)
+    times = st.timestamp
+    texts = _sqlite_times(st.timestamp_text, times, created)  # type: ignore[arg-type]
+    inserted: set[str] = set()
+    if tr is not None and run_hex:
+        stored = await stored_hex_ids(conn, t.task_run.c.id, run_hex)
+        expected = _sqlite_times(tr.expected_start_text, tr.expected_start_time, created)
+        tags = [_tags_json(v) for v in tr.tags]
+        params = []
+        empty = tuple(_EMPTY_BOOK.values())
+        for j, h in enumerate(run_hex):
+            if h in stored:
+                continue
+            idxs = by_run.get(h)
+            params.append((h, created, created, tr.name[j], flow_hex[j], tr.task_key[j],
+                           tr.task_name[j], tr.dynamic_key[j], tr.cache_key[j],
+                           tr.task_version[j], tags[j], expected[j],
+                           *(_book_tuple(idxs, times, types, st_hex, st_names, texts)
+                             if idxs else empty)))
+        if params:
+            count = await sqlite_insert_tuples(conn, t.task_run, _TASK_RUN_COLUMNS, params)
+            ids = [p[0] for p in params]
+            if count == len(params):
+                inserted = set(ids)
+            else:
+                inserted = await stored_hex_ids(conn, t.task_run.c.id, ids)
+
+    # 4-5. States: flow runs' by the general path; task runs' new ones straight in.
+    n_states = await _insert_states(conn, FLOW, new_flow_runs, flow_states)
+    later: dict[uuid.UUID, list[Row]] = defaultdict(list)
+    keep = [run in inserted for run in st_run_hex]
+    for i in flow_idx:
+        keep[i] = False
+    for run, idxs in by_run.items():
+        if run not in inserted:
+            for i in idxs:  # runs stored before: fold into their bookkeeping
+                row = _state_row(st, i)
+                row["task_run_id"] = run_id = row.pop("run_id")
+                del row["run_kind"]
+                row["name"] = st_names[i]
+                row["created"] = stamp
+                later[run_id].append(row)
+    if any(keep):
+        state_params = list(compress(zip(
+            st_hex, repeat(created), st_run_hex, types, st_names, texts, st.message,
+            _json_column(st.state_details, "{}"), _json_column(st.data, None)), keep))
+        n_states += await sqlite_insert_tuples(conn, t.task_run_state, _STATE_COLUMNS,
+                                               state_params)
+    n_states += await _insert_states(conn, TASK, set(), later)
+    n_logs = await _insert_logs(conn, batch, stamp)
+    return RecordsBatchResult(flows=flows_created, flow_runs=len(new_flow_runs),
+                              task_runs=len(inserted), states=n_states, logs=n_logs)
+
+
+_TASK_RUN_COLUMNS = ("id", "created", "updated", "name", "flow_run_id", "task_key", "task_name",
+                     "dynamic_key", "cache_key", "task_version", "tags", "expected_start_time",
+                     *_EMPTY_BOOK)
+_STATE_COLUMNS = ("id", "created", "task_run_id", "type", "name", "timestamp", "message",
+                  "state_details", "data")
+
+
+async def record_batch(conn: AsyncConnection, batch: RecordsBatch,
+                       columns: Columns | None = None) -> RecordsBatchResult:
     """Store a records batch in the caller's (write) transaction.
+
+    ``columns`` holds task runs and states sent as columns (and checked).
 
     Raises:
         UnknownRunsError: A state, log or task run refers to a run that is
             neither in the batch nor stored; nothing is written.
     """
+    if columns is not None and (columns.task_runs is not None or columns.states is not None):
+        if (conn.dialect.name == "sqlite" and not batch.get("task_runs")
+                and not batch.get("states")):
+            return await _record_sqlite_columns(conn, batch, columns.task_runs, columns.states)
+        batch = _merge_rows(batch, columns)
     flow_run_ids = {r["id"] for r in batch.get("flow_runs", ())}
     task_run_ids = {r["id"] for r in batch.get("task_runs", ())}
     await _check_references(conn, batch, flow_run_ids, task_run_ids)
