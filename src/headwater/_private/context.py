@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.runs import FlowRun, TaskRun
-from headwater._private.states import BAD_TYPES, State, StateType
+from headwater._private.states import BAD_TYPES, FREED, State, StateType
 from headwater.exceptions import MissingContextError
 
 if TYPE_CHECKING:
@@ -93,8 +93,6 @@ class RunTracker:
 
 def summarize(state: State[Any]) -> State[Any]:
     """Return a copy of ``state`` without its result, unless it carries an exception."""
-    from headwater._private.states import FREED
-
     if state.type in BAD_TYPES or state.type is StateType.PAUSED or (
         isinstance(state.data, BaseException)
     ):

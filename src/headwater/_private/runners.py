@@ -72,8 +72,7 @@ def submit_async_job(job: TaskJob) -> None:
     except RuntimeError:
         on_loop = False
     if on_loop:
-        ctx = job.context if job.context is not None else contextvars.copy_context()
-        job.async_task = ctx.run(loop.create_task, job.execute_async())
+        job.async_task = _context_of(job).run(loop.create_task, job.execute_async())
     else:
         schedule_on_loop(loop, job.execute_async, job.context)
 
@@ -164,8 +163,12 @@ class SequentialTaskRunner(TaskRunner):
                 await asyncio.wait({previous})
             await job.execute_async()
 
-        ctx = job.context if job.context is not None else contextvars.copy_context()
-        self._previous = job.async_task = ctx.run(job.loop.create_task, chained())
+        self._previous = job.async_task = _context_of(job).run(job.loop.create_task, chained())
+
+
+def _context_of(job: TaskJob) -> contextvars.Context:
+    """The context the job was submitted in (a copy of the caller's for direct calls)."""
+    return job.context if job.context is not None else contextvars.copy_context()
 
 
 def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:

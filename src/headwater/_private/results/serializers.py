@@ -7,6 +7,7 @@ adds more. cloudpickle and pydantic are imported on first use only.
 
 from __future__ import annotations
 
+import abc
 import base64
 import dataclasses
 import datetime as _dt
@@ -23,7 +24,7 @@ from headwater.exceptions import InvalidOptionError, SerializationError
 _MARK = "__headwater__"
 
 
-class Serializer:
+class Serializer(abc.ABC):
     """Base class: ``dumps(value) -> bytes`` and ``loads(bytes) -> value``.
 
     Subclasses set ``type``, the name stored with each result, so the result
@@ -32,13 +33,13 @@ class Serializer:
 
     type: str = "base"
 
+    @abc.abstractmethod
     def dumps(self, value: Any) -> bytes:
         """Return ``value`` as bytes."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def loads(self, data: bytes) -> Any:
         """Return the value ``data`` was made from."""
-        raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.__dict__ == other.__dict__

@@ -10,6 +10,7 @@ which the OS releases if the process dies.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import importlib
 import os
@@ -24,16 +25,16 @@ from headwater.exceptions import InvalidOptionError
 LOCK_POLL_SECONDS = 0.005
 
 
-class ResultStorage:
+class ResultStorage(abc.ABC):
     """Base class of result storages: ``read``, ``write``, ``exists``, ``delete``."""
 
+    @abc.abstractmethod
     def read(self, key: str) -> bytes:
         """Return the bytes stored under ``key``; raise FileNotFoundError if none."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def write(self, key: str, data: bytes) -> None:
         """Store ``data`` under ``key`` atomically, replacing what was there."""
-        raise NotImplementedError
 
     def exists(self, key: str) -> bool:
         """Return True when something is stored under ``key``."""
@@ -43,9 +44,9 @@ class ResultStorage:
             return False
         return True
 
+    @abc.abstractmethod
     def delete(self, key: str) -> None:
         """Remove ``key`` (no error if it is missing)."""
-        raise NotImplementedError
 
     def lock(self, key: str) -> CacheLock | None:
         """Return an unlocked lock for ``key``, or None when this storage has none."""
