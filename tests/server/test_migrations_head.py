@@ -56,7 +56,8 @@ def test_up_to_date_database_starts_without_alembic(tmp_path: Path) -> None:
     )
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True)
-    assert first.stdout.strip() == "True"  # a fresh database is migrated by alembic
+    # A fresh SQLite file is created from the packaged DDL (sqlite_schema), not by alembic.
+    assert first.stdout.strip() == "False"
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert second.stdout.strip() == "False"  # then it is at head: alembic is not imported

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -102,7 +104,12 @@ class Database:
         return self._engine
 
     async def start(self) -> None:
-        """Create the engine and apply migrations; later calls return at once."""
+        """Create the engine and apply migrations; later calls return at once.
+
+        A SQLite file that is fresh (or already at the head revision) is
+        prepared with :func:`~headwater.server.database.sqlite_schema.ensure_sqlite_schema`
+        instead, without importing alembic; anything else is migrated by alembic.
+        """
         if self._engine is not None:
             return
         async with self._start_lock:
@@ -111,10 +118,13 @@ class Database:
             engine = self._create_engine()
             write_engine = engine.execution_options(headwater_write=True)
             try:
-                from headwater.server.database.migrate import upgrade
+                path = self._sqlite_file()
+                # A fresh (or up-to-date) SQLite file needs no alembic; see sqlite_schema.
+                if path is None or not await asyncio.to_thread(_ensure_sqlite_file, path):
+                    from headwater.server.database.migrate import upgrade
 
-                async with write_engine.begin() as conn:
-                    await upgrade(conn)
+                    async with write_engine.begin() as conn:
+                        await upgrade(conn)
             except BaseException:
                 await engine.dispose()
                 raise
@@ -162,6 +172,17 @@ class Database:
             "the database stayed locked by another process; try again later"
         )
 
+    def _sqlite_file(self) -> str | None:
+        """The file of a SQLite database given by a plain path, as the driver opens it.
+
+        None for PostgreSQL, an in-memory database, or a URL with query
+        options (``?uri=true`` and the like), which take the alembic path.
+        """
+        url = make_url(self.url)
+        if not self.is_sqlite or url.query or url.database in (None, "", ":memory:"):
+            return None
+        return os.path.abspath(url.database)  # what SQLAlchemy's pysqlite dialect opens
+
     def _create_engine(self) -> AsyncEngine:
         url = make_url(self.url)
         kwargs: dict[str, Any] = {}
@@ -176,6 +197,24 @@ class Database:
             _configure_sqlite(engine.sync_engine, wal=not memory)
             return engine
         return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _ensure_sqlite_file(path: str) -> bool:
+    """Create a fresh SQLite file's schema from the packaged DDL (True: at head).
+
+    A plain :mod:`sqlite3` connection before the engine opens the file: no
+    alembic import, one ``BEGIN IMMEDIATE`` transaction (processes starting
+    together wait on the busy timeout, then find the schema). False: the
+    database is older or foreign, and the alembic migrations must run.
+    """
+    from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+
+    con = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")  # as the engine's connections set it
+        return ensure_sqlite_schema(con)
+    finally:
+        con.close()
 
 
 def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:

@@ -2,9 +2,13 @@
 
 Starting on a database that is already at the latest revision is the common
 case, and it does not import alembic at all: one cheap query reads the
-stored revision and compares it with :data:`HEAD_REVISION`, a constant kept
-in sync with ``migrations/versions`` (a test checks it). Only a fresh, older
-or unknown database goes through ``alembic upgrade head``.
+stored revision and compares it with :data:`HEAD_REVISION` (defined in
+:mod:`headwater.server.database.revision`, kept in sync with
+``migrations/versions``; a test checks it). Only an older or unknown
+database goes through ``alembic upgrade head``, and a fresh one too unless
+it is a SQLite file, which :class:`~headwater.server.database.engine.Database`
+creates from the packaged DDL first
+(:mod:`headwater.server.database.sqlite_schema`).
 """
 
 from __future__ import annotations
@@ -14,13 +18,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+# Re-exported: defined, with what a new migration needs, in the stdlib-only module.
+from headwater.server.database.revision import HEAD_REVISION
+
 __all__ = ["HEAD_REVISION", "MIGRATIONS", "alembic_config", "current_revisions", "upgrade"]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-#: The newest revision in ``migrations/versions``: update it with every new migration
-#: (``tests/server/test_migrations_head.py`` fails otherwise).
-HEAD_REVISION = "0002"
 
 # Any constant: servers starting together on one PostgreSQL database migrate one at a time.
 _PG_MIGRATION_LOCK = 0x68656164
