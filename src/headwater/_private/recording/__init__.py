@@ -60,7 +60,9 @@ def ensure_recorder() -> Recorder | None:
 
     settings = get_current_settings()
     api = settings.api
-    wanted = (api.enable_recording, api.url, api.key, settings.home)
+    db_url = api.database_connection_url
+    db_url_text = db_url.get_secret_value() if db_url is not None else None
+    wanted = (api.enable_recording, api.url, api.key, settings.home, db_url_text)
     if wanted == _configured_from:
         return ACTIVE
     if ACTIVE is not None and _configured_from is None:
@@ -73,16 +75,20 @@ def ensure_recorder() -> Recorder | None:
         _configured_from = wanted
         return None
     from headwater._private.recording.transports import (
-        embedded_transport,
+        embedded_transport_factory,
         remote_transport_factory,
     )
 
     if api.url:
         key = api.key.get_secret_value() if api.key is not None else None
         factory = remote_transport_factory(api.url, key)
+        interval = 0.2  # fewer, larger requests to a server
     else:
-        factory = embedded_transport
-    recorder = Recorder(factory, spool_dir=settings.home / "spool")
+        factory = embedded_transport_factory(settings.home, db_url_text)
+        # A local write is cheap to start: small batches often, so the
+        # database work overlaps the runs instead of waiting for the flow's end.
+        interval = 0.005
+    recorder = Recorder(factory, interval=interval, spool_dir=settings.home / "spool")
     activate(recorder)
     _configured_from = wanted
     if previous is not None:

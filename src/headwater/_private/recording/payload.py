@@ -8,11 +8,10 @@ after a failure, or spilled to a file.
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import random
 import uuid
 from typing import Any
 
+from headwater._private.ids import new_id_text
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
 
 _DETAIL_FIELDS = ("scheduled_time", "cache_key", "cache_expiration", "pause_timeout",
@@ -23,14 +22,14 @@ def _time(value: _dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """Parameters are user data: keep what JSON can carry, describe the rest."""
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):
@@ -48,17 +47,6 @@ def state_details_dict(details: Any) -> dict[str, Any]:
             continue
         out[name] = _time(value) if isinstance(value, _dt.datetime) else value
     return out
-
-
-_id_random = random.Random()
-os.register_at_fork(after_in_child=_id_random.seed)
-
-
-def _new_id() -> str:
-    """A random version-4 UUID string, cheaply (ids must be unique, not secret)."""
-    bits = (_id_random.getrandbits(128) & ~(0xF << 76 | 0b11 << 62)) | (4 << 76 | 0b10 << 62)
-    h = f"{bits:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def _has_details(details: Any) -> bool:
@@ -115,12 +103,12 @@ class PayloadBuilder:
             self._flow_run(item[1], item[2], item[3], item[4])
         elif kind == LOGS:
             for record in item[1]:
-                self.logs.append({**record, "id": _new_id()})
+                self.logs.append({**record, "id": new_id_text()})
 
     def _state(self, run_id: uuid.UUID, is_task: bool, type_: Any, name: str,
                message: str | None, timestamp: _dt.datetime, details: Any) -> None:
         a_id, a_run, a_kind, a_type, a_name, a_message, a_ts, a_details = self._s_add
-        a_id(_new_id())
+        a_id(new_id_text())
         text = self._ids.get(run_id)
         a_run(text if text is not None else self._id(run_id))
         a_kind("task" if is_task else "flow")
@@ -150,7 +138,7 @@ class PayloadBuilder:
         self.flows.setdefault(run.flow_name, {"name": run.flow_name})
         self.flow_runs.append({
             "id": self._id(run.id), "flow_name": run.flow_name, "name": name,
-            "parameters": _json_safe(parameters), "tags": run.tags,
+            "parameters": json_safe(parameters), "tags": run.tags,
             "parent_flow_run_id": _str(run.parent_flow_run_id),
             "parent_task_run_id": _str(run.parent_task_run_id),
             "expected_start_time": run.expected_start_time.isoformat(),

@@ -42,7 +42,12 @@ FLOW_RUN, TASK_RUN, STATE, LOGS = 0, 1, 2, 3
 
 
 class Transport(Protocol):
-    """Where batches go. ``send`` raises on failure; the recorder keeps the batch."""
+    """Where batches go. ``send`` raises on failure; the recorder keeps the batch.
+
+    A transport may also have ``send_items(items)``, taking the queued tuples
+    themselves (the embedded SQLite transport converts them in one pass);
+    without it, items are turned into the API's JSON shape for ``send``.
+    """
 
     async def send(self, batch: dict[str, Any]) -> None:
         """Store one batch (idempotently: a batch may be sent again after a failure)."""
@@ -57,21 +62,27 @@ class Recorder:
     Args:
         transport_factory: Builds the transport inside the recorder's thread
             (so an embedded app lives on the recorder's own event loop).
-        interval: Seconds between batches while runs are going.
+        interval: Seconds between batches while records keep coming. When a
+            wake finds nothing, the wait doubles, up to ``idle_interval``; a
+            new flow run wakes the thread at once.
+        idle_interval: The longest wait between two looks at the queue.
         max_buffered: Records kept in memory while the transport fails;
             beyond that, batches are spilled to ``spool_dir``.
         spool_dir: Where spilled batches go (one JSON file each).
     """
 
     def __init__(self, transport_factory: Callable[[], Awaitable[Transport]], *,
-                 interval: float = 0.2, max_buffered: int = 200_000,
+                 interval: float = 0.2, idle_interval: float = 1.0,
+                 max_buffered: int = 200_000,
                  spool_dir: Path | None = None) -> None:
         self._factory = transport_factory
         self._interval = interval
+        self._idle_interval = max(interval, idle_interval)
         self._max_buffered = max_buffered
         self._spool_dir = spool_dir
         self._queue: collections.deque[Any] = collections.deque()
-        self._pending: list[dict[str, Any]] = []  # batches the transport refused so far
+        # Batches not stored yet: queued items, or API-shaped JSON once a send failed.
+        self._pending: list[list[tuple[Any, ...]] | dict[str, Any]] = []
         self._pending_records = 0
         self._warned = False
         self._failing = False
@@ -87,6 +98,7 @@ class Recorder:
         """Queue the creation of a flow run (with its first state)."""
         self._queue.append((FLOW_RUN, run, run.name, dict(run.parameters), run._state))
         self._ensure_started()
+        self._poke()  # the thread may be in a long idle wait
 
     def task_run_created(self, run: TaskRun) -> None:
         """Queue the creation of a task run (with its first state)."""
@@ -132,12 +144,16 @@ class Recorder:
     async def _main(self) -> None:
         transport: Transport | None = None
         assert self._wake is not None
+        wait = self._interval
         while True:
             try:
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                await asyncio.wait_for(self._wake.wait(), wait)
             except asyncio.TimeoutError:
                 pass
             self._wake.clear()
+            # Streaming while records come (their writes overlap the runs),
+            # backing off when idle so an idle process does not spin.
+            wait = self._interval if self._queue else min(wait * 2, self._idle_interval)
             if transport is None:
                 try:
                     transport = await self._factory()
@@ -174,8 +190,11 @@ class Recorder:
         while self._pending:
             batch = self._pending[0]
             try:
-                await transport.send(batch)
+                await _send(transport, batch)
             except Exception as exc:
+                if isinstance(batch, list):
+                    # Kept for a retry, maybe on disk: in the API's shape from now on.
+                    self._pending[0] = _json_batch(batch)
                 if not _is_permanent(exc):
                     self._transport_failed(exc)
                     return
@@ -209,6 +228,8 @@ class Recorder:
         while self._pending:
             batch = self._pending.pop(0)
             self._pending_records -= _count(batch)
+            if isinstance(batch, list):
+                batch = _json_batch(batch)
             name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
             tmp = self._spool_dir / f".{name}.tmp"
             tmp.write_text(json.dumps(batch))
@@ -226,20 +247,19 @@ class Recorder:
             path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ batches
-    def _drain(self, markers: list[threading.Event]) -> dict[str, Any] | None:
-        from headwater._private.recording.payload import PayloadBuilder
-
+    def _drain(self, markers: list[threading.Event]) -> list[tuple[Any, ...]] | None:
         queue = self._queue
         if not queue:
             return None
-        builder = PayloadBuilder()
+        items: list[tuple[Any, ...]] = []
+        popleft, append = queue.popleft, items.append
         while queue:
-            item = queue.popleft()
+            item = popleft()
             if isinstance(item, threading.Event):
                 markers.append(item)
             else:
-                builder.add(item)
-        return builder.build()
+                append(item)
+        return items or None
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Block until every record queued so far is stored (or buffered on failure).
@@ -290,8 +310,31 @@ def _is_permanent(exc: BaseException) -> bool:
     return isinstance(status, int) and 400 <= status < 500 and status not in (408, 429)
 
 
-def _count(batch: dict[str, Any]) -> int:
-    """How many records a batch holds (row lists and columnar tables alike)."""
+async def _send(transport: Transport, batch: list[tuple[Any, ...]] | dict[str, Any]) -> None:
+    if isinstance(batch, dict):
+        await transport.send(batch)
+        return
+    send_items = getattr(transport, "send_items", None)
+    if send_items is not None:
+        await send_items(batch)
+    else:
+        await transport.send(_json_batch(batch))
+
+
+def _json_batch(items: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Queued items in the ``POST /api/records/batch`` shape (plain JSON types)."""
+    from headwater._private.recording.payload import PayloadBuilder
+
+    builder = PayloadBuilder()
+    for item in items:
+        builder.add(item)
+    return builder.build() or {}
+
+
+def _count(batch: list[tuple[Any, ...]] | dict[str, Any]) -> int:
+    """How many records a batch holds (queued items, row lists and columnar tables alike)."""
+    if isinstance(batch, list):
+        return sum(len(item[1]) if item[0] == LOGS else 1 for item in batch)
     total = 0
     for value in batch.values():
         if isinstance(value, list):

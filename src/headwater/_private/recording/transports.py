@@ -1,11 +1,24 @@
-"""Transports for the recorder: the embedded API (SQLite in process) or a remote server."""
+"""Transports for the recorder: the local SQLite database, or an API server.
+
+Embedded mode (no ``HEADWATER_API_URL``) writes straight to the SQLite file
+with the standard library (`SQLiteTransport`), through the server's own
+write path for record batches (``headwater.server.database.sqlite_records``):
+the same rows as ``POST /api/records/batch`` stores, without importing
+FastAPI, SQLAlchemy and pydantic into every flow run (~600 ms) or paying
+for HTTP framing per batch. Everything that needs an answer from the API
+(the CLI, concurrency leases) still goes through the in-process app.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from headwater.client import HeadwaterClient
+
+_BUSY_TIMEOUT_MS = 30_000  # as the server's: another process's write makes us wait, not fail
 
 
 class ClientTransport:
@@ -23,11 +36,98 @@ class ClientTransport:
         await self.client.aclose()
 
 
-async def embedded_transport() -> ClientTransport:
-    """The API served in the recorder's thread, over the local SQLite database."""
-    from headwater.client._factory import embedded_client
+class SQLiteTransport:
+    """Writes batches to a local SQLite database file, in the recorder's thread.
 
-    return ClientTransport(embedded_client(retries=0))
+    The connection is opened (and the schema created or migrated) by
+    :meth:`open`; each batch is one ``BEGIN IMMEDIATE`` transaction.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._con: sqlite3.Connection | None = None
+
+    async def open(self) -> SQLiteTransport:
+        """Connect, set the pragmas the server uses, and bring the schema to the head revision."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            con.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+            if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable at checkpoint
+            con.execute("PRAGMA cache_size=-65536")
+            await _ensure_schema(con, self.path)
+        except BaseException:
+            con.close()
+            raise
+        self._con = con
+        return self
+
+    async def send(self, batch: dict[str, Any]) -> None:
+        """Store one API-shaped batch whole (a spooled one), or raise with nothing stored."""
+        from headwater.server.database.sqlite_records import write_batch
+
+        write_batch(await self._connection(), batch)
+
+    async def send_items(self, items: list[tuple[Any, ...]]) -> None:
+        """Store queued record tuples whole, or raise with nothing stored."""
+        from headwater._private.recording.prepare import prepare_items
+        from headwater.server.database.sqlite_records import write_batch
+
+        write_batch(await self._connection(), prepare_items(items))
+
+    async def _connection(self) -> sqlite3.Connection:
+        if self._con is None:
+            await self.open()
+        assert self._con is not None
+        return self._con
+
+    async def close(self) -> None:
+        """Close the connection."""
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+
+async def _ensure_schema(con: sqlite3.Connection, path: Path) -> None:
+    from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+
+    if ensure_sqlite_schema(con):
+        return
+    # An older (or foreign) database: the alembic migrations, through the server's stack.
+    from headwater.server.database.engine import Database
+
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        await database.start()
+    finally:
+        await database.aclose()
+
+
+def sqlite_path(home: Path, connection_url: str | None) -> Path | None:
+    """The SQLite file embedded mode uses, or None when the database is not SQLite."""
+    if connection_url is None:
+        return home / "headwater.db"
+    scheme, sep, rest = connection_url.partition(":///")
+    if not sep or scheme.split("+")[0] != "sqlite":
+        return None
+    path = rest.split("?")[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def embedded_transport_factory(home: Path, connection_url: str | None) -> Any:
+    """Return a factory for the embedded transport: SQLite directly, else the in-process app."""
+    path = sqlite_path(home, connection_url)
+
+    async def factory() -> SQLiteTransport | ClientTransport:
+        if path is not None:
+            return await SQLiteTransport(path).open()
+        from headwater.client._factory import embedded_client
+
+        return ClientTransport(embedded_client(retries=0))
+
+    return factory
 
 
 def remote_transport_factory(url: str, key: str | None) -> Any:

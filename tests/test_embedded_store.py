@@ -1,0 +1,244 @@
+"""The embedded recorder writes SQLite directly: same rows as the API, nothing heavy imported."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from headwater import flow, get_run_logger, task
+from headwater._private import recording
+from headwater._private.recording.prepare import prepare_items
+from headwater._private.recording.recorder import STATE, TASK_RUN, Recorder, _json_batch
+from headwater._private.recording.transports import SQLiteTransport, sqlite_path
+from headwater.client._factory import embedded_client
+from headwater.server.database.sqlite_records import write_batch
+from headwater.states import Completed, Pending, Running
+
+Items = list[tuple[Any, ...]]
+
+
+class Capture:
+    """A transport keeping the queued items it is given (what the embedded store receives)."""
+
+    def __init__(self) -> None:
+        self.batches: list[Items] = []
+
+    async def send(self, batch: dict[str, Any]) -> None:
+        raise AssertionError("items are given as they are")
+
+    async def send_items(self, items: Items) -> None:
+        self.batches.append(list(items))
+
+    async def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def captured() -> Iterator[Capture]:
+    capture = Capture()
+
+    async def factory() -> Capture:
+        return capture
+
+    recorder = Recorder(factory, interval=0.01)
+    previous = recording.activate(recorder)
+    try:
+        yield capture
+    finally:
+        recorder.close()
+        recording.activate(previous)
+        if previous is None:
+            recording.deactivate()
+
+
+def _database(path: Path) -> sqlite3.Connection:
+    return asyncio.run(SQLiteTransport(path).open())._con  # type: ignore[return-value]
+
+
+def _rows(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every stored record, minus what is made at write time (ids of states and logs, stamps)."""
+    con = sqlite3.connect(path)
+    out = {}
+    for table in ("flow_run", "task_run", "flow_run_state", "task_run_state", "log"):
+        cursor = con.execute(f"SELECT * FROM {table}")
+        names = [d[0] for d in cursor.description]
+        made_here = {"created", "updated", "flow_id", "state_id"}
+        if table.endswith("state") or table == "log":
+            made_here.add("id")
+        rows = [{k: v for k, v in zip(names, row, strict=True) if k not in made_here}
+                for row in cursor]
+        out[table] = sorted(rows, key=lambda r: json.dumps(r, sort_keys=True, default=str))
+    con.close()
+    return out
+
+
+def _through_api(path: Path, batches: list[Items]) -> None:
+    async def send() -> None:
+        client = embedded_client(f"sqlite+aiosqlite:///{path}")
+        try:
+            for items in batches:
+                await client.send_record_batch(json.loads(json.dumps(_json_batch(items))))
+        finally:
+            await client.aclose()
+
+    asyncio.run(send())
+
+
+@task
+def work(x: int) -> int:
+    get_run_logger().info("working on %d", x)
+    if x == 2:
+        time.sleep(0.05)  # its states span more than one batch
+    if x == 3:
+        raise ValueError("three")
+    return x
+
+
+@flow
+def child() -> int:
+    return work(10)
+
+
+@flow(log_prints=True)
+def parent(n: int) -> int:
+    futures = work.map(range(n))
+    child()
+    print("printed")
+    return sum(f.result() for f in futures if f.wait().is_completed())
+
+
+def test_the_embedded_store_writes_what_the_api_writes(captured: Capture, tmp_path: Path) -> None:
+    parent(6)
+    recording.ACTIVE.flush()  # type: ignore[union-attr]
+    assert len(captured.batches) > 1
+    direct, api = tmp_path / "direct.db", tmp_path / "api.db"
+    con = _database(direct)
+    prepared = [prepare_items(items) for items in captured.batches]
+    counts = [write_batch(con, p) for p in prepared]
+    assert sum(c.task_runs for c in counts) == 7
+    # A batch stored again (replayed) adds nothing.
+    assert all(sum(write_batch(con, p)) == 0 for p in prepared)
+    con.close()
+    _database(api).close()
+    _through_api(api, captured.batches)
+    mine, theirs = _rows(direct), _rows(api)
+    assert {t: len(r) for t, r in mine.items()} == {t: len(r) for t, r in theirs.items()}
+    assert mine == theirs
+    states = {r["type"] for r in mine["task_run_state"]}
+    assert {"PENDING", "RUNNING", "COMPLETED", "FAILED"} <= states
+
+
+def _task_items(times: list[dt.datetime]) -> Items:
+    run_id, flow_run_id = uuid.uuid4(), None
+    items: Items = [(TASK_RUN, run_id, flow_run_id, "k", "t", "0", "t-0", (), times[0], None)]
+    for make, when in zip((Pending, Running, Completed), times, strict=True):
+        state = make()
+        state.timestamp = when
+        items.append((STATE, run_id, True, state.type, state.name, state.message,
+                      state.timestamp, state.state_details))
+    return items
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(offsets=st.lists(st.integers(-10**6, 10**6), min_size=3, max_size=3),
+       split=st.integers(0, 4))
+def test_bookkeeping_matches_the_api_whatever_the_clock_and_batching(
+        tmp_path_factory: pytest.TempPathFactory, offsets: list[int], split: int) -> None:
+    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    items = _task_items([base + dt.timedelta(microseconds=o) for o in offsets])
+    batches = [b for b in (items[:split], items[split:]) if b]
+    folder = tmp_path_factory.mktemp("clock")
+    direct, api = folder / "direct.db", folder / "api.db"
+    con = _database(direct)
+    for b in batches:
+        write_batch(con, prepare_items(b))
+    con.close()
+    _database(api).close()
+    _through_api(api, batches)
+    mine, theirs = _rows(direct), _rows(api)
+    assert mine == theirs
+    (run,) = mine["task_run"]
+    assert run["run_count"] == 1
+    # A state older than the current one, arriving in a later batch, joins the
+    # history without becoming current (so without a new state version).
+    assert 1 <= run["state_version"] <= 3
+    assert len(mine["task_run_state"]) == 3
+
+
+def test_a_recorded_flow_imports_no_server_stack(tmp_path: Path) -> None:
+    script = textwrap.dedent("""
+        import sys
+        from headwater import flow, task
+
+        @task
+        def one() -> int:
+            return 1
+
+        @flow
+        def f() -> int:
+            return one() + one.submit().result()
+
+        assert f() == 2
+        heavy = sorted(m for m in ("fastapi", "sqlalchemy", "alembic", "httpx", "starlette",
+                                   "uvicorn", "aiosqlite") if m in sys.modules)
+        print("heavy:", heavy)
+    """)
+    env = {"HEADWATER_HOME": str(tmp_path / "home"), "HEADWATER_API_ENABLE_RECORDING": "true",
+           "PATH": "/usr/bin:/bin"}
+    for fresh in (True, False):  # a new database, then an existing one
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, timeout=60, check=True).stdout
+        assert "heavy: []" in out, (fresh, out)
+    con = sqlite3.connect(tmp_path / "home" / "headwater.db")
+    assert con.execute("SELECT count(*) FROM task_run").fetchone() == (4,)
+    assert con.execute("SELECT count(*) FROM task_run_state").fetchone() == (12,)
+    con.close()
+
+
+def test_an_older_database_is_migrated_before_recording(tmp_path: Path) -> None:
+    from alembic import command
+
+    from headwater.server.database.migrate import alembic_config
+
+    path = tmp_path / "old.db"
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")  # type: ignore[arg-type]
+    engine.dispose()
+    con = _database(path)  # migrates to the head revision through the server's stack
+    from headwater.server.database.revision import HEAD_REVISION
+
+    assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
+    items = _task_items([dt.datetime.now(dt.timezone.utc)] * 3)
+    assert write_batch(con, prepare_items(items)).states == 3
+    con.close()
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    (None, "home/headwater.db"),
+    ("sqlite:///relative.db", "relative.db"),
+    ("sqlite+aiosqlite:////abs/x.db", "/abs/x.db"),
+    ("sqlite:///:memory:", None),
+    ("postgresql+asyncpg://u:p@h/db", None),
+])
+def test_the_embedded_database_file_follows_the_settings(url: str | None,
+                                                        expected: str | None) -> None:
+    path = sqlite_path(Path("home"), url)
+    assert (str(path) if path is not None else None) == expected
