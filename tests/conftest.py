@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+
+# Runs are recorded by default (to HEADWATER_HOME/headwater.db): the suite
+# records into a home of its own, never the user's ~/.headwater. Set before
+# headwater reads its settings; tests that need a fresh home set their own.
+os.environ["HEADWATER_HOME"] = tempfile.mkdtemp(prefix="headwater-tests-")
 
 from headwater import flow
 

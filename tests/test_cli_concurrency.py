@@ -22,6 +22,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         if key.startswith("HEADWATER_"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("HEADWATER_HOME", str(tmp_path / "home"))
+    # Limits in the local file: the backend when runs are not recorded.
+    monkeypatch.setenv("HEADWATER_API_ENABLE_RECORDING", "false")
     monkeypatch.chdir(tmp_path)
     reset_slot_manager()
     yield tmp_path / "home"

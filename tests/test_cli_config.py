@@ -119,4 +119,6 @@ def test_module_entry_point(tmp_path: Path) -> None:
 
 def test_version_says_where_runs_go(home: Path) -> None:
     out = cli("version")
-    assert "Version:" in out and "embedded" in out and "recording off" in out
+    assert "Version:" in out and "embedded" in out and "recording off" not in out
+    off = runner.invoke(app, ["version"], env={"HEADWATER_API_ENABLE_RECORDING": "false"})
+    assert "recording off" in off.output

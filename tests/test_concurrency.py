@@ -394,6 +394,7 @@ def test_limits_file_is_loaded_on_first_use(tmp_path: object, monkeypatch: pytes
 
     home = Path(str(tmp_path))
     monkeypatch.setenv("HEADWATER_HOME", str(home))
+    monkeypatch.setenv("HEADWATER_API_ENABLE_RECORDING", "false")  # the file's limits apply
     save_limits(home / FILE_NAME, {"tag:db": (2, 0.0), "api": (5, 1.0)})
     reset_slot_manager()
     try:

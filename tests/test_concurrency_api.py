@@ -289,7 +289,7 @@ def test_the_api_backend_is_the_default_when_recording_is_on(
     reset_slot_manager()
     try:
         assert isinstance(get_slot_manager(), APIConcurrencyBackend)
-        monkeypatch.delenv("HEADWATER_API_ENABLE_RECORDING")
+        monkeypatch.setenv("HEADWATER_API_ENABLE_RECORDING", "false")
         assert not isinstance(get_slot_manager(), APIConcurrencyBackend)
     finally:
         reset_slot_manager()

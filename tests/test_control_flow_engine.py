@@ -193,6 +193,16 @@ def test_retry_signal_counts_against_retries() -> None:
 
 
 # ---------------------------------------------------------------------- concurrency
+@pytest.fixture
+def in_process_slots() -> Iterator[None]:
+    """Slots kept by this process (recording off): the API's leases are another test's."""
+    from headwater.settings import temporary_settings
+
+    with temporary_settings(HEADWATER_API_ENABLE_RECORDING="false"):
+        yield
+
+
+@pytest.mark.usefixtures("in_process_slots")
 def test_tag_limit_holds_across_500_tasks_without_deadlock_in_a_small_pool() -> None:
     set_concurrency_limit("db", 3)
     lock = threading.Lock()

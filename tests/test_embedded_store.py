@@ -55,14 +55,13 @@ def captured() -> Iterator[Capture]:
         return capture
 
     recorder = Recorder(factory, interval=0.01)
-    previous = recording.activate(recorder)
+    recording.activate(recorder)
     try:
         yield capture
     finally:
         recorder.close()
-        recording.activate(previous)
-        if previous is None:
-            recording.deactivate()
+        recording.deactivate()
+        recording._configured_from = None  # the next run's settings choose its recorder
 
 
 def _database(path: Path) -> sqlite3.Connection:

@@ -167,11 +167,17 @@ def test_buffer_spills_to_files_and_ships_them_in_order(tmp_path: Path) -> None:
         recording.activate(previous) if previous else recording.deactivate()
 
 
-def test_recording_off_costs_nothing_and_records_nothing() -> None:
-    assert recording.ACTIVE is None
+def test_recording_off_costs_nothing_and_records_nothing(tmp_path: Path) -> None:
+    from headwater.settings import temporary_settings
 
     @flow
     def f() -> int:
         return double(1)
 
-    assert f() == 2
+    recording.deactivate()
+    recording._configured_from = None  # as at start-up: the settings choose
+    with temporary_settings(HEADWATER_API_ENABLE_RECORDING="false",
+                            HEADWATER_HOME=str(tmp_path)):
+        assert f() == 2
+        assert recording.ACTIVE is None
+    assert not (tmp_path / "headwater.db").exists()

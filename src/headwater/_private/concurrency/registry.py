@@ -76,7 +76,8 @@ def _create_remote(key: _Key, settings: Settings) -> APIConcurrencyBackend:
         backend = _remote.get(key)
         if backend is None:
             backend = APIConcurrencyBackend(_client_factory(settings),
-                                            settings.concurrency.lease_duration)
+                                            settings.concurrency.lease_duration,
+                                            _local_limits_reader(settings))
             if not _remote:
                 atexit.register(_close_remote)
             _remote[key] = backend
@@ -95,9 +96,7 @@ def _client_factory(settings: Settings) -> Callable[[], HeadwaterClient]:
             return HeadwaterClient(url, key, retries=2, backoff=0.1)
 
         return remote
-    from headwater.server.app import resolve_database_url
-
-    database_url = resolve_database_url()
+    database_url = _database_url(settings)
 
     def embedded() -> HeadwaterClient:
         import httpx
@@ -113,6 +112,35 @@ def _client_factory(settings: Settings) -> Callable[[], HeadwaterClient]:
         return client
 
     return embedded
+
+
+def _database_url(settings: Settings) -> str:
+    """The embedded API's database (as ``server.app.resolve_database_url``, without its imports)."""
+    secret = settings.api.database_connection_url
+    if secret is not None and secret.get_secret_value():
+        return secret.get_secret_value()
+    return f"sqlite+aiosqlite:///{settings.home / 'headwater.db'}"
+
+
+def _local_limits_reader(settings: Settings) -> Callable[[], dict[str, tuple[int, float]]] | None:
+    """Embedded mode on SQLite: read which limits exist from the file itself.
+
+    Most flows have no limits at all: learning that from the database file
+    costs a query, where the in-process API would first import its whole
+    stack (~600 ms). Slots themselves still go through the API, once a
+    limit applies.
+    """
+    if settings.api.url:
+        return None
+    from headwater._private.recording.transports import sqlite_path
+
+    secret = settings.api.database_connection_url
+    path = sqlite_path(settings.home, secret.get_secret_value() if secret is not None else None)
+    if path is None:
+        return None
+    from headwater._private.concurrency.store import read_sqlite_limits
+
+    return lambda: read_sqlite_limits(path)
 
 
 def _close_remote() -> None:

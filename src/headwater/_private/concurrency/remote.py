@@ -58,9 +58,11 @@ class APIConcurrencyBackend:
     """
 
     def __init__(self, client_factory: Callable[[], HeadwaterClient],
-                 lease_duration: float = 30.0) -> None:
+                 lease_duration: float = 30.0,
+                 read_limits: Callable[[], _Limits] | None = None) -> None:
         self.lease_duration = lease_duration
         self._link = ApiLink(client_factory)
+        self._read_limits = read_limits
         self._limits: _Limits | None = None
         self._fetched_at = 0.0
         self._refreshing = False
@@ -81,6 +83,9 @@ class APIConcurrencyBackend:
     def _known(self) -> _Limits:
         limits = self._limits
         if limits is None:
+            if self._read_limits is not None:  # a local read: no API client needed yet
+                self._set_known(self._read_limits())
+                return self._limits  # type: ignore[return-value]
             return self._link.call(self._refresh())
         if time.monotonic() - self._fetched_at > REFRESH_SECONDS and not self._refreshing:
             self._refreshing = True
@@ -89,6 +94,9 @@ class APIConcurrencyBackend:
 
     async def _refresh(self) -> _Limits:
         try:
+            if self._read_limits is not None:
+                self._set_known(self._read_limits())
+                return self._limits  # type: ignore[return-value]
             rows = await self._link.client().request(
                 "POST", "concurrency_limits/status", json={"usage": False})
             self._set_known({r["name"]: (int(r["limit"]), float(r["slot_decay_per_second"]))

@@ -75,3 +75,28 @@ def save_limits(path: Path, limits: Limits) -> None:
         except OSError:
             pass
         raise
+
+
+def read_sqlite_limits(path: Path) -> dict[str, tuple[int, float]]:
+    """The limits stored in the embedded database: ``{name: (limit, slot decay per second)}``.
+
+    Tag limits are named ``tag:<tag>`` (as the API names them). A missing
+    file or a database without the tables has no limits; nothing is created.
+    """
+    import sqlite3
+
+    if not path.exists():
+        return {}
+    con = sqlite3.connect(path, timeout=30)
+    try:
+        rows = con.execute(
+            "SELECT 'tag:' || tag, concurrency_limit, 0.0 FROM concurrency_limit UNION ALL "
+            'SELECT name, "limit", slot_decay_per_second FROM global_concurrency_limit'
+        ).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return {}
+        raise
+    finally:
+        con.close()
+    return {name: (int(limit), float(decay)) for name, limit, decay in rows}

@@ -43,9 +43,16 @@ def activate(recorder: Recorder | None) -> Recorder | None:
     # them go to the old sink rather than name unknown runs in the new one.
     flush_logs(5.0)
     previous, ACTIVE = ACTIVE, recorder
-    if recorder is not None:
+    if recorder is not None and _sink_is_ours():
         set_default_log_sink(RecorderLogSink(recorder))
     return previous
+
+
+def _sink_is_ours() -> bool:
+    """True unless the user chose the default log sink (theirs is left alone)."""
+    from headwater.logging.handlers import NullLogSink, get_default_log_sink
+
+    return isinstance(get_default_log_sink(), NullLogSink | RecorderLogSink)
 
 
 def ensure_recorder() -> Recorder | None:
@@ -65,8 +72,8 @@ def ensure_recorder() -> Recorder | None:
     wanted = (api.enable_recording, api.url, api.key, settings.home, db_url_text)
     if wanted == _configured_from:
         return ACTIVE
-    if ACTIVE is not None and _configured_from is None:
-        return ACTIVE  # activated explicitly: not ours to replace
+    if ACTIVE is not None and _configured_from is None and not ACTIVE.closed:
+        return ACTIVE  # activated explicitly: not ours to replace (unless closed since)
     previous = ACTIVE
     if not api.enable_recording:
         if previous is not None:
@@ -102,4 +109,5 @@ def deactivate() -> None:
     from headwater.logging.handlers import NullLogSink, set_default_log_sink
 
     ACTIVE = None
-    set_default_log_sink(NullLogSink())
+    if _sink_is_ours():
+        set_default_log_sink(NullLogSink())

@@ -171,6 +171,9 @@ class Recorder:
         if batch is not None:
             self._pending.append(batch)
             self._pending_records += _count(batch)
+        # Queued items hold run objects (and so, for a moment, their results):
+        # once stored, nothing here may keep them past the flush it answers.
+        del batch
         if transport is not None:
             await self._send_pending(transport)
         if self._pending_records > self._max_buffered or (
@@ -290,6 +293,11 @@ class Recorder:
                 loop.call_soon_threadsafe(wake.set)
             except RuntimeError:
                 pass
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called (records queued now would never be stored)."""
+        return self._closed
 
     def close(self, timeout: float | None = 10.0) -> None:
         """Flush and stop the background thread (idempotent)."""

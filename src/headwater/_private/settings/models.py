@@ -33,7 +33,9 @@ class APISettings(_Section):
     )
     key: SecretStr | None = Field(default=None, description="API key sent to the API (secret).")
     enable_recording: bool = Field(
-        default=False, description="Record runs, states and logs through the API (once it exists)."
+        default=True,
+        description="Record runs, states and logs: to HEADWATER_API_URL, or to the local "
+        "SQLite database under HEADWATER_HOME. false: nothing is recorded (fastest).",
     )
     database_connection_url: SecretStr | None = Field(
         default=None,
