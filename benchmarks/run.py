@@ -11,8 +11,10 @@ Each workload runs in a fresh subprocess (``run.py --workload NAME --json``)
 so that its peak RSS is its own. Inside it, the plain-Python baseline runs
 first, before headwater is imported, then the headwater flow; each side gets
 one warm-up run and the median of several timed repetitions is reported.
-headwater runs with its default configuration; its logs (stderr) are captured
-and dropped unless the workload fails.
+headwater runs with its default configuration (runs recorded to a fresh
+embedded SQLite database; ``HEADWATER_API_ENABLE_RECORDING=false python
+benchmarks/run.py`` measures without recording); its logs (stderr) are
+captured and dropped unless the workload fails.
 
 The exit code is 0 even when targets are missed (this is a report, not a
 test) and 1 when a workload produced wrong results or crashed.
@@ -200,9 +202,19 @@ def run_here(spec: Spec, quick: bool) -> Result:
 
 
 def run_in_subprocess(name: str, quick: bool) -> Result:
-    """Run one workload in a fresh interpreter; turn a crash into an error result."""
+    """Run one workload in a fresh interpreter; turn a crash into an error result.
+
+    Each gets a new ``HEADWATER_HOME`` (runs are recorded by default: into a
+    fresh database, never the user's), unless one is set in the environment.
+    """
+    import os
+    import tempfile
+
     argv = [sys.executable, str(HERE), "--workload", name, "--json"] + (["--quick"] * quick)
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=900)
+    with tempfile.TemporaryDirectory(prefix="headwater-bench-") as home:
+        env = {"HEADWATER_HOME": home, **os.environ}
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=900,
+                              env=env)
     if proc.returncode == 0:
         try:
             return Result(**json.loads(proc.stdout.strip().splitlines()[-1])[0])
