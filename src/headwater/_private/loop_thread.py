@@ -18,6 +18,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from headwater.exceptions import TerminationSignal
+
 T = TypeVar("T")
 
 _lock = threading.Lock()
@@ -59,17 +61,21 @@ def schedule_on_loop(
     loop: asyncio.AbstractEventLoop,
     factory: Callable[[], Coroutine[Any, Any, T]],
     context: contextvars.Context | None = None,
+    started: Callable[[asyncio.Task[T]], None] | None = None,
 ) -> concurrent.futures.Future[T]:
     """Start ``factory()`` as a task on ``loop`` from any thread; return a thread-safe future.
 
     The coroutine runs in a copy of ``context`` (the caller's by default), so
-    run contexts and tags follow the work onto the loop.
+    run contexts and tags follow the work onto the loop. ``started`` is
+    called with the task, on the loop, as soon as it exists.
     """
     ctx = context if context is not None else contextvars.copy_context()
     result: concurrent.futures.Future[T] = concurrent.futures.Future()
 
     def start() -> None:
         task = ctx.run(loop.create_task, factory())
+        if started is not None:
+            started(task)
 
         def done(t: asyncio.Task[T]) -> None:
             if t.cancelled():
@@ -97,7 +103,26 @@ def run_coroutine(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:
         # async task) cannot wait for that same loop: run this coroutine on a
         # private loop in a helper thread instead. Rare, and slower, but correct.
         return _run_on_private_loop(factory)
-    return schedule_on_loop(get_runtime_loop(), factory).result()
+    loop = get_runtime_loop()
+    tasks: list[asyncio.Task[T]] = []
+    future = schedule_on_loop(loop, factory, started=tasks.append)
+    try:
+        return future.result()
+    except TerminationSignal:
+        # SIGTERM interrupted the wait in the main thread (a top-level sync
+        # run, see headwater._private.signals): interrupt the coroutine too,
+        # and let its runs end Crashed, with their hooks, before the caller's.
+        loop.call_soon_threadsafe(_cancel_all, tasks)
+        try:
+            future.exception()  # waits (wait() would miss a cancelled future)
+        except concurrent.futures.CancelledError:
+            pass
+        raise
+
+
+def _cancel_all(tasks: list[asyncio.Task[T]]) -> None:
+    for task in tasks:
+        task.cancel("Received signal SIGTERM")
 
 
 def _run_on_private_loop(factory: Callable[[], Coroutine[Any, Any, T]]) -> T:

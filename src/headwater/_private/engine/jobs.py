@@ -530,8 +530,7 @@ class FlowJob(Job):
                 if top_level:
                     # Every record of the run (a crashed one too) is shipped
                     # before the call returns or raises.
-                    flush_logs(timeout=_FLUSH_TIMEOUT)
-                    _flush_recorder()
+                    _flush_records()
 
     async def execute_async(self) -> State[Any]:
         """Run the flow to its final state on the running event loop."""
@@ -542,18 +541,27 @@ class FlowJob(Job):
             # milliseconds, which must not stall the caller's event loop.
             await loop.run_in_executor(None, self._warm_up)
         ctx = self._open(loop)
-        tokens = self._begin(ctx)
-        try:
-            self._start(ctx)
-            state = await drive_async(flow_machine(self))
-        finally:
-            self._end(ctx, tokens)
-        if self.parent is None:
+        top_level = self.parent is None
+        # SIGTERM crashes the run, then ends the process once its records are shipped.
+        with sigterm_as_exception(enabled=top_level, loop=loop, before_exit=_flush_records):
+            tokens = self._begin(ctx)
+            try:
+                self._start(ctx)
+                state = await drive_async(flow_machine(self))
+            finally:
+                self._end(ctx, tokens)
+        if top_level:
             await flush_logs_async(timeout=_FLUSH_TIMEOUT)
             recorder = recording.ACTIVE
             if recorder is not None:
                 await asyncio.get_running_loop().run_in_executor(None, _flush_recorder)
         return state
+
+
+def _flush_records() -> None:
+    """Ship the log records and run records queued so far (blocking)."""
+    flush_logs(timeout=_FLUSH_TIMEOUT)
+    _flush_recorder()
 
 
 def _flush_recorder() -> None:

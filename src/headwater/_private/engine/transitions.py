@@ -9,6 +9,7 @@ from typing import Any
 from headwater._private import recording
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.runs import FlowRun, TaskRun
+from headwater._private.signals import termination_requested
 from headwater._private.states import (
     TERMINAL_TYPES,
     Cancelled,
@@ -56,7 +57,13 @@ def crash_state(exc: BaseException) -> State[Any]:
         message = exc.reason or "The flow run was cancelled."
         return Cancelled(data=CancelledRun(message), message=message)
     if isinstance(exc, asyncio.CancelledError):
-        return Cancelled(data=exc, message="Execution was cancelled by the runtime environment.")
+        terminating = termination_requested()
+        if terminating is None:
+            return Cancelled(data=exc,
+                             message="Execution was cancelled by the runtime environment.")
+        # SIGTERM cancelled the asyncio task awaiting a top-level async run
+        # (see headwater._private.signals): a crash, as in a sync run.
+        exc = TerminationSignal(terminating.signal)
     if isinstance(exc, KeyboardInterrupt):
         message = "Execution was aborted by an interrupt signal."
     elif isinstance(exc, SystemExit):
