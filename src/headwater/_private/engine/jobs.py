@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import os
-import random
 import threading
 import uuid
 from collections.abc import Callable
@@ -33,6 +31,7 @@ from headwater._private.engine.flow_machine import flow_machine
 from headwater._private.engine.task_machine import task_machine
 from headwater._private.engine.transitions import set_state
 from headwater._private.futures import HeadwaterFuture
+from headwater._private.ids import new_uuid
 from headwater._private.loop_thread import on_runtime_loop
 from headwater._private.names import flow_run_name, task_run_name
 from headwater._private.parameters import prepare_validators
@@ -69,25 +68,6 @@ def user_exc_info(exc: BaseException | None) -> Any:
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_ENGINE_DIR):
         tb = tb.tb_next
     return (type(exc), exc, tb or exc.__traceback__)
-_id_random = random.Random()
-os.register_at_fork(after_in_child=_id_random.seed)  # forked children must not repeat ids
-_VERSION_4 = (4 << 76) | (0b10 << 62)
-_CLEAR = ~((0xF << 76) | (0b11 << 62))
-
-
-def _uuid4() -> uuid.UUID:
-    """Return a random (version 4) UUID without a system call per run.
-
-    ``uuid.uuid4`` reads ``os.urandom`` each time; run ids need uniqueness,
-    not secrecy, so a generator seeded from the OS (and reseeded after fork)
-    serves, at a third of the cost.
-    """
-    new = object.__new__(uuid.UUID)
-    object.__setattr__(new, "int", (_id_random.getrandbits(128) & _CLEAR) | _VERSION_4)
-    object.__setattr__(new, "is_safe", uuid.SafeUUID.unknown)
-    return new
-
-
 class Job:
     """What task and flow jobs share: the claim that makes a job run exactly once."""
 
@@ -147,7 +127,7 @@ class TaskJob(Job):
         else:
             key = _next_orphan_key()
             flow_run_id = None
-        run = TaskRun(_uuid4(), task_run_name(task, key, args, kwargs), task.name,
+        run = TaskRun(new_uuid(), task_run_name(task, key, args, kwargs), task.name,
                       task.task_key, str(key), flow_run_id, opts.tags | tags_ctx.get(), now())
         run._param_source = self._parameters
         run._state = State(StateType.PENDING,
@@ -408,7 +388,7 @@ class FlowJob(Job):
         self.parent_task = task_run_ctx.get()
         parent_id = self.parent._flow_run._id if self.parent is not None else None
         task_id = self.parent_task._task_run._id if self.parent_task is not None else None
-        run = FlowRun(_uuid4(), flow_run_name(flow, parameters), flow.name, tags_ctx.get(),
+        run = FlowRun(new_uuid(), flow_run_name(flow, parameters), flow.name, tags_ctx.get(),
                       parameters, parent_id, task_id, now())
         run._state = State(StateType.PENDING, state_details=StateDetails(flow_run_id=run._id))
         self.run = run
