@@ -49,7 +49,7 @@ def state_details_dict(details: Any) -> dict[str, Any]:
     return out
 
 
-def _has_details(details: Any) -> bool:
+def has_details(details: Any) -> bool:
     # Most states carry only run ids; skip the field walk for them.
     return (details.scheduled_time is not None or details.cache_key is not None
             or details.pause_timeout is not None or details.retriable is not None)
@@ -116,7 +116,7 @@ class PayloadBuilder:
         a_name(name)
         a_message(message)
         a_ts(timestamp.isoformat())
-        a_details(state_details_dict(details) if _has_details(details) else None)
+        a_details(state_details_dict(details) if has_details(details) else None)
 
     def _task_run(self, item: tuple[Any, ...]) -> None:
         (_, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected,

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from headwater._private.ids import new_hex_id, new_id_block
-from headwater._private.recording.payload import json_safe, state_details_dict
+from headwater._private.recording.payload import has_details, json_safe, state_details_dict
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
 from headwater.server.database.sqlite_records import Prepared, stored_time
 
@@ -31,8 +31,7 @@ def _time(value: _dt.datetime) -> str:
 
 def _details(details: Any) -> str:
     # Most states carry only run ids: skip the field walk for them.
-    if (details.scheduled_time is None and details.cache_key is None
-            and details.pause_timeout is None and details.retriable is None):
+    if not has_details(details):
         return "{}"
     return json.dumps(state_details_dict(details)) or "{}"
 
