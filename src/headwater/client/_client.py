@@ -11,7 +11,7 @@ import asyncio
 import email.utils
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import httpx
@@ -192,6 +192,24 @@ class HeadwaterClient:
         if flow_run_id is not None:
             body["logs"] = {"flow_run_id": {"any_": [str(flow_run_id)]}}
         return list(await self.request("POST", "logs/filter", json=body))
+
+    async def create_logs(self, logs: Iterable[Mapping[str, Any]]) -> None:
+        """``POST /logs/``: store log lines, in one request.
+
+        Each line is a mapping with ``name``, ``level``, ``message`` and
+        ``timestamp`` (ISO 8601 text or a datetime), and optionally
+        ``flow_run_id``, ``task_run_id`` and ``id`` (text or UUIDs). A line
+        whose ``id`` is stored already is skipped, so lines sent with ids can
+        be sent again after a failure without being stored twice.
+
+        Raises:
+            APIError: The API refused the lines (422 for a malformed one).
+            APIUnreachable: No answer after the retries.
+        """
+        import pydantic_core
+
+        await self.request("POST", "logs/", content=pydantic_core.to_json(list(logs)),
+                           headers={"Content-Type": "application/json"})
 
     async def send_record_batch(self, batch: dict[str, Any]) -> Any:
         """``POST /records/batch``: store a recorder batch (idempotent)."""

@@ -192,6 +192,10 @@ class Recorder:
             return
         while self._pending:
             batch = self._pending[0]
+            if isinstance(batch, list) and getattr(transport, "send_items", None) is None:
+                # Built once and kept: a failed send may have stored part of the
+                # batch (runs but not logs), so a retry must carry the same ids.
+                batch = self._pending[0] = self._as_json(batch)
             try:
                 await _send(transport, batch)
             except Exception as exc:
@@ -212,6 +216,12 @@ class Recorder:
             self._failing = False
             _log.warning("The headwater API is reachable again; buffered run records were "
                          "shipped.")
+
+    def _as_json(self, items: list[tuple[Any, ...]]) -> dict[str, Any]:
+        """Queued items in the API's shape, with the buffered count kept exact."""
+        batch = _json_batch(items)
+        self._pending_records += _count(batch) - _count(items)
+        return batch
 
     def _transport_failed(self, exc: BaseException) -> None:
         self._failing = True

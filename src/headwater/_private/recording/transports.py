@@ -12,6 +12,7 @@ for HTTP framing per batch. Everything that needs an answer from the API
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +23,57 @@ _BUSY_TIMEOUT_MS = 30_000  # as the server's: another process's write makes us w
 
 
 class ClientTransport:
-    """Sends batches with a ``HeadwaterClient`` to ``POST /records/batch``."""
+    """Sends batches with a ``HeadwaterClient``: runs and states first, then their logs.
 
-    def __init__(self, client: HeadwaterClient) -> None:
+    A batch's runs and states go to ``POST /records/batch``, then its log
+    lines to ``POST /logs/``, in requests of at most ``max_log_bytes`` bytes
+    of JSON each (a longer line goes alone). Logs go second so that a line
+    never names a run the server has not stored yet. Every record carries the
+    id the recorder gave it, so after a failure at any step the recorder sends
+    the whole batch again and the server skips what it already stored.
+
+    Args:
+        client: The client to send with (closed by :meth:`close`).
+        max_log_bytes: The most bytes of log lines per request. The default
+            is a fifth of the server's default body limit (20 MiB), leaving
+            room for a server configured with less; one line is at most
+            ``HEADWATER_LOGGING_TO_API_MAX_LOG_SIZE`` (1 MB) plus its fields.
+    """
+
+    MAX_LOG_BYTES = 4 * 1024 * 1024
+
+    def __init__(self, client: HeadwaterClient, *, max_log_bytes: int = MAX_LOG_BYTES) -> None:
         self.client = client
+        self.max_log_bytes = max_log_bytes
 
     async def send(self, batch: dict[str, Any]) -> None:
         """Store one batch; raises on failure (the recorder keeps it and retries)."""
-        await self.client.send_record_batch(batch)
+        records = {key: part for key, part in batch.items() if key != "logs"}
+        if any(self._has_rows(part) for part in records.values()):
+            await self.client.send_record_batch(records)
+        for chunk in self._log_chunks(batch.get("logs") or ()):
+            await self.client.create_logs(chunk)
+
+    @staticmethod
+    def _has_rows(part: Any) -> bool:
+        # Rows come as a list, or as columns: a dict of lists of equal length.
+        return any(part.values()) if isinstance(part, dict) else bool(part)
+
+    def _log_chunks(self, lines: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        """Split ``lines`` into request bodies of at most ``max_log_bytes`` (measured)."""
+        import pydantic_core
+
+        chunk: list[dict[str, Any]] = []
+        size = 2  # the list's brackets
+        for line in lines:
+            n = len(pydantic_core.to_json(line)) + 1  # the line and its comma
+            if chunk and size + n > self.max_log_bytes:
+                yield chunk
+                chunk, size = [], 2
+            chunk.append(line)
+            size += n
+        if chunk:
+            yield chunk
 
     async def close(self) -> None:
         """Close the client (and an embedded app's database)."""

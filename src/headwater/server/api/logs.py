@@ -18,7 +18,7 @@ router = APIRouter(prefix="/logs", tags=["Logs"])
 
 @router.post("/", status_code=status.HTTP_201_CREATED)
 async def create_logs(body: list[a.LogCreate], db: DB) -> None:
-    """Store log lines."""
+    """Store log lines; a line whose ``id`` is stored already is skipped (safe to resend)."""
     async def work(conn: AsyncConnection) -> None:
         await logs.create_logs(conn, body)
 

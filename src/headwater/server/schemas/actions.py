@@ -108,7 +108,7 @@ class OrchestrationResult(BaseModel):
 
 
 class LogCreate(ActionModel):
-    """A log line to store."""
+    """A log line to store; send an ``id`` to make sending it again safe (stored once)."""
 
     name: str
     level: int = Field(ge=0, le=MAX_INT)
@@ -116,6 +116,7 @@ class LogCreate(ActionModel):
     timestamp: dt.datetime
     flow_run_id: uuid.UUID | None = None
     task_run_id: uuid.UUID | None = None
+    id: uuid.UUID | None = None
 
 
 class ConcurrencyLimitCreate(ActionModel):
