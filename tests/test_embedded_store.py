@@ -155,10 +155,17 @@ def _task_items(times: list[dt.datetime]) -> Items:
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(offsets=st.lists(st.integers(-10**6, 10**6), min_size=3, max_size=3),
-       split=st.integers(0, 4))
+       split=st.integers(0, 4),
+       base=st.datetimes(min_value=dt.datetime(1900, 1, 2), max_value=dt.datetime(2200, 1, 1),
+                         timezones=st.sampled_from([None, dt.timezone.utc,
+                                                    dt.timezone(dt.timedelta(hours=-7)),
+                                                    dt.timezone(dt.timedelta(hours=5.5))])))
 def test_bookkeeping_matches_the_api_whatever_the_clock_and_batching(
-        tmp_path_factory: pytest.TempPathFactory, offsets: list[int], split: int) -> None:
-    base = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        tmp_path_factory: pytest.TempPathFactory, offsets: list[int], split: int,
+        base: dt.datetime) -> None:
+    # Any time, any zone (naive taken as UTC), and clocks that step back: the
+    # direct store (which hands SQLite POSIX seconds to format) stores the
+    # same text, to the microsecond, as the API does from ISO 8601.
     items = _task_items([base + dt.timedelta(microseconds=o) for o in offsets])
     batches = [b for b in (items[:split], items[split:]) if b]
     folder = tmp_path_factory.mktemp("clock")
@@ -177,6 +184,31 @@ def test_bookkeeping_matches_the_api_whatever_the_clock_and_batching(
     # history without becoming current (so without a new state version).
     assert 1 <= run["state_version"] <= 3
     assert len(mine["task_run_state"]) == 3
+
+
+@pytest.mark.parametrize("sqlite_version", [(3, 31, 0), None])
+def test_large_batches_split_across_statements_store_what_the_api_stores(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        sqlite_version: tuple[int, int, int] | None) -> None:
+    # 333 task runs: statements of 256, 64, 8, 4 and 1 rows; their later
+    # states come in a second batch and are folded into the stored runs (one
+    # UPDATE ... FROM per chunk, or a row at a time before SQLite 3.33).
+    if sqlite_version is not None:
+        monkeypatch.setattr(sqlite3, "sqlite_version_info", sqlite_version)
+    base = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    runs = [_task_items([base + dt.timedelta(milliseconds=i + k) for k in range(3)])
+            for i in range(333)]
+    batches = [[item for r in runs for item in r[:2]], [item for r in runs for item in r[2:]]]
+    direct, api = tmp_path / "direct.db", tmp_path / "api.db"
+    con = _database(direct)
+    counts = [write_batch(con, prepare_items(b)) for b in batches]
+    con.close()
+    assert [(c.task_runs, c.states) for c in counts] == [(333, 333), (0, 666)]
+    _database(api).close()
+    _through_api(api, batches)
+    mine, theirs = _rows(direct), _rows(api)
+    assert mine == theirs
+    assert {r["state_type"] for r in mine["task_run"]} == {"COMPLETED"}
 
 
 def test_a_recorded_flow_imports_no_server_stack(tmp_path: Path) -> None:

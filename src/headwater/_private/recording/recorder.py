@@ -44,9 +44,12 @@ FLOW_RUN, TASK_RUN, STATE, LOGS = 0, 1, 2, 3
 class Transport(Protocol):
     """Where batches go. ``send`` raises on failure; the recorder keeps the batch.
 
-    A transport may also have ``send_items(items)``, taking the queued tuples
-    themselves (the embedded SQLite transport converts them in one pass);
-    without it, items are turned into the API's JSON shape for ``send``.
+    A transport may also take the queued tuples themselves, in two steps:
+    ``stage(items)`` (plain CPU work, run in the recorder's thread) and
+    ``send_staged(staged)`` (the I/O). The recorder stages the next batch
+    while the previous one is being written, so a transport whose I/O
+    releases the GIL (SQLite) overlaps the two. Without them, items are
+    turned into the API's JSON shape for ``send``.
     """
 
     async def send(self, batch: dict[str, Any]) -> None:
@@ -54,6 +57,19 @@ class Transport(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+
+
+class _Staged:
+    """A batch staged by its transport, with its items kept for a retry in the API's shape."""
+
+    __slots__ = ("items", "staged")
+
+    def __init__(self, items: list[tuple[Any, ...]], staged: Any) -> None:
+        self.items = items
+        self.staged = staged
+
+
+_Batch = list[tuple[Any, ...]] | dict[str, Any] | _Staged
 
 
 class Recorder:
@@ -81,8 +97,10 @@ class Recorder:
         self._max_buffered = max_buffered
         self._spool_dir = spool_dir
         self._queue: collections.deque[Any] = collections.deque()
-        # Batches not stored yet: queued items, or API-shaped JSON once a send failed.
-        self._pending: list[list[tuple[Any, ...]] | dict[str, Any]] = []
+        # Batches not stored yet, oldest first: queued items (maybe staged), or
+        # API-shaped JSON once a send failed.
+        self._pending: list[_Batch] = []
+        self._round: asyncio.Future[None] | None = None  # the sends in flight
         self._pending_records = 0
         self._warned = False
         self._failing = False
@@ -161,28 +179,49 @@ class Recorder:
                     self._transport_failed(exc)
             await self._ship(transport)
             if self._closed and not self._queue:
+                await self._end_round()
                 if transport is not None:
                     await transport.close()
                 return
 
     async def _ship(self, transport: Transport | None) -> None:
+        """Drain and stage what is queued, then start sending it once the last round is done.
+
+        Staging (CPU work, here) overlaps the previous round's writes (I/O,
+        in the transport); rounds run one at a time, so batches are stored
+        in the order they were queued.
+        """
         markers: list[threading.Event] = []
         batch = self._drain(markers)
         if batch is not None:
-            self._pending.append(batch)
             self._pending_records += _count(batch)
+            stage = getattr(transport, "stage", None)
+            self._pending.append(_Staged(batch, stage(batch)) if stage is not None
+                                 and not self._failing else batch)
         # Queued items hold run objects (and so, for a moment, their results):
         # once stored, nothing here may keep them past the flush it answers.
         del batch
-        if transport is not None:
-            await self._send_pending(transport)
-        if self._pending_records > self._max_buffered or (
-                self._failing and self._spool_dir is not None):
-            # While the API is unreachable, batches go to disk at once: a
-            # short-lived process must not take them with it when it exits.
-            self._spill()
-        for marker in markers:
-            marker.set()
+        await self._end_round()
+        self._round = asyncio.ensure_future(self._send_round(transport, markers))
+
+    async def _end_round(self) -> None:
+        round_, self._round = self._round, None
+        if round_ is not None:
+            await round_
+
+    async def _send_round(self, transport: Transport | None, markers: list[threading.Event]
+                          ) -> None:
+        try:
+            if transport is not None:
+                await self._send_pending(transport)
+            if self._pending_records > self._max_buffered or (
+                    self._failing and self._spool_dir is not None):
+                # While the API is unreachable, batches go to disk at once: a
+                # short-lived process must not take them with it when it exits.
+                self._spill()
+        finally:
+            for marker in markers:
+                marker.set()
 
     async def _send_pending(self, transport: Transport) -> None:
         try:
@@ -199,9 +238,9 @@ class Recorder:
             try:
                 await _send(transport, batch)
             except Exception as exc:
-                if isinstance(batch, list):
+                if not isinstance(batch, dict):
                     # Kept for a retry, maybe on disk: in the API's shape from now on.
-                    self._pending[0] = _json_batch(batch)
+                    self._pending[0] = self._as_json(batch)
                 if not _is_permanent(exc):
                     self._transport_failed(exc)
                     return
@@ -209,17 +248,16 @@ class Recorder:
                 # sending it again cannot help, so say so and drop it.
                 _log.error("The headwater API refused a batch of run records (%s); it was "
                            "dropped. Please report this.", exc)
-            self._pending.pop(0)
-            self._pending_records -= _count(batch)
+            self._pending_records -= _count(self._pending.pop(0))
             self.batches_sent += 1
         if self._failing:
             self._failing = False
             _log.warning("The headwater API is reachable again; buffered run records were "
                          "shipped.")
 
-    def _as_json(self, items: list[tuple[Any, ...]]) -> dict[str, Any]:
+    def _as_json(self, items: list[tuple[Any, ...]] | _Staged) -> dict[str, Any]:
         """Queued items in the API's shape, with the buffered count kept exact."""
-        batch = _json_batch(items)
+        batch = _json_batch(items.items if isinstance(items, _Staged) else items)
         self._pending_records += _count(batch) - _count(items)
         return batch
 
@@ -239,10 +277,10 @@ class Recorder:
             return
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         while self._pending:
-            batch = self._pending.pop(0)
-            self._pending_records -= _count(batch)
-            if isinstance(batch, list):
-                batch = _json_batch(batch)
+            pending = self._pending.pop(0)
+            self._pending_records -= _count(pending)
+            batch = pending if isinstance(pending, dict) else _json_batch(
+                pending.items if isinstance(pending, _Staged) else pending)
             name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
             tmp = self._spool_dir / f".{name}.tmp"
             tmp.write_text(json.dumps(batch))
@@ -328,12 +366,12 @@ def _is_permanent(exc: BaseException) -> bool:
     return isinstance(status, int) and 400 <= status < 500 and status not in (408, 429)
 
 
-async def _send(transport: Transport, batch: list[tuple[Any, ...]] | dict[str, Any]) -> None:
+async def _send(transport: Transport, batch: _Batch) -> None:
     if isinstance(batch, dict):
         await transport.send(batch)
-        return
-    send_items = getattr(transport, "send_items", None)
-    if send_items is not None:
+    elif isinstance(batch, _Staged):
+        await transport.send_staged(batch.staged)  # type: ignore[attr-defined]
+    elif (send_items := getattr(transport, "send_items", None)) is not None:
         await send_items(batch)
     else:
         await transport.send(_json_batch(batch))
@@ -349,8 +387,10 @@ def _json_batch(items: list[tuple[Any, ...]]) -> dict[str, Any]:
     return builder.build() or {}
 
 
-def _count(batch: list[tuple[Any, ...]] | dict[str, Any]) -> int:
+def _count(batch: _Batch) -> int:
     """How many records a batch holds (queued items, row lists and columnar tables alike)."""
+    if isinstance(batch, _Staged):
+        batch = batch.items
     if isinstance(batch, list):
         return sum(len(item[1]) if item[0] == LOGS else 1 for item in batch)
     total = 0

@@ -11,13 +11,17 @@ for HTTP framing per batch. Everything that needs an answer from the API
 
 from __future__ import annotations
 
+import asyncio
+import queue
 import sqlite3
-from collections.abc import Iterable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from headwater.client import HeadwaterClient
+    from headwater.server.database.sqlite_records import Prepared
 
 _BUSY_TIMEOUT_MS = 30_000  # as the server's: another process's write makes us wait, not fail
 
@@ -90,6 +94,7 @@ class SQLiteTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._con: sqlite3.Connection | None = None
+        self._writer: _Writer | None = None
 
     async def open(self) -> SQLiteTransport:
         """Connect, set the pragmas the server uses, and bring the schema to the head revision."""
@@ -112,14 +117,36 @@ class SQLiteTransport:
         """Store one API-shaped batch whole (a spooled one), or raise with nothing stored."""
         from headwater.server.database.sqlite_records import write_batch
 
-        write_batch(await self._connection(), batch)
+        await self._write(write_batch, await self._connection(), batch)
+
+    def stage(self, items: list[tuple[Any, ...]]) -> Prepared:
+        """Turn queued record tuples into the values to store (in the recorder's thread)."""
+        from headwater._private.recording.prepare import prepare_items
+
+        return prepare_items(items)
+
+    async def send_staged(self, prepared: Prepared) -> None:
+        """Store staged records whole, or raise with nothing stored."""
+        from headwater.server.database.sqlite_records import write_batch
+
+        await self._write(write_batch, await self._connection(), prepared)
 
     async def send_items(self, items: list[tuple[Any, ...]]) -> None:
         """Store queued record tuples whole, or raise with nothing stored."""
-        from headwater._private.recording.prepare import prepare_items
-        from headwater.server.database.sqlite_records import write_batch
+        await self.send_staged(self.stage(items))
 
-        write_batch(await self._connection(), prepare_items(items))
+    async def _write(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` in the writer thread; the caller's loop is free meanwhile.
+
+        SQLite does its work with the GIL released, so the recorder stages
+        the next batch while this one is written. One thread, so writes
+        keep their order; a daemon, so a write stuck on another process's
+        lock cannot hold up the interpreter's exit (the recorder's exit
+        flush is bounded).
+        """
+        if self._writer is None:
+            self._writer = _Writer()
+        await self._writer.run(fn, *args)
 
     async def _connection(self) -> sqlite3.Connection:
         if self._con is None:
@@ -128,10 +155,53 @@ class SQLiteTransport:
         return self._con
 
     async def close(self) -> None:
-        """Close the connection."""
+        """Stop the writer thread and close the connection."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.stop()
         con, self._con = self._con, None
         if con is not None:
             con.close()
+
+
+class _Writer:
+    """One daemon thread running blocking calls in order, answering through asyncio futures."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._serve, name="headwater-recorder-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    async def run(self, fn: Callable[..., object], *args: Any) -> None:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._calls.put((loop, done, fn, args))
+        await done
+
+    def stop(self) -> None:
+        self._calls.put(None)
+        self._thread.join()
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            loop, done, fn, args = call
+            try:
+                fn(*args)
+            except BaseException as exc:
+                loop.call_soon_threadsafe(_settle, done, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, done, None)
+            del call, fn, args  # the batch is not kept alive until the next one
+
+
+def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
+    if done.cancelled():
+        return
+    if exc is None:
+        done.set_result(None)
+    else:
+        done.set_exception(exc)
 
 
 async def _ensure_schema(con: sqlite3.Connection, path: Path) -> None:

@@ -2,8 +2,9 @@
 
 The embedded recorder's write path. A batch in the ``POST /api/records/batch``
 shape (plain JSON types: ids as UUID text, times as ISO 8601 text, task runs
-and states as columns) becomes a handful of ``executemany`` statements in
-one ``BEGIN IMMEDIATE`` transaction. Nothing here imports SQLAlchemy,
+and states as columns), or records prepared by the embedded recorder,
+become a few multi-row ``INSERT`` statements in one ``BEGIN IMMEDIATE``
+transaction. Nothing here imports SQLAlchemy,
 FastAPI or pydantic: a flow run in embedded mode must not pay ~600 ms of
 imports to record itself. The rows are exactly those the server stores
 (``tables.py`` is the schema; tests read them back through the API).
@@ -24,17 +25,19 @@ total run time), also for runs whose states span several batches.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Mapping
-from itertools import compress, pairwise, repeat
+from itertools import chain, pairwise
 from typing import Any, NamedTuple
 
-__all__ = ["BatchCounts", "Exec", "Prepared", "Query", "batch_statements", "prepare_batch",
-           "prepared_statements", "stored_time", "stored_times", "write_batch"]
+__all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Prepared", "Query",
+           "batch_statements", "prepare_batch", "prepared_statements", "stored_time",
+           "stored_times", "write_batch"]
 
 _UTC = dt.timezone.utc
 _TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
@@ -114,6 +117,7 @@ def _json_texts(values: Iterable[Any], empty: str | None) -> list[Any]:
 
 
 def _seconds(later: str, earlier: str) -> float:
+    """Seconds from ``earlier`` to ``later`` (stored times)."""
     return (dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(earlier)).total_seconds()
 
 
@@ -154,9 +158,9 @@ class Prepared:
     """A batch's records as stored values: what :func:`prepared_statements` writes.
 
     Ids are 32 hex digits, times stored text (:func:`stored_time`), JSON
-    columns JSON text. Made from an API batch by :func:`prepare_batch`, or
-    by the embedded recorder straight from its queue (one conversion, not
-    two). Runs carry no bookkeeping: it is computed from the states here.
+    columns JSON text. Made from an API batch
+    by :func:`prepare_batch`, or by the embedded recorder straight from its
+    queue (one conversion, not two). Runs carry no bookkeeping: it is computed from the states here.
 
     Attributes:
         flow_names: Flows to create if missing (by name).
@@ -164,35 +168,31 @@ class Prepared:
             parent_task_run_id, parent_flow_run_id, expected_start_time)``.
         task_runs: ``(id, name, flow_run_id, task_key, task_name, dynamic_key,
             cache_key, task_version, tags, expected_start_time)``.
-        states: Columns ``id, run_id, is_task, type, name, time, message,
-            details, data`` (lists of one length).
+        states: ``(id, run_id, is_task, type, name, time, message, details,
+            data)``, in the order they happened for each run.
         logs: ``(id, name, level, flow_run_id, task_run_id, message, time)``.
         books: When the maker computed it: each run's bookkeeping
             (``BOOK_COLUMNS``) over this batch's states, by run id.
+        fresh: True when the runs here were never stored before (the
+            embedded recorder's batches, straight from its queue): saves
+            looking each one up. Storing such a batch again is still
+            harmless: its rows and states are skipped by id, and states of
+            earlier runs are looked up before they are folded in.
     """
 
-    __slots__ = ("books", "data", "details", "flow_names", "flow_runs", "logs", "message",
-                 "name", "run_id", "state_id", "state_is_task", "task_runs", "time", "type")
+    __slots__ = ("books", "flow_names", "flow_runs", "fresh", "logs", "states", "task_runs")
 
     def __init__(self) -> None:
         self.flow_names: set[str] = set()
         self.flow_runs: list[tuple[Any, ...]] = []
         self.task_runs: list[tuple[Any, ...]] = []
+        self.states: list[tuple[Any, ...]] = []
         self.logs: list[tuple[Any, ...]] = []
-        self.state_id: list[str] = []
-        self.run_id: list[str] = []
-        self.state_is_task: list[bool] = []
-        self.type: list[str] = []
-        self.name: list[str] = []
-        self.time: list[str] = []
-        self.message: list[str | None] = []
-        self.details: list[str] = []
-        self.data: list[str | None] = []
         self.books: dict[str, tuple[Any, ...]] | None = None
+        self.fresh = False
 
     def __len__(self) -> int:
-        return (len(self.flow_runs) + len(self.task_runs) + len(self.state_id)
-                + len(self.logs))
+        return len(self.flow_runs) + len(self.task_runs) + len(self.states) + len(self.logs)
 
 
 def _columns(value: Any, names: tuple[str, ...]) -> dict[str, list[Any]]:
@@ -229,16 +229,12 @@ def prepare_batch(batch: Mapping[str, Any], created: str) -> Prepared:
         _json_texts(tr["tags"], "[]"), stored_times(tr["expected_start_time"], created),
         strict=True))
     st = _columns(batch.get("states"), _STATE_FIELDS)
-    out.state_id = _hex(st["id"])
-    out.run_id = _hex(st["run_id"])
-    out.state_is_task = [k != "flow" for k in st["run_kind"]]
-    out.type = st["type"]
-    out.name = [n if n is not None else t.capitalize()
-                for n, t in zip(st["name"], st["type"], strict=True)]
-    out.time = stored_times(st["timestamp"], created)
-    out.message = st["message"]
-    out.details = _json_texts(st["state_details"], "{}")
-    out.data = _json_texts(st["data"], None)
+    out.states = list(zip(
+        _hex(st["id"]), _hex(st["run_id"]), [k != "flow" for k in st["run_kind"]], st["type"],
+        [n if n is not None else t.capitalize() for n, t in zip(st["name"], st["type"],
+                                                                strict=True)],
+        stored_times(st["timestamp"], created), st["message"],
+        _json_texts(st["state_details"], "{}"), _json_texts(st["data"], None), strict=True))
     out.logs = [(_hex_one(line.get("id")) or uuid.uuid4().hex, line["name"], line["level"],
                  _hex_one(line.get("flow_run_id")), _hex_one(line.get("task_run_id")),
                  line["message"], stored_time(line["timestamp"]))
@@ -247,21 +243,88 @@ def prepare_batch(batch: Mapping[str, Any], created: str) -> Prepared:
 
 
 # ---------------------------------------------------------------------- statements
+# Rows go in by ``INSERT ... SELECT ... FROM (VALUES (?, ...), (?, ...), ...)``,
+# up to 256 rows per statement: Python binds the values, SQLite stores the
+# rows in one sqlite3_step, which Python runs with the GIL released.
+# ``executemany`` does a step per row, and after each step the writer must
+# get the GIL back: while the flow's threads are busy that takes up to the
+# 5 ms switch interval, so a batch of 10,000 rows took seconds to write.
+# Statements come in power-of-two sizes (a batch of 300 rows is 256 + 32 +
+# 8 + 4): SQLite compiles about 10 us per row, so each size is compiled once
+# per connection and reused (Python's statement cache), and the compiled
+# statements stay small. (One JSON parameter per table would need fewer
+# steps still, but SQLite's JSON functions cost more than the insert itself;
+# measured in benchmarks/, direct task calls recorded 56 vs 82 us.)
 _FLOW_RUN_COLUMNS = ("id", "name", "flow_id", "flow_version", "parameters", "tags",
                      "parent_task_run_id", "parent_flow_run_id", "expected_start_time")
 _TASK_RUN_COLUMNS = ("id", "name", "flow_run_id", "task_key", "task_name", "dynamic_key",
                      "cache_key", "task_version", "tags", "expected_start_time")
-_STATE_COLUMNS = ("id", "{fk}", "type", "name", "time", "message", "state_details", "data",
-                  "created")
-_LOG_SQL = ("INSERT INTO log (id, name, level, flow_run_id, task_run_id, message, timestamp, "
-            "created) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+_STATE_COLUMNS = ("id", "{fk}", "type", "name", "timestamp", "message", "state_details", "data")
+_STATE_PICK = (0, 1, 3, 4, 5, 6, 7, 8)  # a state row's values that are stored (not is_task)
+_LOG_COLUMNS = ("id", "name", "level", "flow_run_id", "task_run_id", "message", "timestamp")
+#: Values bound per statement at most: SQLite's default limit since 3.32.
+MAX_VARIABLES = 32766
+#: Rows per statement at most (a power of two).
+MAX_ROWS = 256
 
 
-def _insert_sql(table: str, columns: tuple[str, ...], run: bool) -> str:
-    names = columns + (("created", "updated", *BOOK_COLUMNS) if run else ())
-    names = tuple("timestamp" if n == "time" else n for n in names)
-    return (f"INSERT INTO {table} ({', '.join(names)}) "
-            f"VALUES ({', '.join('?' for _ in names)}) ON CONFLICT DO NOTHING")
+class _Table(NamedTuple):
+    """How rows of one kind are inserted: ``rows`` are tuples of ``width`` values."""
+
+    name: str
+    columns: tuple[str, ...]  # stored from the rows' values at ``picks``
+    picks: tuple[int, ...]
+    width: int
+    stamped: tuple[str, ...]  # columns set to the batch's "created" time
+
+    def sql(self, n: int) -> str:
+        """The ``INSERT`` of ``n`` rows; the "created" time comes first (once per stamp).
+
+        Parameters are anonymous (``?``): SQLite numbers them in one pass,
+        where ``?NNN`` makes compiling a thousand-row statement quadratic.
+        """
+        values = [f"column{i + 1}" for i in self.picks] + ["?"] * len(self.stamped)
+        row = f"({', '.join('?' * self.width)})"
+        return (f"INSERT INTO {self.name} ({', '.join(self.columns + self.stamped)}) "
+                f"SELECT {', '.join(values)} FROM (VALUES {', '.join([row] * n)}) "
+                "WHERE true ON CONFLICT DO NOTHING")
+
+
+def _run_table(name: str, columns: tuple[str, ...]) -> _Table:
+    width = len(columns) + len(BOOK_COLUMNS)
+    return _Table(name, columns + BOOK_COLUMNS, tuple(range(width)), width,
+                  ("created", "updated"))
+
+
+_FLOW_RUNS = _run_table("flow_run", _FLOW_RUN_COLUMNS)
+_TASK_RUNS = _run_table("task_run", _TASK_RUN_COLUMNS)
+_STATES = {is_task: _Table(f"{table}_state",
+                           tuple(c.format(fk=f"{table}_id") for c in _STATE_COLUMNS),
+                           _STATE_PICK, 9, ("created",))
+           for is_task, table in ((False, "flow_run"), (True, "task_run"))}
+_LOGS = _Table("log", _LOG_COLUMNS, tuple(range(len(_LOG_COLUMNS))), len(_LOG_COLUMNS),
+               ("created",))
+
+
+@functools.lru_cache(maxsize=64)
+def _sized_sql(table: _Table, n: int) -> str:
+    return table.sql(n)
+
+
+def _insert(table: _Table, rows: list[tuple[Any, ...]], created: str,
+            max_variables: int) -> Generator[Exec, int, int]:
+    """Insert ``rows``, a statement per power-of-two chunk; return how many were new."""
+    stamps = (created,) * len(table.stamped)
+    most = max(1, (min(max_variables, MAX_VARIABLES) - len(table.stamped)) // table.width)
+    size = 1 << (min(most, MAX_ROWS).bit_length() - 1)
+    added, start, total = 0, 0, len(rows)
+    while start < total:
+        while size > total - start:
+            size >>= 1
+        chunk = rows[start:start + size]
+        added += yield Exec(_sized_sql(table, size), [(*stamps, *chain.from_iterable(chunk))])
+        start += size
+    return added
 
 
 def _stored(table: str, ids: Iterable[str]) -> Query:
@@ -272,95 +335,89 @@ def _stored(table: str, ids: Iterable[str]) -> Query:
 class _Books:
     """The bookkeeping of runs new in this batch, from the batch's states."""
 
-    def __init__(self, p: Prepared) -> None:
-        self.p = p
+    def __init__(self, states: list[tuple[Any, ...]]) -> None:
+        self.states = states
         by_run: dict[str, list[int]] = defaultdict(list)
-        for i, run in enumerate(p.run_id):
-            by_run[run].append(i)
+        for i, state in enumerate(states):
+            by_run[state[1]].append(i)
         self.by_run = by_run
 
-    def book(self, run: str, created: str) -> tuple[Any, ...]:
-        """``(created, updated, *book)`` of a new run (:func:`_fold` from nothing, faster)."""
+    def book(self, run: str) -> tuple[Any, ...]:
+        """A new run's book (:func:`_fold` from nothing, faster)."""
         idxs = self.by_run.get(run)
         if not idxs:
-            return (created, created, *_EMPTY_BOOK)
-        times, types = self.p.time, self.p.type
-        if len(idxs) > 1 and any(times[a] > times[b] for a, b in pairwise(idxs)):
-            idxs = sorted(idxs, key=times.__getitem__)
-        run_count, start, total, prev = 0, None, 0.0, -1
-        for i in idxs:
-            if prev >= 0 and types[prev] == "RUNNING":
-                total += _seconds(times[i], times[prev])
-            if types[i] == "RUNNING":
+            return _EMPTY_BOOK
+        states = [self.states[i] for i in idxs]
+        if len(states) > 1 and any(a[5] > b[5] for a, b in pairwise(states)):
+            states.sort(key=lambda s: s[5])
+        run_count, start, total = 0, None, 0.0
+        for prev, (_, _, _, type_, _, ts, *_rest) in zip([None, *states], states, strict=False):
+            if prev is not None and prev[3] == "RUNNING":
+                total += _seconds(ts, prev[5])
+            if type_ == "RUNNING":
                 run_count += 1
                 if start is None:
-                    start = times[i]
-            prev = i
-        ts, type_ = times[prev], types[prev]
-        return (created, created, self.p.state_id[prev], type_, self.p.name[prev], ts,
-                len(idxs), run_count, start, ts if type_ in _TERMINAL else None, total)
+                    start = ts
+        last = states[-1]
+        ts, type_ = last[5], last[3]
+        return (last[0], type_, last[4], ts, len(states), run_count, start,
+                ts if type_ in _TERMINAL else None, total)
 
 
-def _book_of(p: Prepared, created: str) -> Callable[[str], tuple[Any, ...]]:
-    """``run id -> (created, updated, *book)`` for runs new in this batch."""
+def _book_of(p: Prepared) -> Callable[[str], tuple[Any, ...]]:
+    """``run id -> book`` for runs new in this batch."""
     if p.books is None:
-        books = _Books(p)
-        return lambda run: books.book(run, created)
-    known, empty = p.books, (created, created, *_EMPTY_BOOK)
-    return lambda run: (created, created, *b) if (b := known.get(run)) is not None else empty
+        return _Books(p.states).book
+    known = p.books
+    return lambda run: known.get(run, _EMPTY_BOOK)
 
 
-def batch_statements(batch: Mapping[str, Any], created: str) -> Statements:
+def batch_statements(batch: Mapping[str, Any], created: str,
+                     max_variables: int = MAX_VARIABLES) -> Statements:
     """The statements that store an API-shaped ``batch`` (see :func:`prepared_statements`)."""
-    return prepared_statements(prepare_batch(batch, created), created)
+    return prepared_statements(prepare_batch(batch, created), created, max_variables)
 
 
-def prepared_statements(p: Prepared, created: str) -> Statements:
+def prepared_statements(p: Prepared, created: str,
+                        max_variables: int = MAX_VARIABLES) -> Statements:
     """The statements that store ``p``; ``created`` is the stored time of "now".
 
     Yields :class:`Exec` and :class:`Query` items and expects their results
     sent back; returns the counts. Run it inside one write transaction.
     """
-    book = _book_of(p, created)
+    book = _book_of(p)
     flow_ids, flows_created = yield from _ensure_flows(p.flow_names, created)
 
     # Runs stored before this batch keep their rows (their new states are
     # folded in below); new runs get their book from the batch's states.
-    new_runs: dict[bool, set[str]] = {}
-    known: set[str] = set()
-    if p.flow_runs:
-        known = {r for (r,) in (yield _stored("flow_run", (r[0] for r in p.flow_runs)))}
-    flow_rows = [(r[0], r[1], flow_ids[r[2]], *r[3:], *book(r[0]))
-                 for r in p.flow_runs if r[0] not in known]
-    new_runs[False] = {row[0] for row in flow_rows}
-    new_flow_runs = (yield Exec(_insert_sql("flow_run", _FLOW_RUN_COLUMNS, True), flow_rows)
-                     ) if flow_rows else 0
-
-    if p.task_runs:
-        known = {r for (r,) in (yield _stored("task_run", (r[0] for r in p.task_runs)))}
-    task_rows = [(*r, *book(r[0])) for r in p.task_runs if r[0] not in known]
-    new_runs[True] = {row[0] for row in task_rows}
-    new_task_runs = (yield Exec(_insert_sql("task_run", _TASK_RUN_COLUMNS, True), task_rows)
-                     ) if task_rows else 0
+    new_runs: set[str] = set()
+    n_runs = []
+    for runs, kind, table in ((p.flow_runs, _FLOW_RUNS, "flow_run"),
+                              (p.task_runs, _TASK_RUNS, "task_run")):
+        if not runs:
+            n_runs.append(0)
+            continue
+        known = set() if p.fresh else {
+            r for (r,) in (yield _stored(table, (r[0] for r in runs)))}
+        if table == "flow_run":
+            runs = [(r[0], r[1], flow_ids[r[2]], *r[3:]) for r in runs]
+        rows = [(*r, *book(r[0])) for r in runs if r[0] not in known]
+        new_runs.update(row[0] for row in rows)
+        n_runs.append((yield from _insert(kind, rows, created, max_variables)))
 
     # States: those of new runs go straight in; those of runs stored before
     # are folded into their books, skipping any already stored.
     n_states = 0
     for is_task, table in ((False, "flow_run"), (True, "task_run")):
-        new = new_runs[is_task]
-        mine = [i for i, k in enumerate(p.state_is_task) if k is is_task]
-        earlier = [i for i in mine if p.run_id[i] not in new]
-        later = (yield from _fold_stored(p, table, earlier, created)) if earlier else set()
-        keep = [False] * len(p.state_is_task)
-        for i in mine:
-            keep[i] = p.run_id[i] in new or i in later
-        if any(keep):
-            columns = tuple(c.format(fk=f"{table}_id") for c in _STATE_COLUMNS)
-            rows = list(compress(zip(p.state_id, p.run_id, p.type, p.name, p.time, p.message,
-                                     p.details, p.data, repeat(created)), keep))
-            n_states += yield Exec(_insert_sql(f"{table}_state", columns, False), rows)
-    n_logs = (yield Exec(_LOG_SQL, [(*line, created) for line in p.logs])) if p.logs else 0
-    return BatchCounts(flows_created, new_flow_runs, new_task_runs, n_states, n_logs)
+        mine = [s for s in p.states if s[2] is is_task]
+        rows = [s for s in mine if s[1] in new_runs]
+        if len(rows) < len(mine):
+            rows += yield from _fold_stored([s for s in mine if s[1] not in new_runs], table,
+                                            created, max_variables)
+        if rows:
+            n_states += yield from _insert(_STATES[is_task], rows, created, max_variables)
+    n_logs = yield from _insert(_LOGS, p.logs, created, max_variables)
+    return BatchCounts(flows_created, n_runs[0], n_runs[1], n_states, n_logs)
 
 
 def _ensure_flows(names: set[str], created: str
@@ -376,35 +433,65 @@ def _ensure_flows(names: set[str], created: str
     return dict(rows), count
 
 
-def _fold_stored(p: Prepared, table: str, idxs: list[int], created: str
-                 ) -> Generator[Exec | Query, Any, set[int]]:
-    """Fold states (by index) into the books of runs stored before; return those to insert.
+def _fold_stored(states: list[tuple[Any, ...]], table: str, created: str,
+                 max_variables: int) -> Generator[Exec | Query, Any, list[tuple[Any, ...]]]:
+    """Fold ``states`` into the books of runs stored before; return those to insert.
 
     States already stored (a batch replayed) and states of runs not stored
     at all are left out.
     """
-    seen = {s for (s,) in (yield _stored(f"{table}_state", (p.state_id[i] for i in idxs)))}
-    by_run: dict[str, list[int]] = defaultdict(list)
-    for i in idxs:
-        if p.state_id[i] not in seen:
-            by_run[p.run_id[i]].append(i)
+    seen = {s for (s,) in (yield _stored(f"{table}_state", (s[0] for s in states)))}
+    by_run: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+    for state in states:
+        if state[0] not in seen:
+            by_run[state[1]].append(state)
     if not by_run:
-        return set()
+        return []
     books = yield Query(f"SELECT id, {', '.join(BOOK_COLUMNS)} FROM {table} "
                         f"WHERE id IN {_JSON_IDS}", (json.dumps(sorted(by_run)),))
-    updates, fresh = [], set()
-    for run, *book in books:
+    updates, kept = [], []
+    for run, *stored_book in books:
         new = by_run[run]
-        fresh.update(new)
-        states = [(p.state_id[i], p.type[i], p.name[i], p.time[i]) for i in new]
-        updates.append((*_fold(tuple(book), states), created, run))
-    if updates:
-        sets = ", ".join(f"{name} = ?" for name in BOOK_COLUMNS)
-        yield Exec(f"UPDATE {table} SET {sets}, updated = ? WHERE id = ?", updates)
-    return fresh
+        kept += new
+        folded = [(s[0], s[3], s[4], s[5]) for s in new]
+        updates.append((run, *_fold(tuple(stored_book), folded)))
+    yield from _update_books(table, updates, created, max_variables)
+    return kept
+
+
+def _update_books(table: str, rows: list[tuple[Any, ...]], created: str,
+                  max_variables: int) -> Generator[Exec, int, None]:
+    """Set the books of runs: rows of ``(id, *BOOK_COLUMNS)``, a statement per chunk.
+
+    ``UPDATE ... FROM`` (SQLite 3.33) makes it one step per chunk rather
+    than one per run (see the note on statements above).
+    """
+    sets = ", ".join(f"{name} = v.column{i + 2}" for i, name in enumerate(BOOK_COLUMNS))
+    width = 1 + len(BOOK_COLUMNS)
+    if sqlite3.sqlite_version_info < (3, 33):
+        sql = (f"UPDATE {table} SET {', '.join(f'{n} = ?' for n in BOOK_COLUMNS)}, "
+               "updated = ? WHERE id = ?")
+        if rows:
+            yield Exec(sql, [(*row[1:], created, row[0]) for row in rows])
+        return
+    most = max(1, (min(max_variables, MAX_VARIABLES) - 1) // width)
+    row_sql = f"({', '.join('?' * width)})"
+    for start in range(0, len(rows), most):
+        chunk = rows[start:start + most]
+        sql = (f"UPDATE {table} SET {sets}, updated = ? FROM (VALUES "
+               f"{', '.join([row_sql] * len(chunk))}) AS v WHERE {table}.id = v.column1")
+        yield Exec(sql, [(created, *chain.from_iterable(chunk))])
 
 
 # ---------------------------------------------------------------------- the driver
+def _max_variables(con: sqlite3.Connection) -> int:
+    """How many values one statement may bind on ``con`` (``getlimit`` is Python 3.11+)."""
+    getlimit = getattr(con, "getlimit", None)
+    if getlimit is not None:
+        return int(getlimit(9))  # SQLITE_LIMIT_VARIABLE_NUMBER
+    return MAX_VARIABLES if sqlite3.sqlite_version_info >= (3, 32) else 999
+
+
 def write_batch(con: sqlite3.Connection, batch: Mapping[str, Any] | Prepared,
                 now: dt.datetime | None = None) -> BatchCounts:
     """Store ``batch`` (API-shaped, or prepared) in one write transaction on ``con``.
@@ -417,8 +504,9 @@ def write_batch(con: sqlite3.Connection, batch: Mapping[str, Any] | Prepared,
     not at all.
     """
     created = stored_time(now or dt.datetime.now(_UTC))
-    statements = (prepared_statements(batch, created) if isinstance(batch, Prepared)
-                  else batch_statements(batch, created))
+    limit = _max_variables(con)
+    statements = (prepared_statements(batch, created, limit) if isinstance(batch, Prepared)
+                  else batch_statements(batch, created, limit))
     cursor = con.cursor()
     cursor.execute("BEGIN IMMEDIATE")
     try:
