@@ -105,7 +105,10 @@ class SQLiteTransport:
             if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable at checkpoint
-            con.execute("PRAGMA cache_size=-65536")
+            # Inserts append at the end of each B-tree (time-ordered ids), so
+            # a small page cache writes as fast as a large one: 8 MiB, not the
+            # server's 64 (which a recorded 10,000-task flow filled: +37 MB RSS).
+            con.execute("PRAGMA cache_size=-8192")
             await _ensure_schema(con, self.path)
         except BaseException:
             con.close()
