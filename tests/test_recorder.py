@@ -13,6 +13,7 @@ import pytest
 from headwater import flow, get_run_logger, task
 from headwater._private import recording
 from headwater._private.recording import Recorder
+from headwater._private.recording.recorder import FLOW_RUN, TASK_RUN
 
 
 class MemoryTransport:
@@ -181,3 +182,86 @@ def test_recording_off_costs_nothing_and_records_nothing(tmp_path: Path) -> None
         assert f() == 2
         assert recording.ACTIVE is None
     assert not (tmp_path / "headwater.db").exists()
+
+
+class StagedTransport(MemoryTransport):
+    """A transport with the two-step interface (stage, then send_staged), slow to write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.staged: list[tuple[Any, ...]] = []  # items stored through send_staged
+        self.fail_next_staged = False
+        self.writing = threading.Event()
+
+    def stage(self, items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        return list(items)
+
+    async def send_staged(self, staged: list[tuple[Any, ...]]) -> None:
+        import asyncio
+
+        self.writing.set()
+        try:
+            await asyncio.sleep(0.05)  # a write in flight while the next batch is staged
+            if self.fail_next_staged:
+                self.fail_next_staged = False
+                raise ConnectionError("disk full")
+            with self.lock:
+                self.staged.extend(staged)
+        finally:
+            self.writing.clear()
+
+    def count(self, kind: int, table: str) -> int:
+        """Records of one kind stored through either path."""
+        return sum(1 for item in self.staged if item[0] == kind) + len(self.rows(table))
+
+
+def _with_recorder(transport: MemoryTransport) -> Recorder:
+    async def factory() -> MemoryTransport:
+        return transport
+
+    return Recorder(factory, interval=0.005)
+
+
+def test_flush_waits_for_the_write_in_flight() -> None:
+    mem = StagedTransport()
+    recorder = _with_recorder(mem)
+    previous = recording.activate(recorder)
+    try:
+        @flow
+        def f(n: int) -> int:
+            return sum(double.map(range(n)).result())
+
+        assert f(50) == 2450
+        # When the flow returns, its records are written, not merely staged.
+        assert not mem.writing.is_set()
+        assert mem.count(FLOW_RUN, "flow_runs") == 1
+        assert mem.count(TASK_RUN, "task_runs") == 50
+        assert mem.batches == []  # all went the staged way
+    finally:
+        recorder.close()
+        recording.activate(previous) if previous else recording.deactivate()
+
+
+def test_a_failed_staged_write_is_sent_again_in_the_api_shape_once(run_logs) -> None:
+    mem = StagedTransport()
+    mem.fail_next_staged = True
+    recorder = _with_recorder(mem)
+    previous = recording.activate(recorder)
+    try:
+        @flow
+        def f(i: int) -> int:
+            return double(i)
+
+        assert f(7) == 14
+        assert recorder.flush(5)
+        assert f(8) == 16
+        assert recorder.flush(5)
+        # The failed batch went through ``send`` in the API's shape once the
+        # transport answered again; every record is stored exactly once.
+        assert mem.batches, "the failed batch was resent as JSON"
+        assert mem.count(FLOW_RUN, "flow_runs") == 2
+        assert mem.count(TASK_RUN, "task_runs") == 2
+        assert any("Could not record runs" in r.getMessage() for r in run_logs.records)
+    finally:
+        recorder.close()
+        recording.activate(previous) if previous else recording.deactivate()
