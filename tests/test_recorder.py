@@ -265,3 +265,41 @@ def test_a_failed_staged_write_is_sent_again_in_the_api_shape_once(run_logs) -> 
     finally:
         recorder.close()
         recording.activate(previous) if previous else recording.deactivate()
+
+
+def test_the_transport_tidies_up_once_per_quiet_period() -> None:
+    import time
+
+    class Tidy(MemoryTransport):
+        idles = 0
+
+        async def idle(self) -> None:
+            self.idles += 1
+
+    mem = Tidy()
+
+    async def factory() -> Tidy:
+        return mem
+
+    recorder = Recorder(factory, interval=0.002, idle_interval=0.02)
+    previous = recording.activate(recorder)
+    try:
+        @flow
+        def f(i: int) -> int:
+            return double(i)
+
+        def wait_for(n: int) -> None:
+            deadline = time.monotonic() + 5
+            while mem.idles < n and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+        f(1)
+        wait_for(1)
+        time.sleep(0.2)  # many quiet looks at the queue, one tidy-up
+        assert mem.idles == 1
+        f(2)
+        wait_for(2)
+        assert mem.idles == 2
+    finally:
+        recorder.close()
+        recording.activate(previous) if previous else recording.deactivate()

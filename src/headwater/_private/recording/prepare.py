@@ -35,20 +35,19 @@ def _micros(value: _dt.datetime) -> int:
             ) // _MICROSECOND
 
 
-def _text(micros: int) -> str:
-    """Stored text of a time in microseconds (:func:`stored_time`), at a third of its cost.
+def _second_text(second: int) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` of a Unix second, remembered: a batch's records share a few."""
+    if len(_SECOND_TEXTS) > 256:
+        _SECOND_TEXTS.clear()
+    text = _SECOND_TEXTS[second] = (
+        _EPOCH + _dt.timedelta(seconds=second)).replace(tzinfo=None).isoformat(" ")
+    return text
 
-    The records of a batch fall within a few seconds, so the date and time
-    of day are formatted once per second and the microseconds appended.
-    """
+
+def _text(micros: int) -> str:
+    """Stored text of a time in microseconds (:func:`stored_time`), at a third of its cost."""
     second, fraction = divmod(micros, 1_000_000)
-    prefix = _SECOND_TEXTS.get(second)
-    if prefix is None:
-        if len(_SECOND_TEXTS) > 256:
-            _SECOND_TEXTS.clear()
-        prefix = _SECOND_TEXTS[second] = (
-            _EPOCH + _dt.timedelta(seconds=second)).replace(tzinfo=None).isoformat(" ")
-    return f"{prefix}.{fraction:06d}"
+    return f"{_SECOND_TEXTS.get(second) or _second_text(second)}.{fraction:06d}"
 
 
 def _time(value: _dt.datetime) -> str:
@@ -85,6 +84,9 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
     way, from the datetimes at hand. A run's states are queued in the order
     they happened; should a clock step back, :attr:`Prepared.books` is left
     unset and the bookkeeping is computed from the stored times instead.
+
+    This loop holds the GIL while the flow runs, so the common item (a state
+    change) is handled inline, with local names only.
     """
     out = Prepared()
     out.fresh = True  # straight from the queue: never stored (a failed batch is resent as JSON)
@@ -93,15 +95,31 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
     append = states.append
     block = new_id_block()
     ordered = True
+    second_texts, second_text = _SECOND_TEXTS, _second_text
+    epoch, microsecond, utc = _EPOCH, _MICROSECOND, _UTC
 
-    def state(run: _Run, is_task: bool, type_: Any, name: str | None, message: str | None,
-              timestamp: _dt.datetime, details: Any) -> None:
-        nonlocal ordered
+    for item in items:
+        if item[0] == STATE:
+            _, run_id, is_task, type_, name, message, timestamp, details = item
+            run = runs.get(run_id.int)
+            if run is None:
+                run = runs[run_id.int] = _Run(run_id.hex)
+        else:
+            first = _created(item, out, runs)
+            if first is None:
+                continue
+            run, is_task, state = first
+            type_, name, message = state.type, state.name, state.message
+            timestamp, details = state.timestamp, state.state_details
         i = len(states)
-        ts = _micros(timestamp)
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=utc)
+        ts = (timestamp - epoch) // microsecond  # exact whole microseconds
+        second, fraction = divmod(ts, 1_000_000)
         append((f"{block + i:032x}", run.hex, is_task, type_,
-                name if name is not None else type_.capitalize(), _text(ts),
-                message, "{}" if not has_details(details) else _details(details), None))
+                name if name is not None else type_.capitalize(),
+                f"{second_texts.get(second) or second_text(second)}.{fraction:06d}",
+                message, _details(details) if has_details(details) else "{}", None))
         last_time = run.last_time
         if last_time is not None:
             if ts < last_time:
@@ -114,46 +132,40 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
                 run.start = i
         run.last, run.last_time, run.last_type = i, ts, type_
         run.n += 1
-
-    for item in items:
-        kind = item[0]
-        if kind == STATE:
-            key = item[1].int
-            run = runs.get(key)
-            if run is None:
-                run = runs[key] = _Run(item[1].hex)
-            state(run, item[2], item[3], item[4], item[5], item[6], item[7])
-        elif kind == TASK_RUN:
-            (_, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected,
-             first) = item
-            run = runs[run_id.int] = _Run(run_id.hex)
-            out.task_runs.append((
-                run.hex, name, flow_run_id.hex if flow_run_id else None, task_key, task_name,
-                dynamic_key, None, None, json.dumps(sorted(tags)) if tags else "[]",
-                _time(expected)))
-            if first is not None:
-                state(run, True, first.type, first.name, first.message, first.timestamp,
-                      first.state_details)
-        elif kind == FLOW_RUN:
-            _, flow_run, name, parameters, first = item
-            run = runs[flow_run.id.int] = _Run(flow_run.id.hex)
-            out.flow_names.add(flow_run.flow_name)
-            parent_task, parent_flow = flow_run.parent_task_run_id, flow_run.parent_flow_run_id
-            out.flow_runs.append((
-                run.hex, name, flow_run.flow_name, None, json.dumps(json_safe(parameters)),
-                json.dumps(list(flow_run.tags)), parent_task.hex if parent_task else None,
-                parent_flow.hex if parent_flow else None, _time(flow_run.expected_start_time)))
-            if first is not None:
-                state(run, False, first.type, first.name, first.message, first.timestamp,
-                      first.state_details)
-        elif kind == LOGS:
-            out.logs.extend(
-                (new_hex_id(), r["name"], r["level"], _hex(r.get("flow_run_id")),
-                 _hex(r.get("task_run_id")), r["message"], stored_time(r["timestamp"]))
-                for r in item[1])
     if ordered:
         out.books = {run.hex: _book(run, states) for run in runs.values() if run.n}
     return out
+
+
+def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, _Run]
+             ) -> tuple[_Run, bool, Any] | None:
+    """Add a run's creation (or a log batch) to ``out``; return its first state to add."""
+    kind = item[0]
+    if kind == TASK_RUN:
+        (_, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected,
+         first) = item
+        run = runs[run_id.int] = _Run(run_id.hex)
+        out.task_runs.append((
+            run.hex, name, flow_run_id.hex if flow_run_id else None, task_key, task_name,
+            dynamic_key, None, None, json.dumps(sorted(tags)) if tags else "[]",
+            _time(expected)))
+        return (run, True, first) if first is not None else None
+    if kind == FLOW_RUN:
+        _, flow_run, name, parameters, first = item
+        run = runs[flow_run.id.int] = _Run(flow_run.id.hex)
+        out.flow_names.add(flow_run.flow_name)
+        parent_task, parent_flow = flow_run.parent_task_run_id, flow_run.parent_flow_run_id
+        out.flow_runs.append((
+            run.hex, name, flow_run.flow_name, None, json.dumps(json_safe(parameters)),
+            json.dumps(list(flow_run.tags)), parent_task.hex if parent_task else None,
+            parent_flow.hex if parent_flow else None, _time(flow_run.expected_start_time)))
+        return (run, False, first) if first is not None else None
+    if kind == LOGS:
+        out.logs.extend(
+            (new_hex_id(), r["name"], r["level"], _hex(r.get("flow_run_id")),
+             _hex(r.get("task_run_id")), r["message"], stored_time(r["timestamp"]))
+            for r in item[1])
+    return None
 
 
 def _book(run: _Run, states: list[tuple[Any, ...]]) -> tuple[Any, ...]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -163,6 +164,7 @@ class Recorder:
         transport: Transport | None = None
         assert self._wake is not None
         wait = self._interval
+        busy = False
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), wait)
@@ -177,22 +179,33 @@ class Recorder:
                     transport = await self._factory()
                 except Exception as exc:
                     self._transport_failed(exc)
-            await self._ship(transport)
+            if await self._ship(transport):
+                busy = True
+            elif busy and wait >= self._idle_interval and not self._pending:
+                # Quiet for a while: the transport may tidy up (SQLite checkpoints
+                # its write-ahead log here rather than in the middle of a flow).
+                busy = False
+                await self._end_round()
+                idle = getattr(transport, "idle", None)
+                if idle is not None:
+                    with contextlib.suppress(Exception):
+                        await idle()
             if self._closed and not self._queue:
                 await self._end_round()
                 if transport is not None:
                     await transport.close()
                 return
 
-    async def _ship(self, transport: Transport | None) -> None:
+    async def _ship(self, transport: Transport | None) -> bool:
         """Drain and stage what is queued, then start sending it once the last round is done.
 
         Staging (CPU work, here) overlaps the previous round's writes (I/O,
         in the transport); rounds run one at a time, so batches are stored
-        in the order they were queued.
+        in the order they were queued. Returns whether there were records.
         """
         markers: list[threading.Event] = []
         batch = self._drain(markers)
+        drained = batch is not None
         if batch is not None:
             self._pending_records += _count(batch)
             stage = getattr(transport, "stage", None)
@@ -203,6 +216,7 @@ class Recorder:
         del batch
         await self._end_round()
         self._round = asyncio.ensure_future(self._send_round(transport, markers))
+        return drained
 
     async def _end_round(self) -> None:
         round_, self._round = self._round, None
