@@ -249,12 +249,13 @@ def prepare_batch(batch: Mapping[str, Any], created: str) -> Prepared:
 # ``executemany`` does a step per row, and after each step the writer must
 # get the GIL back: while the flow's threads are busy that takes up to the
 # 5 ms switch interval, so a batch of 10,000 rows took seconds to write.
-# Statements come in power-of-two sizes (a batch of 300 rows is 256 + 32 +
-# 8 + 4): SQLite compiles about 10 us per row, so each size is compiled once
-# per connection and reused (Python's statement cache), and the compiled
-# statements stay small. (One JSON parameter per table would need fewer
-# steps still, but SQLite's JSON functions cost more than the insert itself;
-# measured in benchmarks/, direct task calls recorded 56 vs 82 us.)
+# Statements come in power-of-two sizes (a batch of 300 rows is 256 rows,
+# then 44 rows padded with NULL rows to 64): SQLite compiles about 10 us per
+# row, so each size is compiled once per connection and reused (Python's
+# statement cache), and the compiled statements stay small. (One JSON
+# parameter per table would need fewer steps still, but SQLite's JSON
+# functions cost more than the insert itself: direct task calls recorded
+# took 82 us each that way, against 56.)
 _FLOW_RUN_COLUMNS = ("id", "name", "flow_id", "flow_version", "parameters", "tags",
                      "parent_task_run_id", "parent_flow_run_id", "expected_start_time")
 _TASK_RUN_COLUMNS = ("id", "name", "flow_run_id", "task_key", "task_name", "dynamic_key",
@@ -287,7 +288,7 @@ class _Table(NamedTuple):
         row = f"({', '.join('?' * self.width)})"
         return (f"INSERT INTO {self.name} ({', '.join(self.columns + self.stamped)}) "
                 f"SELECT {', '.join(values)} FROM (VALUES {', '.join([row] * n)}) "
-                "WHERE true ON CONFLICT DO NOTHING")
+                "WHERE column1 IS NOT NULL ON CONFLICT DO NOTHING")
 
 
 def _run_table(name: str, columns: tuple[str, ...]) -> _Table:
@@ -313,18 +314,29 @@ def _sized_sql(table: _Table, n: int) -> str:
 
 def _insert(table: _Table, rows: list[tuple[Any, ...]], created: str,
             max_variables: int) -> Generator[Exec, int, int]:
-    """Insert ``rows``, a statement per power-of-two chunk; return how many were new."""
-    stamps = (created,) * len(table.stamped)
-    most = max(1, (min(max_variables, MAX_VARIABLES) - len(table.stamped)) // table.width)
-    size = 1 << (min(most, MAX_ROWS).bit_length() - 1)
-    added, start, total = 0, 0, len(rows)
-    while start < total:
-        while size > total - start:
-            size >>= 1
-        chunk = rows[start:start + size]
-        added += yield Exec(_sized_sql(table, size), [(*stamps, *chain.from_iterable(chunk))])
-        start += size
-    return added
+    """Insert ``rows``; return how many were new."""
+    return _in_chunks(functools.partial(_sized_sql, table), table.width,
+                      (created,) * len(table.stamped), rows, max_variables)
+
+
+def _in_chunks(sql: Callable[[int], str], width: int, lead: tuple[Any, ...],
+               rows: list[tuple[Any, ...]], max_variables: int) -> Generator[Exec, int, int]:
+    """Run ``sql(n)`` over ``rows`` of ``width`` values, ``n`` rows at a time; sum the counts.
+
+    Full statements of the largest size, then one for the rest, its size
+    rounded up to a power of two and the extra rows all NULL (which the
+    statements skip): one step per statement, few statement shapes.
+    ``lead`` are the values bound before the rows'.
+    """
+    most = max(1, (min(max_variables, MAX_VARIABLES) - len(lead)) // width)
+    largest = 1 << (min(most, MAX_ROWS).bit_length() - 1)
+    done = 0
+    for start in range(0, len(rows), largest):
+        chunk = rows[start:start + largest]
+        size = 1 << (len(chunk) - 1).bit_length()  # the power of two at or above
+        padding = (None,) * (width * (size - len(chunk)))
+        done += yield Exec(sql(size), [(*lead, *chain.from_iterable(chunk), *padding)])
+    return done
 
 
 def _stored(table: str, ids: Iterable[str]) -> Query:
@@ -461,26 +473,28 @@ def _fold_stored(states: list[tuple[Any, ...]], table: str, created: str,
 
 def _update_books(table: str, rows: list[tuple[Any, ...]], created: str,
                   max_variables: int) -> Generator[Exec, int, None]:
-    """Set the books of runs: rows of ``(id, *BOOK_COLUMNS)``, a statement per chunk.
+    """Set the books of runs: rows of ``(id, *BOOK_COLUMNS)``.
 
-    ``UPDATE ... FROM`` (SQLite 3.33) makes it one step per chunk rather
-    than one per run (see the note on statements above).
+    ``UPDATE ... FROM`` (SQLite 3.33) makes it one step per chunk of runs
+    rather than one per run (see the note on statements above).
     """
-    sets = ", ".join(f"{name} = v.column{i + 2}" for i, name in enumerate(BOOK_COLUMNS))
-    width = 1 + len(BOOK_COLUMNS)
     if sqlite3.sqlite_version_info < (3, 33):
         sql = (f"UPDATE {table} SET {', '.join(f'{n} = ?' for n in BOOK_COLUMNS)}, "
                "updated = ? WHERE id = ?")
         if rows:
             yield Exec(sql, [(*row[1:], created, row[0]) for row in rows])
         return
-    most = max(1, (min(max_variables, MAX_VARIABLES) - 1) // width)
-    row_sql = f"({', '.join('?' * width)})"
-    for start in range(0, len(rows), most):
-        chunk = rows[start:start + most]
-        sql = (f"UPDATE {table} SET {sets}, updated = ? FROM (VALUES "
-               f"{', '.join([row_sql] * len(chunk))}) AS v WHERE {table}.id = v.column1")
-        yield Exec(sql, [(created, *chain.from_iterable(chunk))])
+    yield from _in_chunks(functools.partial(_update_sql, table), 1 + len(BOOK_COLUMNS),
+                          (created,), rows, max_variables)
+
+
+@functools.lru_cache(maxsize=32)
+def _update_sql(table: str, n: int) -> str:
+    """``UPDATE`` of the books of ``n`` runs (``updated`` first); NULL ids match no run."""
+    sets = ", ".join(f"{name} = v.column{i + 2}" for i, name in enumerate(BOOK_COLUMNS))
+    row = f"({', '.join('?' * (1 + len(BOOK_COLUMNS)))})"
+    return (f"UPDATE {table} SET {sets}, updated = ? FROM (VALUES {', '.join([row] * n)}) "
+            f"AS v WHERE {table}.id = v.column1")
 
 
 # ---------------------------------------------------------------------- the driver
