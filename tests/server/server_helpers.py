@@ -91,3 +91,37 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def _zone(minutes: int) -> dt.timezone:
+    return dt.timezone(dt.timedelta(minutes=minutes))
+
+
+#: The ends of Python's datetime range, in UTC and with the widest offsets; the
+#: first four are a minute or nearly a day out of the range in UTC.
+_EDGES = [dt.datetime.min.replace(tzinfo=_zone(1)), dt.datetime.min.replace(tzinfo=_zone(1439)),
+          dt.datetime.max.replace(tzinfo=_zone(-1)), dt.datetime.max.replace(tzinfo=_zone(-1439)),
+          dt.datetime.min.replace(tzinfo=dt.timezone.utc),
+          dt.datetime.max.replace(tzinfo=dt.timezone.utc),
+          (dt.datetime.min + dt.timedelta(minutes=1439)).replace(tzinfo=_zone(1439)),
+          (dt.datetime.max - dt.timedelta(minutes=1439)).replace(tzinfo=_zone(-1439))]
+
+
+def any_datetimes() -> Any:
+    """A hypothesis strategy: datetimes over Python's whole range, naive or with any offset
+    from -23:59 to +23:59, many of them within a day of either end of the range with an
+    offset pointing out of it: about a tenth are out of the range once converted to UTC."""
+    from hypothesis import strategies as st
+
+    def zones(low: int, high: int) -> Any:
+        return st.integers(low, high).map(_zone)
+
+    def placed(when: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+        return when.replace(tzinfo=zone)
+
+    day = dt.timedelta(days=1)
+    return st.one_of(
+        st.builds(placed, st.datetimes(), st.one_of(st.none(), zones(-1439, 1439))),
+        st.builds(placed, st.datetimes(max_value=dt.datetime.min + day), zones(1, 1439)),
+        st.builds(placed, st.datetimes(min_value=dt.datetime.max - day), zones(-1439, -1)),
+        st.sampled_from(_EDGES))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from headwater.server.schemas.core import State, StateType
+from headwater.server.schemas.times import UtcDatetime
 
 __all__ = [
     "MAX_INT",
@@ -48,7 +48,7 @@ class StateCreate(ActionModel):
     name: str | None = None
     message: str | None = None
     id: uuid.UUID | None = None
-    timestamp: dt.datetime | None = None
+    timestamp: UtcDatetime | None = None
     state_details: dict[str, Any] = Field(default_factory=dict)
     data: Any = None
 
@@ -65,7 +65,7 @@ class FlowRunCreate(ActionModel):
     idempotency_key: str | None = None
     parent_task_run_id: uuid.UUID | None = None
     parent_flow_run_id: uuid.UUID | None = None
-    expected_start_time: dt.datetime | None = None
+    expected_start_time: UtcDatetime | None = None
     state: StateCreate | None = None
 
 
@@ -81,7 +81,7 @@ class TaskRunCreate(ActionModel):
     cache_key: str | None = None
     task_version: str | None = None
     tags: list[str] = Field(default_factory=list)
-    expected_start_time: dt.datetime | None = None
+    expected_start_time: UtcDatetime | None = None
     state: StateCreate | None = None
 
 
@@ -113,7 +113,7 @@ class LogCreate(ActionModel):
     name: str
     level: int = Field(ge=0, le=MAX_INT)
     message: str
-    timestamp: dt.datetime
+    timestamp: UtcDatetime
     flow_run_id: uuid.UUID | None = None
     task_run_id: uuid.UUID | None = None
     id: uuid.UUID | None = None

@@ -7,7 +7,6 @@ unset operators match everything.
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import uuid
 
@@ -15,6 +14,7 @@ from pydantic import Field
 
 from headwater.server.schemas.actions import MAX_INT, ActionModel
 from headwater.server.schemas.core import StateType
+from headwater.server.schemas.times import UtcDatetime
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -102,8 +102,8 @@ class StateFilter(ActionModel):
 class TimeFilter(ActionModel):
     """Match times in ``[after_, before_]``, or unset (``is_null_``)."""
 
-    before_: dt.datetime | None = None
-    after_: dt.datetime | None = None
+    before_: UtcDatetime | None = None
+    after_: UtcDatetime | None = None
     is_null_: bool | None = None
 
 

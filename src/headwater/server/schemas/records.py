@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from headwater.server.schemas.actions import MAX_INT
+from headwater.server.schemas.times import UtcDatetime, to_utc
 
 __all__ = [
     "RECORDS_BATCH",
@@ -60,7 +61,7 @@ class FlowRunRecord(TypedDict):
     tags: NotRequired[list[str]]
     parent_flow_run_id: NotRequired[uuid.UUID | None]
     parent_task_run_id: NotRequired[uuid.UUID | None]
-    expected_start_time: NotRequired[dt.datetime | None]
+    expected_start_time: NotRequired[UtcDatetime | None]
     flow_version: NotRequired[str | None]
 
 
@@ -75,7 +76,7 @@ class TaskRunRecord(TypedDict):
     name: str
     task_name: NotRequired[str | None]
     tags: NotRequired[list[str]]
-    expected_start_time: NotRequired[dt.datetime | None]
+    expected_start_time: NotRequired[UtcDatetime | None]
     cache_key: NotRequired[str | None]
     task_version: NotRequired[str | None]
 
@@ -88,7 +89,7 @@ class StateRecord(TypedDict):
     run_id: uuid.UUID
     run_kind: Literal["flow", "task"]
     type: StateTypeName
-    timestamp: dt.datetime
+    timestamp: UtcDatetime
     name: NotRequired[str | None]
     message: NotRequired[str | None]
     state_details: NotRequired[dict[str, Any]]
@@ -102,7 +103,7 @@ class LogRecord(TypedDict):
     name: str
     level: Annotated[int, Field(ge=0, le=MAX_INT)]
     message: str
-    timestamp: dt.datetime
+    timestamp: UtcDatetime
     flow_run_id: NotRequired[uuid.UUID | None]
     task_run_id: NotRequired[uuid.UUID | None]
     id: NotRequired[uuid.UUID]
@@ -133,7 +134,7 @@ class TaskRunRecordColumns(TypedDict):
     name: list[str]
     task_name: NotRequired[list[str | None]]
     tags: NotRequired[list[list[str] | None]]
-    expected_start_time: NotRequired[list[dt.datetime | None]]
+    expected_start_time: NotRequired[list[UtcDatetime | None]]
     cache_key: NotRequired[list[str | None]]
     task_version: NotRequired[list[str | None]]
 
@@ -146,7 +147,7 @@ class StateRecordColumns(TypedDict):
     run_id: list[uuid.UUID]
     run_kind: list[Literal["flow", "task"]]
     type: list[StateTypeName]
-    timestamp: list[dt.datetime]
+    timestamp: list[UtcDatetime]
     name: NotRequired[list[str | None]]
     message: NotRequired[list[str | None]]
     state_details: NotRequired[list[dict[str, Any] | None]]
@@ -195,7 +196,6 @@ _RUN_KINDS = frozenset(("flow", "task"))
 _HEX = "[0-9a-f]"
 _UUID = f"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
 _UUID_LINES = re.compile(f"(?:{_UUID}\n)*{_UUID}")
-_UTC = dt.timezone.utc
 
 
 def _length(columns: Any, what: str) -> int:
@@ -246,15 +246,20 @@ def _strings(values: list[Any], nullable: bool = True) -> bool:
 
 
 def _times(values: list[Any], nullable: bool = False) -> list[dt.datetime | None] | None:
+    """ISO texts as UTC datetimes (naive means UTC), as ``UtcDatetime`` validates them.
+
+    None when any is not one or is out of range in UTC: the columns are then
+    validated as rows, whose errors name the field and the accepted range.
+    """
     parse = dt.datetime.fromisoformat
     try:
         if nullable:
             times = [parse(v) if v is not None else None for v in values]
         else:
             times = [parse(v) for v in values]
-    except (TypeError, ValueError):
+        return [to_utc(v) if v is not None else None for v in times]
+    except (TypeError, ValueError, OverflowError):
         return None
-    return [v.replace(tzinfo=_UTC) if v is not None and v.tzinfo is None else v for v in times]
 
 
 def _optional(columns: dict[str, Any], name: str, n: int) -> list[Any]:
