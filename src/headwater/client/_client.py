@@ -166,6 +166,47 @@ class HeadwaterClient:
             body["flow_runs"] = {"state": {"type": {"any_": [state_type.upper()]}}}
         return list(await self.request("POST", "flow_runs/filter", json=body))
 
+    async def read_flow_runs_by_id(self, ids: Iterable[uuid.UUID | str], *,
+                                   state_types: Iterable[str] | None = None,
+                                   ) -> list[dict[str, Any]]:
+        """``POST /flow_runs/filter``: the flow runs with these ids (in these state types).
+
+        One request for up to 10,000 ids (the API's page limit); ids that are
+        not stored are left out of the answer.
+        """
+        wanted = [str(i) for i in ids]
+        runs: dict[str, Any] = {"id": {"any_": wanted}}
+        if state_types is not None:
+            runs["state"] = {"type": {"any_": [t.upper() for t in state_types]}}
+        body = {"flow_runs": runs, "limit": len(wanted), "sort": "ID_DESC"}
+        return list(await self.request("POST", "flow_runs/filter", json=body))
+
+    async def set_flow_run_state(self, flow_run_id: uuid.UUID | str, state: Mapping[str, Any],
+                                 *, force: bool = False,
+                                 expected_state_version: int | None = None) -> dict[str, Any]:
+        """``POST /flow_runs/{id}/set_state``: propose a state, judged by the API's rules.
+
+        Args:
+            flow_run_id: The flow run.
+            state: The proposed state: ``type`` and optionally ``name``,
+                ``message``, ``state_details``, ``data``.
+            force: Accept whatever the transition rules say.
+            expected_state_version: Abort unless the run's ``state_version``
+                still equals this (someone else moved the run first).
+
+        Returns:
+            The orchestration result: ``status`` (``ACCEPT``, ``REJECT`` or
+            ``ABORT``), the run's ``state`` and, unless accepted, ``details``
+            with the ``reason``.
+
+        Raises:
+            APIError: 404 for an unknown run, 422 for a malformed state.
+        """
+        body: dict[str, Any] = {"state": dict(state), "force": force}
+        if expected_state_version is not None:
+            body["expected_state_version"] = expected_state_version
+        return dict(await self.request("POST", f"flow_runs/{flow_run_id}/set_state", json=body))
+
     async def read_task_runs(self, *, flow_run_id: uuid.UUID | str | None = None,
                              limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
         """``POST /task_runs/filter``: the task runs of a flow run, oldest first."""
