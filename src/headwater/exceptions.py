@@ -34,6 +34,8 @@ The hierarchy::
                +-- FlowPauseError            (also a RuntimeError)
                +-- RunInputError             (also a ValueError)
                +-- ObjectNotFound            (also a LookupError)
+               +-- FlowRunStateError         (also a RuntimeError)
+               |    +-- NotPausedError       resume_flow_run of a run that is not paused
                +-- ConcurrencySlotAcquisitionError  (also a ValueError)
                +-- AcquireConcurrencySlotTimeoutError  (also a TimeoutError)
                +-- Signal                    raised in a task to choose its state
@@ -68,6 +70,7 @@ __all__ = [
     "FailedRun",
     "FlowPauseError",
     "FlowPauseTimeout",
+    "FlowRunStateError",
     "FlowRunTimeoutError",
     "HeadwaterException",
     "InvalidOptionError",
@@ -75,6 +78,7 @@ __all__ = [
     "MappingMissingIterable",
     "MissingContextError",
     "MissingResult",
+    "NotPausedError",
     "NotYetSupportedWarning",
     "ObjectNotFound",
     "ParameterBindError",
@@ -185,6 +189,14 @@ class RunInputError(HeadwaterException, ValueError):
 
 class ObjectNotFound(HeadwaterException, LookupError):
     """Raised when a flow run, concurrency limit or other named object does not exist here."""
+
+
+class FlowRunStateError(HeadwaterException, RuntimeError):
+    """Raised when a flow run's state does not allow a request (cancelling a finished run)."""
+
+
+class NotPausedError(FlowRunStateError):
+    """Raised when ``resume_flow_run`` is called for a flow run that is not paused."""
 
 
 class ConcurrencySlotAcquisitionError(HeadwaterException, ValueError):

@@ -1,7 +1,8 @@
 """Pause a running flow run until someone resumes it, optionally with typed input.
 
-In-process: another thread, or a task on another event loop, calls
-``resume_flow_run(flow_run_id, run_input=...)``.
+Another thread, a task on another event loop, or another process (through
+the API, when runs are recorded) calls ``resume_flow_run(flow_run_id,
+run_input=...)``.
 
 Example:
     >>> from pydantic import BaseModel
@@ -22,10 +23,11 @@ from headwater._private.pausing import (
     resume_flow_run,
     resume_flow_run_async,
 )
-from headwater.exceptions import FlowPauseTimeout, RunInputError
+from headwater.exceptions import FlowPauseTimeout, NotPausedError, RunInputError
 
 __all__ = [
     "FlowPauseTimeout",
+    "NotPausedError",
     "RunInputError",
     "pause_flow_run",
     "pause_flow_run_async",

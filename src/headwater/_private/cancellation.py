@@ -5,7 +5,9 @@ ends. ``cancel_flow_run(id)`` marks the scope, and those of its subflow runs,
 cancelled and runs their callbacks: asyncio tasks of the run are cancelled
 at their next ``await`` (``loop.call_soon_threadsafe(task.cancel)``), and
 the engine raises `CancellationRequested` at its checkpoints (``check()``)
-for sync work, before a task starts and between steps.
+for sync work, before a task starts and between steps. For a run of another
+process, ``cancel_flow_run`` asks through the API instead, and that
+process's watcher (``flow_run_watch``) cancels the scope there.
 
 Invariant: once cancelled, a scope stays cancelled; callbacks added later
 run at once, and child scopes opened later start cancelled.
@@ -20,9 +22,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from headwater.exceptions import CancellationRequested, ObjectNotFound
+from headwater.exceptions import CancellationRequested
 
-__all__ = ["CancelScope", "cancel_flow_run", "close_scope", "get_scope", "open_scope"]
+__all__ = [
+    "CancelScope",
+    "active_flow_run_ids",
+    "as_run_id",
+    "cancel_flow_run",
+    "cancel_flow_run_async",
+    "close_scope",
+    "get_scope",
+    "open_scope",
+]
 
 _logger = logging.getLogger("headwater.flow_runs")
 _lock = threading.Lock()
@@ -169,23 +180,56 @@ def get_scope(flow_run_id: uuid.UUID) -> CancelScope | None:
         return _scopes.get(flow_run_id)
 
 
-def cancel_flow_run(flow_run_id: uuid.UUID | str, reason: str | None = None) -> None:
-    """Cancel a flow run running in this process, with all its tasks and subflows.
+def active_flow_run_ids() -> list[uuid.UUID]:
+    """Return the ids of the flow runs running in this process (subflow runs included)."""
+    with _lock:
+        return list(_scopes)
 
-    Async tasks are cancelled at their next ``await``; sync tasks that have
-    not started never start, and running ones stop at the next engine
-    checkpoint. The runs end ``Cancelled`` and their ``on_cancellation``
-    hooks run.
+
+def as_run_id(flow_run_id: uuid.UUID | str) -> uuid.UUID:
+    """Return a flow run id given as a UUID or as text."""
+    return flow_run_id if isinstance(flow_run_id, uuid.UUID) else uuid.UUID(str(flow_run_id))
+
+
+def cancel_flow_run(flow_run_id: uuid.UUID | str, reason: str | None = None) -> None:
+    """Cancel a flow run, with all its tasks and subflows, in this process or another.
+
+    A run in this process is cancelled at once: async tasks at their next
+    ``await``; sync tasks that have not started never start, and running
+    ones stop at the next engine checkpoint. The runs end ``Cancelled`` and
+    their ``on_cancellation`` hooks run.
+
+    A run in another process is asked through the API (``HEADWATER_API_URL``,
+    or the local database): its state becomes ``Cancelling``, and the process
+    running it notices within ``HEADWATER_FLOW_RUN_WATCH_INTERVAL`` seconds
+    and cancels it as above. This call returns once the request is stored.
 
     Args:
         flow_run_id: The flow run's id (``headwater.runtime.flow_run.id``).
         reason: Goes into the cancelled states' messages.
 
     Raises:
-        ObjectNotFound: No flow run with this id is running in this process.
+        ObjectNotFound: No flow run with this id runs here, nor is recorded
+            in the API.
+        FlowRunStateError: The run already finished (the message says how).
     """
-    run_id = flow_run_id if isinstance(flow_run_id, uuid.UUID) else uuid.UUID(str(flow_run_id))
+    run_id = as_run_id(flow_run_id)
     scope = get_scope(run_id)
     if scope is None:
-        raise ObjectNotFound(f"No flow run {run_id} is running in this process.")
+        from headwater._private.remote_control import cancel_through_api
+
+        cancel_through_api(run_id, reason)
+        return
+    scope.cancel(reason or f"Flow run {run_id} was cancelled.")
+
+
+async def cancel_flow_run_async(flow_run_id: uuid.UUID | str, reason: str | None = None) -> None:
+    """Async twin of `cancel_flow_run`: asks the API without blocking the event loop."""
+    run_id = as_run_id(flow_run_id)
+    scope = get_scope(run_id)
+    if scope is None:
+        from headwater._private.remote_control import cancel_through_api_async
+
+        await cancel_through_api_async(run_id, reason)
+        return
     scope.cancel(reason or f"Flow run {run_id} was cancelled.")

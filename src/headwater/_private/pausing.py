@@ -1,4 +1,4 @@
-"""Pausing a flow run until someone resumes it, in this process.
+"""Pausing a flow run until someone resumes it, in this process or through the API.
 
 A paused flow run registers a waiter under its id and blocks (or awaits);
 ``resume_flow_run(id, run_input)`` validates the input against the model
@@ -7,15 +7,24 @@ the run keeps waiting. Cancelling the flow run wakes it with
 `CancellationRequested`. Waits are real time (``threading.Event.wait`` /
 ``asyncio.wait``), so a test resumes from another thread rather than
 advancing a clock.
+
+Every pause has a ``pause_key`` (the user's ``key``, else the pause's number
+in its run, as in Prefect 2), recorded in its ``Paused`` state. A resume
+from another process (``remote_control``) stores a ``RUNNING`` state
+carrying that key and the input; this process's watcher hands it to
+`resume_from_api`, which validates the input here, where the model is. Invalid
+input cannot raise in the resumer then: the run logs the errors, records
+``Paused`` again and keeps waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import uuid
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from headwater._private.context import flow_run_ctx, in_async_run_on_loop, task_run_ctx
 from headwater._private.runs import FlowRun
@@ -29,24 +38,35 @@ from headwater.exceptions import (
     RunInputError,
 )
 
-__all__ = ["pause_flow_run", "pause_flow_run_async", "resume_flow_run",
-           "resume_flow_run_async"]
+__all__ = ["forget_flow_run", "pause_flow_run", "pause_flow_run_async", "paused_flow_run_ids",
+           "resume_flow_run", "resume_flow_run_async", "resume_from_api"]
+
+if TYPE_CHECKING:
+    from headwater._private.states import State
 
 T = TypeVar("T")
 _lock = threading.Lock()
 _waiters: dict[uuid.UUID, _Waiter] = {}
 _resumed: dict[tuple[uuid.UUID, str], Any] = {}  # (run id, key) -> input, for keyed pauses
+_pauses: dict[uuid.UUID, int] = {}  # run id -> pauses so far (numbers unkeyed pauses)
 
 
 class _Waiter:
-    __slots__ = ("key", "model", "outcome", "value", "wake")
+    __slots__ = ("key", "logger", "model", "outcome", "pause_key", "rejected", "run", "state",
+                 "value", "wake")
 
-    def __init__(self, model: Any, key: str | None) -> None:
+    def __init__(self, run: FlowRun, model: Any, key: str | None) -> None:
+        self.run = run
         self.model = model
-        self.key = key
+        self.key = key  # the user's key: pause once per key
+        self.pause_key = key  # recorded in the Paused state; numbered when key is None
         self.outcome: str | None = None  # "resumed", "cancelled" or "timeout"
         self.value: Any = None
         self.wake: Callable[[], None] = _noop
+        self.state: State[Any] | None = None  # the Paused state, once set
+        # The run's logger, for what happens in the watcher's thread (no run context there).
+        self.logger: logging.LoggerAdapter[Any] | None = None
+        self.rejected: set[str] = set()  # stored resume states whose input was invalid
 
 
 def _noop() -> None:
@@ -81,23 +101,25 @@ def _current_flow_run(twin: str) -> FlowRun:
 
 def _begin(run: FlowRun, model: Any, key: str | None, timeout: float) -> _Waiter:
     from headwater._private.engine.transitions import details_for, set_state
+    from headwater._private.run_logging import get_run_logger
     from headwater._private.states import Paused
 
-    waiter = _Waiter(model, key)
+    waiter = _Waiter(run, model, key)
     with _lock:
         if run.id in _waiters:
             raise FlowPauseError(f"Flow run {run.id} is paused already.")
+        number = _pauses[run.id] = _pauses.get(run.id, 0) + 1
+        if key is None:
+            waiter.pause_key = str(number)
         _waiters[run.id] = waiter
-    set_state(run, Paused(timeout, pause_key=key, state_details=details_for(run)))
-    _announce(run, timeout)
-    return waiter
-
-
-def _announce(run: FlowRun, timeout: float) -> None:
-    from headwater._private.run_logging import get_run_logger
-
-    get_run_logger().info(
+    state = set_state(run, Paused(timeout, pause_key=waiter.pause_key,
+                                  state_details=details_for(run)))
+    logger = get_run_logger()
+    with _lock:
+        waiter.state, waiter.logger = state, logger
+    logger.info(
         f"Paused; waiting up to {timeout:g} second(s) for resume_flow_run({str(run.id)!r}).")
+    return waiter
 
 
 def _end(run: FlowRun, waiter: _Waiter, timeout: float) -> Any:
@@ -238,43 +260,129 @@ def _validate(model: Any, run_input: Any) -> Any:
             f"run_input does not match {name}; the flow run keeps waiting.\n{exc}") from None
 
 
-def resume_flow_run(flow_run_id: uuid.UUID | str, run_input: Any = None) -> None:
-    """Resume a flow run paused in this process, giving it ``run_input``.
-
-    Args:
-        flow_run_id: The paused flow run's id.
-        run_input: A dict (or model instance) validated against the paused
-            run's ``wait_for_input`` model.
-
-    Raises:
-        ObjectNotFound: No flow run with this id is paused in this process.
-        RunInputError: The input does not validate (the message lists the
-            errors); the run keeps waiting. Also raised when input is given to
-            a run that waits for none.
-    """
-    run_id = flow_run_id if isinstance(flow_run_id, uuid.UUID) else uuid.UUID(str(flow_run_id))
-    with _lock:
-        waiter = _waiters.get(run_id)
-    if waiter is None:
-        raise ObjectNotFound(f"No flow run {run_id} is paused in this process.")
+def _checked_input(run_id: uuid.UUID, waiter: _Waiter, run_input: Any) -> Any:
+    """The input validated for ``waiter``; raises `RunInputError` when it does not fit."""
     if waiter.model is not None:
-        value = _validate(waiter.model, run_input)
-    elif run_input is not None:
+        return _validate(waiter.model, run_input)
+    if run_input is not None:
         raise RunInputError(f"Flow run {run_id} does not wait for input (pause_flow_run was "
                             "called without wait_for_input); resume it without run_input.")
-    else:
-        value = None
+    return None
+
+
+def _local_waiter(flow_run_id: uuid.UUID | str) -> tuple[uuid.UUID, _Waiter | None]:
+    from headwater._private.cancellation import as_run_id
+
+    run_id = as_run_id(flow_run_id)
+    with _lock:
+        return run_id, _waiters.get(run_id)
+
+
+def _resume_local(run_id: uuid.UUID, waiter: _Waiter, run_input: Any) -> None:
+    value = _checked_input(run_id, waiter, run_input)
     if not _finish(run_id, waiter, "resumed", value):
         raise ObjectNotFound(f"Flow run {run_id} stopped waiting (timed out or cancelled).")
 
 
+def resume_flow_run(flow_run_id: uuid.UUID | str, run_input: Any = None) -> None:
+    """Resume a paused flow run, in this process or another, giving it ``run_input``.
+
+    A run paused in this process wakes at once. A run paused in another
+    process is resumed through the API (``HEADWATER_API_URL``, or the local
+    database): its state becomes ``Running`` with the input, and the process
+    running it notices within ``HEADWATER_FLOW_RUN_WATCH_INTERVAL`` seconds.
+
+    Args:
+        flow_run_id: The paused flow run's id.
+        run_input: A dict (or model instance) validated against the paused
+            run's ``wait_for_input`` model. For a run in another process it
+            must be JSON-serialisable, and is validated there.
+
+    Raises:
+        ObjectNotFound: No flow run with this id is paused here, nor is
+            recorded in the API.
+        NotPausedError: The run (in another process) is not paused.
+        RunInputError: The input does not validate (the message lists the
+            errors); the run keeps waiting. Also raised when input is given to
+            a run that waits for none. For a run in another process, that
+            process logs these errors instead, and its run keeps waiting.
+    """
+    run_id, waiter = _local_waiter(flow_run_id)
+    if waiter is not None:
+        _resume_local(run_id, waiter, run_input)
+        return
+    from headwater._private.remote_control import resume_through_api
+
+    resume_through_api(run_id, run_input)
+
+
 async def resume_flow_run_async(flow_run_id: uuid.UUID | str, run_input: Any = None) -> None:
-    """Async twin of `resume_flow_run` (which never blocks, so is safe in async code too)."""
-    resume_flow_run(flow_run_id, run_input)
+    """Async twin of `resume_flow_run`: asks the API without blocking the event loop."""
+    run_id, waiter = _local_waiter(flow_run_id)
+    if waiter is not None:
+        _resume_local(run_id, waiter, run_input)
+        return
+    from headwater._private.remote_control import resume_through_api_async
+
+    await resume_through_api_async(run_id, run_input)
+
+
+def paused_flow_run_ids() -> list[uuid.UUID]:
+    """Return the ids of the flow runs paused in this process."""
+    with _lock:
+        return list(_waiters)
+
+
+def resume_from_api(flow_run_id: uuid.UUID, pause_key: Any, state_id: str,
+                    details: dict[str, Any]) -> bool:
+    """Resume a paused run for a ``RUNNING`` state another process stored (the watcher's call).
+
+    Args:
+        flow_run_id: The run.
+        pause_key: The key of the pause the stored state resumes; another
+            pause (an earlier one, or the next) is left alone.
+        state_id: The stored state's id: an input rejected once is not
+            looked at again.
+        details: The stored state's ``state_details`` (``run_input`` when given).
+
+    Returns:
+        True when the run was woken.
+    """
+    with _lock:
+        waiter = _waiters.get(flow_run_id)
+    if (waiter is None or waiter.state is None or waiter.pause_key != pause_key
+            or state_id in waiter.rejected):
+        return False
+    try:
+        value = _checked_input(flow_run_id, waiter, details.get("run_input"))
+    except RunInputError as exc:
+        _reject(waiter, state_id, exc)
+        return False
+    return _finish(flow_run_id, waiter, "resumed", value)
+
+
+def _reject(waiter: _Waiter, state_id: str, exc: RunInputError) -> None:
+    """Keep waiting after invalid input from the API, and record ``Paused`` again."""
+    from headwater._private.engine.transitions import details_for, set_state
+    from headwater._private.states import Paused
+
+    old, logger = waiter.state, waiter.logger
+    assert old is not None and logger is not None  # set before the watcher may see the pause
+    message = f"Resumed through the API, but {exc}"
+    with _lock:  # not after a timeout or a cancel already moved the run on
+        waiter.rejected.add(state_id)
+        if waiter.outcome is not None:
+            return
+        waiter.state = set_state(waiter.run, Paused(
+            pause_expiration_time=old.state_details.pause_timeout, pause_key=waiter.pause_key,
+            message=message, state_details=details_for(waiter.run)))
+    logger.error(message)
 
 
 def forget_flow_run(flow_run_id: uuid.UUID) -> None:
-    """Drop what is remembered about a finished flow run's keyed pauses."""
+    """Drop what is remembered about a finished flow run's pauses."""
     with _lock:
+        if _pauses.pop(flow_run_id, None) is None:
+            return  # never paused: nothing else to forget
         for found in [k for k in _resumed if k[0] == flow_run_id]:
             del _resumed[found]

@@ -1,4 +1,4 @@
-"""``headwater flow ls``, ``flow-run ls|inspect|logs`` and ``task-run ls``.
+"""``headwater flow ls``, ``flow-run ls|inspect|logs|cancel`` and ``task-run ls``.
 
 Each command reads the API through ``headwater.client.get_client()``: the
 server at ``HEADWATER_API_URL``, or the local database when it is unset.
@@ -20,15 +20,16 @@ from headwater._private.cli._common import fail
 T = TypeVar("T")
 
 flow_app = typer.Typer(no_args_is_help=True, help="Flows that have run.")
-flow_run_app = typer.Typer(no_args_is_help=True, help="Inspect flow runs.")
+flow_run_app = typer.Typer(no_args_is_help=True, help="Inspect and cancel flow runs.")
 task_run_app = typer.Typer(no_args_is_help=True, help="Inspect task runs.")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
 
 
 def _call(fn: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``fn(client)`` with a client from the settings; API errors become CLI errors."""
-    from headwater.client import APIError, APIUnreachable, get_client
+    """Run ``fn(client)`` with a client from the settings; headwater's errors become CLI errors."""
+    from headwater.client import get_client
+    from headwater.exceptions import HeadwaterException
 
     async def main() -> T:
         async with get_client() as client:
@@ -36,7 +37,7 @@ def _call(fn: Callable[[Any], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except (APIError, APIUnreachable) as exc:
+    except HeadwaterException as exc:  # API errors, unknown runs, refused requests
         fail(str(exc))
 
 
@@ -197,6 +198,24 @@ def flow_run_logs(flow_run_id: str,
             await asyncio.sleep(1.0)
 
     _call(stream)
+
+
+@flow_run_app.command("cancel")
+def flow_run_cancel(flow_run_id: str,
+                    reason: str | None = typer.Option(
+                        None, "--reason", help="The message of the Cancelled state.")) -> None:
+    """Cancel a flow run: the process running it stops it and records it Cancelled."""
+    import uuid
+
+    from headwater._private.remote_control import request_cancel
+
+    try:
+        run_id = uuid.UUID(flow_run_id)
+    except ValueError:
+        fail(f"{flow_run_id!r} is not a flow run id (a UUID).")
+    run = _call(lambda c: request_cancel(c, run_id, reason))
+    typer.echo(f"Flow run {run.get('name')!r} ({run_id}) is Cancelling: the process running it "
+               "will stop it and record it Cancelled.")
 
 
 def _level(level: Any) -> str:
