@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from headwater._private import recording
+from headwater._private import flow_run_watch, recording
 from headwater._private.cancellation import close_scope, open_scope
 from headwater._private.collections import Upstream, collect_upstreams
 from headwater._private.context import (
@@ -415,8 +415,7 @@ class FlowJob(Job):
         from headwater._private.runners import ThreadPoolTaskRunner
 
         ensure_logging_configured()
-        if self.parent is None:
-            recording.ensure_recorder()
+        recorder = recording.ensure_recorder() if self.parent is None else None
         opts = self.flow.options
         runner = (opts.task_runner or ThreadPoolTaskRunner()).duplicate()
         log_prints = opts.log_prints
@@ -427,6 +426,9 @@ class FlowJob(Job):
         ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints)
         parent_id = self.parent._flow_run._id if self.parent is not None else None
         ctx._scope = open_scope(self.run._id, parent_id)
+        if recorder is not None:
+            # Recorded: another process may cancel or resume it through the API.
+            flow_run_watch.watch(self.run._id)
         self.flow_context = ctx
         return ctx
 
@@ -492,6 +494,8 @@ class FlowJob(Job):
             flow_run_ctx.reset(tokens[0])
             close_scope(self.run._id)
             forget_flow_run(self.run._id)
+            if self.parent is None:
+                flow_run_watch.unwatch(self.run._id)
         state = self.run._state
         if self.parent is not None and state is not None:
             self.parent._tracker.finished(None, state)

@@ -160,6 +160,17 @@ class ConcurrencySettings(_Section):
     )
 
 
+class FlowRunSettings(_Section):
+    """How a process running flows hears about requests made through the API."""
+
+    watch_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between two looks at the recorded state of this process's "
+        "active flow runs, to notice a cancel or a resume asked for by another process.",
+    )
+
+
 def default_home() -> Path:
     """Return the default ``HEADWATER_HOME``: ``~/.headwater``."""
     return Path("~/.headwater").expanduser()
@@ -199,6 +210,7 @@ class Settings(BaseSettings):
     tasks: TasksSettings = TasksSettings()
     results: ResultsSettings = ResultsSettings()
     concurrency: ConcurrencySettings = ConcurrencySettings()
+    flow_run: FlowRunSettings = FlowRunSettings()
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:

@@ -1,0 +1,148 @@
+"""The watcher: notices cancels and resumes asked for through the API, and acts on them here.
+
+Another process cannot reach into this one; it stores its request as a flow
+run's state (see :mod:`~headwater._private.remote_control`). While this
+process runs a recorded top-level flow run, one daemon thread looks at the
+recorded state of every flow run active here (top-level and subflow runs,
+paused ones included) every ``HEADWATER_FLOW_RUN_WATCH_INTERVAL`` seconds,
+through a reader of :mod:`~headwater._private.flow_run_readers`:
+
+- CANCELLING: the run is cancelled in-process, as ``cancel_flow_run`` does
+  here (cascading to subflows, running ``on_cancellation`` hooks, releasing
+  slots), so it ends Cancelled.
+- RUNNING carrying the key of the pause a run waits in: the wait is
+  released with the stored input (``pausing.resume_from_api`` validates it).
+
+Stale states are never acted on. Records reach the database a few
+milliseconds after the engine sets them, so the stored state may lag this
+process's own; but the engine never records CANCELLING for a flow run, and
+never puts a ``pause_key`` on a RUNNING state, so both can only come from
+someone else. A RUNNING state resuming an earlier pause carries that
+pause's key, not the current one's.
+
+The thread starts with the first watched run and ends at its first wake-up
+with none left (so flows run one after another share it); a process that
+runs no flow, or records nothing (``HEADWATER_API_ENABLE_RECORDING=false``),
+never starts it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from headwater._private.flow_run_readers import Observed, Reader, Source
+
+__all__ = ["act", "unwatch", "watch"]
+
+_logger = logging.getLogger("headwater.flow_runs")
+_lock = threading.Lock()
+_watched: dict[uuid.UUID, Source] = {}  # top-level run id -> where it is recorded
+_thread: threading.Thread | None = None
+_wake = threading.Event()  # cuts a wait short when a shorter interval is asked for
+_interval = 2.0
+
+
+def watch(flow_run_id: uuid.UUID) -> None:
+    """Watch a recorded top-level flow run, and its subflow runs, until `unwatch`."""
+    global _thread, _interval
+    from headwater._private.flow_run_readers import current_source
+
+    source, interval = current_source()
+    with _lock:
+        _watched[flow_run_id] = source
+        if interval < _interval:
+            _wake.set()
+        _interval = interval
+        if _thread is None:
+            _thread = threading.Thread(target=_serve, name="headwater-flow-run-watch",
+                                       daemon=True)
+            _thread.start()
+
+
+def unwatch(flow_run_id: uuid.UUID) -> None:
+    """Stop watching a top-level flow run (it ended); idempotent."""
+    with _lock:
+        _watched.pop(flow_run_id, None)
+
+
+def _serve() -> None:
+    global _thread
+    readers: dict[Source, Reader] = {}
+    try:
+        while True:
+            _wake.wait(_interval)
+            _wake.clear()
+            with _lock:
+                if not _watched:
+                    _thread = None  # under the lock: watch() starts a new thread after this
+                    return
+                sources = set(_watched.values())
+            _poll(sources, readers)
+    finally:
+        for reader in readers.values():
+            _close(reader)
+
+
+def _poll(sources: set[Source], readers: dict[Source, Reader]) -> None:
+    from headwater._private.cancellation import active_flow_run_ids
+    from headwater._private.pausing import paused_flow_run_ids
+
+    for gone in [s for s in readers if s not in sources]:
+        _close(readers.pop(gone))
+    active = active_flow_run_ids()
+    if not active:
+        return
+    paused = paused_flow_run_ids()
+    for source in sources:
+        reader = readers.get(source)
+        if reader is None:
+            reader = readers[source] = source.reader()
+        try:
+            observed = reader.read(active, paused)
+        except Exception as exc:  # the next poll tries again
+            _logger.debug("Could not read the flow runs' recorded states: %r", exc)
+            continue
+        act(observed)
+
+
+def act(observed: list[Observed]) -> None:
+    """Cancel or resume the runs whose recorded state asks for it (see the module docs)."""
+    from headwater._private.cancellation import get_scope
+    from headwater._private.pausing import resume_from_api
+
+    for seen in observed:
+        if seen.state_type == "CANCELLING":
+            scope = get_scope(seen.run_id)
+            if scope is not None and not scope.cancelled:
+                _logger.info("Flow run %s: cancellation was requested through the API.",
+                             seen.run_id)
+                default = f"Flow run {seen.run_id} was cancelled through the API."
+                scope.cancel(seen.message or default)
+        elif (seen.state_type == "RUNNING" and "pause_key" in seen.details
+              and resume_from_api(seen.run_id, seen.details["pause_key"], seen.state_id,
+                                  seen.details)):
+            _logger.info("Flow run %s: resumed through the API.", seen.run_id)
+
+
+def _after_fork() -> None:
+    """A forked child runs none of its parent's flow runs, and has no watcher thread."""
+    global _lock, _thread
+    _lock = threading.Lock()
+    _watched.clear()
+    _thread = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
+def _close(reader: Reader) -> None:
+    try:
+        reader.close()
+    except Exception as exc:
+        _logger.debug("Closing a flow run reader failed: %r", exc)
