@@ -86,8 +86,13 @@ def child_env(home: Path, lease_duration: float = 30.0) -> dict[str, str]:
 
 def spawn(tmp_path: Path, home: Path, source: str, *args: str,
           lease_duration: float = 30.0) -> subprocess.Popen[str]:
+    # One file per source, written once: rewriting it while an earlier child
+    # starts can hand that child an empty script (it then exits 0, idle).
     script = tmp_path / f"child_{abs(hash(source))}.py"
-    script.write_text(textwrap.dedent(source), encoding="utf-8")
+    if not script.exists():
+        partial = script.with_suffix(".tmp")
+        partial.write_text(textwrap.dedent(source), encoding="utf-8")
+        partial.replace(script)
     return subprocess.Popen([sys.executable, str(script), *args],
                             env=child_env(home, lease_duration),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
