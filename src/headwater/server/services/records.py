@@ -1,44 +1,47 @@
 """The records batch: runs, states and logs from a recorder, stored in one transaction.
 
 This is the hot path of recording, so it works in bulk: a handful of
-``executemany`` statements per batch, whatever its size, and no per-row ORM
-objects. It is idempotent: records whose ids are already stored are skipped,
-so a batch can be re-sent after a failure, in whole or in part.
+statements per batch, whatever its size, and no per-row ORM objects. It is
+idempotent: records whose ids are already stored are skipped, so a batch can
+be re-sent after a failure, in whole or in part.
 
-Steps, in one transaction:
+First, references are checked: a state, log or task run may name a run from
+this batch or one already stored; any other id fails the whole batch (422)
+before anything is written. Then, on SQLite, the batch is stored by the
+statements of :mod:`~headwater.server.database.sqlite_records`, the embedded
+recorder's write path, driven over this transaction's connection
+(:mod:`~headwater.server.database.sqlite_driver`): one write path, so the API
+and the embedded store cannot drift apart. On PostgreSQL, SQLAlchemy Core
+does the same steps, in one transaction:
 
-1. Check references: a state, log or task run may name a run from this batch
-   or one already stored; any other id fails the whole batch (422).
-2. Create missing flows by name.
-3. Insert new runs, with their bookkeeping (current state, run_count, times)
+1. Create missing flows by name.
+2. Insert new runs, with their bookkeeping (current state, run_count, times)
    already computed from the batch's states, so new runs need no UPDATE.
-4. For runs stored earlier that get new states: lock them, skip the states
+3. For runs stored earlier that get new states: lock them, skip the states
    already stored, fold the new ones into the bookkeeping, UPDATE.
-5. Insert the new states and the logs.
+4. Insert the new states and the logs.
+
+Both refuse a batch in which a run with states could not be stored because
+another run already has its identity (422 as well).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from itertools import compress, repeat
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database import tables as t
-from headwater.server.database.bulk import (
-    insert_ignore_many,
-    sqlite_insert_tuples,
-    sqlite_timestamp,
-    stored_hex_ids,
-    stored_ids,
-)
+from headwater.server.database.bulk import insert_ignore_many, stored_ids
+from headwater.server.database.sqlite_driver import run_statements, variable_limit
+from headwater.server.database.sqlite_records import batch_statements, stored_time
 from headwater.server.schemas.core import TERMINAL_TYPES
 from headwater.server.schemas.records import (
     RecordsBatch,
@@ -55,6 +58,8 @@ __all__ = ["Columns", "UnknownRunsError", "record_batch"]
 _CHUNK = 5000
 #: Unknown ids named in an error message, at most.
 _NAMED = 10
+#: Why a run of the batch that has states was not stored.
+_LOST = " (not stored: a run with the same identity exists under another id)"
 
 Row = dict[str, Any]
 
@@ -63,39 +68,164 @@ class UnknownRunsError(ValueError):
     """Raised when a batch refers to runs that are neither in it nor stored."""
 
 
-def _describe(label: str, ids: set[uuid.UUID]) -> str:
+@dataclass
+class Columns:
+    """Task runs and states sent (and checked) as columns, beside the batch's rows."""
+
+    task_runs: TaskRunColumns | None = None
+    states: StateColumns | None = None
+
+
+# ---------------------------------------------------------------------- references
+# These take a batch whose task runs and states are rows or columns, and whose
+# ids are UUIDs (PostgreSQL) or canonical UUID text (SQLite): one check for both.
+def _describe(label: str, ids: set[Any]) -> str:
     shown = ", ".join(sorted(str(i) for i in ids)[:_NAMED])
     more = f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else ""
     return f"unknown {label} ids: {shown}{more}"
 
 
-async def _check_references(conn: AsyncConnection, batch: RecordsBatch,
-                            flow_run_ids: set[uuid.UUID], task_run_ids: set[uuid.UUID]) -> None:
-    wanted_flow: set[uuid.UUID] = set()
-    wanted_task: set[uuid.UUID] = set()
-    for run in batch.get("task_runs", ()):
-        if run["flow_run_id"] is not None:
-            wanted_flow.add(run["flow_run_id"])
-    for state in batch.get("states", ()):
-        (wanted_flow if state["run_kind"] == "flow" else wanted_task).add(state["run_id"])
-    for line in batch.get("logs", ()):
-        if line.get("flow_run_id") is not None:
-            wanted_flow.add(line["flow_run_id"])  # type: ignore[arg-type]
-        if line.get("task_run_id") is not None:
-            wanted_task.add(line["task_run_id"])  # type: ignore[arg-type]
-    wanted_flow -= flow_run_ids
-    wanted_task -= task_run_ids
-    problems = []
-    missing_flow = wanted_flow - await stored_ids(conn, t.flow_run.c.id, wanted_flow)
-    missing_task = wanted_task - await stored_ids(conn, t.task_run.c.id, wanted_task)
-    if missing_flow:
-        problems.append(_describe("flow run", missing_flow))
-    if missing_task:
-        problems.append(_describe("task run", missing_task))
+def _field(records: Any, name: str) -> list[Any]:
+    """One field of rows or of columns, as a list."""
+    if isinstance(records, dict):
+        column: list[Any] = records[name]
+        return column
+    return [record.get(name) for record in records or ()]
+
+
+def _run_ids(batch: Mapping[str, Any]) -> tuple[set[Any], set[Any]]:
+    """The ids of the batch's flow runs and of its task runs."""
+    return ({r["id"] for r in batch.get("flow_runs") or ()},
+            set(_field(batch.get("task_runs"), "id")))
+
+
+def _state_run_ids(batch: Mapping[str, Any]) -> tuple[set[Any], set[Any]]:
+    """The runs the batch's states belong to: flow run ids, task run ids."""
+    states = batch.get("states")
+    run_ids, kinds = _field(states, "run_id"), _field(states, "run_kind")
+    if "flow" not in kinds:
+        return set(), set(run_ids)
+    flow_ids: set[Any] = set()
+    task_ids: set[Any] = set()
+    for run_id, kind in zip(run_ids, kinds, strict=True):
+        (flow_ids if kind == "flow" else task_ids).add(run_id)
+    return flow_ids, task_ids
+
+
+async def _unstored(conn: AsyncConnection, table: sa.Table, ids: set[Any]) -> set[Any]:
+    """Which of ``ids`` are not ids of ``table``."""
+    if not ids:
+        return set()
+    stored = {str(i) for i in await stored_ids(conn, table.c.id, ids)}
+    return {i for i in ids if str(i) not in stored}
+
+
+async def _check_references(conn: AsyncConnection, batch: Mapping[str, Any]) -> None:
+    flow_ids, task_ids = _state_run_ids(batch)
+    flow_ids.update(_field(batch.get("task_runs"), "flow_run_id"))
+    for line in batch.get("logs") or ():
+        flow_ids.add(line.get("flow_run_id"))
+        task_ids.add(line.get("task_run_id"))
+    in_flow, in_task = _run_ids(batch)
+    missing = (("flow run", await _unstored(conn, t.flow_run, flow_ids - in_flow - {None})),
+               ("task run", await _unstored(conn, t.task_run, task_ids - in_task - {None})))
+    problems = [_describe(label, ids) for label, ids in missing if ids]
     if problems:
         raise UnknownRunsError("; ".join(problems) + " (not in this batch and not stored)")
 
 
+async def _refuse_lost_runs(conn: AsyncConnection, batch: Mapping[str, Any]) -> None:
+    """Raise :class:`UnknownRunsError` for runs of the batch with states that are not stored.
+
+    Checked and in the batch, yet not inserted: another unique key matched
+    (a task run with the same flow run, task_key and dynamic_key).
+    """
+    in_flow, in_task = _run_ids(batch)
+    flow_states, task_states = _state_run_ids(batch)
+    for label, table, ids in (("flow run", t.flow_run, in_flow & flow_states),
+                              ("task run", t.task_run, in_task & task_states)):
+        lost = await _unstored(conn, table, ids)
+        if lost:
+            raise UnknownRunsError(_describe(label, lost) + _LOST)
+
+
+# ---------------------------------------------------------------------- SQLite
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    # With microseconds always: sqlite_records converts a column of UTC times at once.
+    return value.isoformat(timespec="microseconds") if value is not None else None
+
+
+def _state_name(value: str | None) -> str | None:
+    return value or None  # a row's empty name means "not given" (columns keep it)
+
+
+Convert = Callable[[Any], Any] | None
+#: Task run and state fields, and how a validated row's value becomes JSON text.
+_TASK_RUN_FIELDS: dict[str, Convert] = {
+    "id": str, "flow_run_id": _text, "task_key": None, "task_name": None,
+    "dynamic_key": None, "name": None, "tags": None, "expected_start_time": _iso,
+    "cache_key": None, "task_version": None}
+_STATE_FIELDS: dict[str, Convert] = {
+    "id": str, "run_id": str, "run_kind": None, "type": None, "name": _state_name,
+    "message": None, "timestamp": _iso, "state_details": None, "data": None}
+#: Fields whose checked columns keep the text as sent under another name.
+_SENT_TEXT = {"expected_start_time": "expected_start_text", "timestamp": "timestamp_text"}
+
+
+def _plain_columns(rows: list[Any], columns: TaskRunColumns | StateColumns | None,
+                   fields: dict[str, Convert]) -> dict[str, list[Any]] | None:
+    """Rows and checked columns as one set of columns of plain JSON values."""
+    if not rows and columns is None:
+        return None
+    out = {}
+    for name, convert in fields.items():
+        values = [row.get(name) for row in rows]
+        if convert is not None:
+            values = [convert(v) if v is not None else None for v in values]
+        if columns is not None:
+            values += getattr(columns, _SENT_TEXT.get(name, name))
+        out[name] = values
+    return out
+
+
+def _plain_batch(batch: RecordsBatch, columns: Columns) -> dict[str, Any]:
+    """The batch in the plain JSON shape ``sqlite_records`` takes (ids and times as text)."""
+    plain: dict[str, Any] = {"flows": batch.get("flows") or []}
+    plain["flow_runs"] = [
+        {**r, "id": str(r["id"]), "parent_task_run_id": _text(r.get("parent_task_run_id")),
+         "parent_flow_run_id": _text(r.get("parent_flow_run_id"))}
+        for r in batch.get("flow_runs") or ()]
+    plain["task_runs"] = _plain_columns(batch.get("task_runs") or [], columns.task_runs,
+                                        _TASK_RUN_FIELDS)
+    plain["states"] = _plain_columns(batch.get("states") or [], columns.states, _STATE_FIELDS)
+    plain["logs"] = [
+        {**line, "id": _text(line.get("id")), "flow_run_id": _text(line.get("flow_run_id")),
+         "task_run_id": _text(line.get("task_run_id"))}
+        for line in batch.get("logs") or ()]
+    return plain
+
+
+async def _record_sqlite(conn: AsyncConnection, batch: RecordsBatch,
+                         columns: Columns) -> RecordsBatchResult:
+    """``record_batch`` on SQLite: the embedded store's statements, after the API's checks."""
+    plain = _plain_batch(batch, columns)
+    await _check_references(conn, plain)
+    statements = batch_statements(plain, stored_time(now()), variable_limit())
+    try:
+        counts = await run_statements(conn, statements)
+    except IntegrityError:
+        # The states of a run that was skipped (its identity is taken) name
+        # no stored run: say which run, as PostgreSQL's path does.
+        await _refuse_lost_runs(conn, plain)
+        raise
+    return RecordsBatchResult(**counts._asdict())
+
+
+# ---------------------------------------------------------------------- SQLAlchemy Core
 async def _ensure_flows(conn: AsyncConnection, names: set[str]) -> tuple[dict[str, uuid.UUID], int]:
     if not names:
         return {}, 0
@@ -230,9 +360,7 @@ async def _update_stored_runs(conn: AsyncConnection, kind: RunKind,
     if lost:
         # Checked and in the batch, yet not inserted: another unique key matched
         # (a task run with the same flow run, task_key and dynamic_key).
-        raise UnknownRunsError(
-            _describe(f"{kind.name} run", lost)
-            + " (not stored: a run with the same identity exists under another id)")
+        raise UnknownRunsError(_describe(f"{kind.name} run", lost) + _LOST)
     all_states = [s for run_id in run_ids for s in states[run_id]]
     seen = await stored_ids(conn, kind.states.c.id, (s["id"] for s in all_states))
     new_states = [s for s in all_states if s["id"] not in seen]
@@ -271,16 +399,8 @@ async def _insert_logs(conn: AsyncConnection, batch: RecordsBatch, stamp: Any) -
     return len(await insert_ignore_many(conn, t.log, rows))
 
 
-@dataclass
-class Columns:
-    """Task runs and states sent (and checked) as columns, beside the batch's rows."""
-
-    task_runs: TaskRunColumns | None = None
-    states: StateColumns | None = None
-
-
 def _merge_rows(batch: RecordsBatch, columns: Columns) -> RecordsBatch:
-    """The batch with its columns turned into rows (the general path)."""
+    """The batch with its columns turned into rows (for SQLAlchemy Core)."""
     merged: Any = dict(batch)
     tr = columns.task_runs
     if tr is not None:
@@ -310,191 +430,6 @@ def _state_row(st: StateColumns, i: int) -> dict[str, Any]:
             "state_details": st.state_details[i] or {}, "data": st.data[i]}
 
 
-def _hex(ids: list[str]) -> list[str]:
-    """Canonical UUID strings as SQLite stores them (32 hex digits)."""
-    return "\n".join(ids).replace("-", "").split("\n") if ids else []
-
-
-_DIGITS = "[0-9]"
-_UTC_ISO = (f"{_DIGITS}{{4}}-{_DIGITS}{{2}}-{_DIGITS}{{2}}T{_DIGITS}{{2}}:{_DIGITS}{{2}}:"
-            f"{_DIGITS}{{2}}\\.{_DIGITS}{{6}}\\+00:00")
-_UTC_ISO_LINES = re.compile(f"(?:{_UTC_ISO}\n)*{_UTC_ISO}")
-
-
-def _sqlite_times(texts: list[Any], times: list[dt.datetime | None], default: str) -> list[str]:
-    """Times as SQLite stores them; from the ISO text at once when all are UTC with microseconds."""
-    if texts and None not in texts:
-        joined = "\n".join(texts)
-        if len(joined) == 33 * len(texts) - 1 and _UTC_ISO_LINES.fullmatch(joined):
-            return joined.replace("T", " ").replace("+00:00", "").split("\n")
-    return [sqlite_timestamp(v) if v is not None else default for v in times]
-
-
-def _json_column(values: list[Any], empty: str | None) -> list[Any]:
-    """JSON text per value: ``empty`` for None (and for an empty value when given)."""
-    dumps = json.dumps
-    if empty is None:
-        return [dumps(v) if v is not None else None for v in values]
-    return [dumps(v) if v else empty for v in values]
-
-
-def _tags_json(tags: list[str] | None) -> str:
-    return json.dumps(tags) if tags else "[]"
-
-
-async def _check_hex_references(conn: AsyncConnection, wanted_flow: set[str],
-                                wanted_task: set[str]) -> None:
-    missing_flow = wanted_flow - await stored_hex_ids(conn, t.flow_run.c.id, wanted_flow)
-    missing_task = wanted_task - await stored_hex_ids(conn, t.task_run.c.id, wanted_task)
-    problems = []
-    if missing_flow:
-        problems.append(_describe("flow run", {uuid.UUID(h) for h in missing_flow}))
-    if missing_task:
-        problems.append(_describe("task run", {uuid.UUID(h) for h in missing_task}))
-    if problems:
-        raise UnknownRunsError("; ".join(problems) + " (not in this batch and not stored)")
-
-
-def _book_tuple(idxs: list[int], times: list[dt.datetime], types: list[str],
-                st_hex: list[str], names: list[str], texts: list[str]) -> tuple[Any, ...]:
-    """``_new_book`` for a new run's states given by index, as stored values."""
-    if len(idxs) > 1:
-        idxs.sort(key=times.__getitem__)
-    run_count, start, total, prev = 0, -1, 0.0, -1
-    for i in idxs:
-        if prev >= 0 and types[prev] == "RUNNING":
-            total += (times[i] - times[prev]).total_seconds()
-        if types[i] == "RUNNING":
-            run_count += 1
-            if start < 0:
-                start = i
-        prev = i
-    ts = texts[prev]
-    return (st_hex[prev], types[prev], names[prev], ts, len(idxs), run_count,
-            texts[start] if start >= 0 else None,
-            ts if types[prev] in _TERMINAL else None, total)
-
-
-async def _record_sqlite_columns(conn: AsyncConnection, batch: RecordsBatch,
-                                 tr: TaskRunColumns | None,
-                                 st: StateColumns | None) -> RecordsBatchResult:
-    """``record_batch`` on SQLite for columns: straight to the driver's tuples.
-
-    Ids stay strings (as stored: 32 hex digits) and values are converted a
-    column at a time; flow runs, their states and states of task runs stored
-    before this batch take the general path (they are few).
-    """
-    stamp = now()
-    created = sqlite_timestamp(stamp)
-    run_hex = _hex(tr.id) if tr is not None else []
-    flow_hex = ([f.replace("-", "") if f is not None else None for f in tr.flow_run_id]
-                if tr is not None else [])
-    if st is None:
-        st = StateColumns(id=[], run_id=[], run_kind=[], type=[], name=[], message=[],
-                          timestamp=[], timestamp_text=[], state_details=[], data=[])
-    st_run_hex = _hex(st.run_id)
-    kinds, types = st.run_kind, st.type
-    all_task = "flow" not in kinds
-    flow_idx = [] if all_task else [i for i, k in enumerate(kinds) if k == "flow"]
-
-    # 1. References.
-    flow_runs = batch.get("flow_runs", ())
-    wanted_flow = {f for f in flow_hex if f is not None}
-    wanted_flow.update(st_run_hex[i] for i in flow_idx)
-    wanted_task = set(st_run_hex)
-    wanted_task.difference_update(st_run_hex[i] for i in flow_idx)
-    for line in batch.get("logs", ()):
-        if (f := line.get("flow_run_id")) is not None:
-            wanted_flow.add(f.hex)
-        if (k := line.get("task_run_id")) is not None:
-            wanted_task.add(k.hex)
-    wanted_flow -= {r["id"].hex for r in flow_runs}
-    wanted_task -= set(run_hex)
-    await _check_hex_references(conn, wanted_flow, wanted_task)
-
-    # 2-3. Flows and flow runs (few: the general path), then task runs.
-    names = {f["name"] for f in batch.get("flows", ())}
-    names.update(r["flow_name"] for r in flow_runs)
-    flow_ids, flows_created = await _ensure_flows(conn, names)
-    flow_states: dict[uuid.UUID, list[Row]] = defaultdict(list)
-    st_names = [n if n is not None else ty.capitalize()
-                for n, ty in zip(st.name, types, strict=True)]
-    for i in flow_idx:
-        row = _state_row(st, i)
-        row["flow_run_id"] = row.pop("run_id")
-        del row["run_kind"]
-        row["name"] = st_names[i]
-        row["created"] = stamp
-        flow_states[row["flow_run_id"]].append(row)
-    new_flow_runs = await _insert_runs(conn, FLOW, _flow_run_rows(batch, flow_ids, stamp),
-                                       flow_states)
-
-    flow_set = set(flow_idx)
-    by_run: dict[str, list[int]] = defaultdict(list)
-    for i, run in enumerate(st_run_hex):
-        if all_task or i not in flow_set:
-            by_run[run].append(i)
-    st_hex = _hex(st.id)
-    times = st.timestamp
-    texts = _sqlite_times(st.timestamp_text, times, created)  # type: ignore[arg-type]
-    inserted: set[str] = set()
-    if tr is not None and run_hex:
-        stored = await stored_hex_ids(conn, t.task_run.c.id, run_hex)
-        expected = _sqlite_times(tr.expected_start_text, tr.expected_start_time, created)
-        tags = [_tags_json(v) for v in tr.tags]
-        params = []
-        empty = tuple(_EMPTY_BOOK.values())
-        for j, h in enumerate(run_hex):
-            if h in stored:
-                continue
-            idxs = by_run.get(h)
-            params.append((h, created, created, tr.name[j], flow_hex[j], tr.task_key[j],
-                           tr.task_name[j], tr.dynamic_key[j], tr.cache_key[j],
-                           tr.task_version[j], tags[j], expected[j],
-                           *(_book_tuple(idxs, times, types, st_hex, st_names, texts)
-                             if idxs else empty)))
-        if params:
-            count = await sqlite_insert_tuples(conn, t.task_run, _TASK_RUN_COLUMNS, params)
-            ids = [p[0] for p in params]
-            if count == len(params):
-                inserted = set(ids)
-            else:
-                inserted = await stored_hex_ids(conn, t.task_run.c.id, ids)
-
-    # 4-5. States: flow runs' by the general path; task runs' new ones straight in.
-    n_states = await _insert_states(conn, FLOW, new_flow_runs, flow_states)
-    later: dict[uuid.UUID, list[Row]] = defaultdict(list)
-    keep = [run in inserted for run in st_run_hex]
-    for i in flow_idx:
-        keep[i] = False
-    for run, idxs in by_run.items():
-        if run not in inserted:
-            for i in idxs:  # runs stored before: fold into their bookkeeping
-                row = _state_row(st, i)
-                row["task_run_id"] = run_id = row.pop("run_id")
-                del row["run_kind"]
-                row["name"] = st_names[i]
-                row["created"] = stamp
-                later[run_id].append(row)
-    if any(keep):
-        state_params = list(compress(zip(
-            st_hex, repeat(created), st_run_hex, types, st_names, texts, st.message,
-            _json_column(st.state_details, "{}"), _json_column(st.data, None)), keep))
-        n_states += await sqlite_insert_tuples(conn, t.task_run_state, _STATE_COLUMNS,
-                                               state_params)
-    n_states += await _insert_states(conn, TASK, set(), later)
-    n_logs = await _insert_logs(conn, batch, stamp)
-    return RecordsBatchResult(flows=flows_created, flow_runs=len(new_flow_runs),
-                              task_runs=len(inserted), states=n_states, logs=n_logs)
-
-
-_TASK_RUN_COLUMNS = ("id", "created", "updated", "name", "flow_run_id", "task_key", "task_name",
-                     "dynamic_key", "cache_key", "task_version", "tags", "expected_start_time",
-                     *_EMPTY_BOOK)
-_STATE_COLUMNS = ("id", "created", "task_run_id", "type", "name", "timestamp", "message",
-                  "state_details", "data")
-
-
 async def record_batch(conn: AsyncConnection, batch: RecordsBatch,
                        columns: Columns | None = None) -> RecordsBatchResult:
     """Store a records batch in the caller's (write) transaction.
@@ -503,16 +438,18 @@ async def record_batch(conn: AsyncConnection, batch: RecordsBatch,
 
     Raises:
         UnknownRunsError: A state, log or task run refers to a run that is
-            neither in the batch nor stored; nothing is written.
+            neither in the batch nor stored, or a run with states could not
+            be stored (its identity is another run's); nothing is written.
     """
-    if columns is not None and (columns.task_runs is not None or columns.states is not None):
-        if (conn.dialect.name == "sqlite" and not batch.get("task_runs")
-                and not batch.get("states")):
-            return await _record_sqlite_columns(conn, batch, columns.task_runs, columns.states)
-        batch = _merge_rows(batch, columns)
-    flow_run_ids = {r["id"] for r in batch.get("flow_runs", ())}
-    task_run_ids = {r["id"] for r in batch.get("task_runs", ())}
-    await _check_references(conn, batch, flow_run_ids, task_run_ids)
+    columns = columns or Columns()
+    if conn.dialect.name == "sqlite":
+        return await _record_sqlite(conn, batch, columns)
+    return await _record_core(conn, _merge_rows(batch, columns))
+
+
+async def _record_core(conn: AsyncConnection, batch: RecordsBatch) -> RecordsBatchResult:
+    """``record_batch`` by SQLAlchemy Core: PostgreSQL's path (it runs on SQLite too)."""
+    await _check_references(conn, batch)
     stamp = now()
     names = {f["name"] for f in batch.get("flows", ())}
     names.update(r["flow_name"] for r in batch.get("flow_runs", ()))
