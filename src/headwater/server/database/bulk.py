@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database.tables import Timestamp
 
-__all__ = ["insert_ignore_many", "sqlite_insert_tuples", "sqlite_timestamp", "stored_hex_ids",
-           "stored_ids"]
+__all__ = ["insert_ignore_many", "sqlite_insert_tuples", "stored_ids"]
 
 _UTC = dt.timezone.utc
 Converter = Callable[[Any], Any]
@@ -55,14 +54,6 @@ def _timestamp(value: Any) -> Any:
             text = value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         _stamps[value] = text
     return text
-
-
-def sqlite_timestamp(value: dt.datetime) -> str:
-    """An aware datetime as SQLite stores it (naive UTC text, fixed width)."""
-    text = value.isoformat(" ", "microseconds")
-    if len(text) == 32 and text.endswith("+00:00"):
-        return text[:26]
-    return value.astimezone(_UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _json(value: Any) -> Any:
@@ -146,18 +137,6 @@ async def stored_ids(conn: AsyncConnection, column: sa.Column[Any],
            f"WHERE {column.name} IN (SELECT value FROM json_each(?))")
     result = await conn.exec_driver_sql(sql, (json.dumps([_uuid(i) for i in wanted]),))
     return {uuid.UUID(value) for (value,) in result}
-
-
-async def stored_hex_ids(conn: AsyncConnection, column: sa.Column[Any],
-                         ids: Iterable[str]) -> set[str]:
-    """SQLite only: :func:`stored_ids` for ids as stored (32 lower-case hex digits)."""
-    wanted = list(set(ids))
-    if not wanted:
-        return set()
-    sql = (f"SELECT {column.name} FROM {column.table.name} "
-           f"WHERE {column.name} IN (SELECT value FROM json_each(?))")
-    result = await conn.exec_driver_sql(sql, (json.dumps(wanted),))
-    return {value for (value,) in result}
 
 
 async def insert_ignore_many(conn: AsyncConnection, table: sa.Table,

@@ -20,37 +20,13 @@ back.
 
 from __future__ import annotations
 
-import functools
-import sqlite3
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.database.sqlite_records import (
-    MAX_VARIABLES,
-    BatchCounts,
-    Exec,
-    Statements,
-)
+from headwater.server.database.sqlite_records import BatchCounts, Exec, Statements
 
-__all__ = ["run_statements", "variable_limit"]
-
-
-@functools.cache
-def variable_limit() -> int:
-    """How many values one statement may bind in this process's SQLite library.
-
-    A compile-time limit, the same for every connection: read once from a
-    throwaway in-memory connection (``getlimit`` is Python 3.11+).
-    """
-    con = sqlite3.connect(":memory:")
-    try:
-        getlimit = getattr(con, "getlimit", None)
-        if getlimit is not None:
-            return int(getlimit(9))  # SQLITE_LIMIT_VARIABLE_NUMBER
-    finally:
-        con.close()
-    return MAX_VARIABLES if sqlite3.sqlite_version_info >= (3, 32) else 999
+__all__ = ["run_statements"]
 
 
 async def run_statements(conn: AsyncConnection, statements: Statements) -> BatchCounts:

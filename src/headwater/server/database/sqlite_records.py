@@ -35,9 +35,9 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from itertools import chain, pairwise
 from typing import Any, NamedTuple
 
-__all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Prepared", "Query",
+__all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Prepared", "Query", "Statements",
            "batch_statements", "prepare_batch", "prepared_statements", "stored_time",
-           "stored_times", "write_batch"]
+           "stored_times", "variable_limit", "write_batch"]
 
 _UTC = dt.timezone.utc
 _TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
@@ -498,11 +498,20 @@ def _update_sql(table: str, n: int) -> str:
 
 
 # ---------------------------------------------------------------------- the driver
-def _max_variables(con: sqlite3.Connection) -> int:
-    """How many values one statement may bind on ``con`` (``getlimit`` is Python 3.11+)."""
-    getlimit = getattr(con, "getlimit", None)
-    if getlimit is not None:
-        return int(getlimit(9))  # SQLITE_LIMIT_VARIABLE_NUMBER
+@functools.cache
+def variable_limit() -> int:
+    """How many values one statement may bind in this process's SQLite library.
+
+    A compile-time limit, the same for every connection: read once from a
+    throwaway in-memory connection (``getlimit`` is Python 3.11+).
+    """
+    con = sqlite3.connect(":memory:")
+    try:
+        getlimit = getattr(con, "getlimit", None)
+        if getlimit is not None:
+            return int(getlimit(9))  # SQLITE_LIMIT_VARIABLE_NUMBER
+    finally:
+        con.close()
     return MAX_VARIABLES if sqlite3.sqlite_version_info >= (3, 32) else 999
 
 
@@ -518,7 +527,7 @@ def write_batch(con: sqlite3.Connection, batch: Mapping[str, Any] | Prepared,
     not at all.
     """
     created = stored_time(now or dt.datetime.now(_UTC))
-    limit = _max_variables(con)
+    limit = variable_limit()
     statements = (prepared_statements(batch, created, limit) if isinstance(batch, Prepared)
                   else batch_statements(batch, created, limit))
     cursor = con.cursor()

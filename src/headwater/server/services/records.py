@@ -40,8 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database import tables as t
 from headwater.server.database.bulk import insert_ignore_many, stored_ids
-from headwater.server.database.sqlite_driver import run_statements, variable_limit
-from headwater.server.database.sqlite_records import batch_statements, stored_time
+from headwater.server.database.sqlite_driver import run_statements
+from headwater.server.database.sqlite_records import (
+    batch_statements,
+    stored_time,
+    variable_limit,
+)
 from headwater.server.schemas.core import TERMINAL_TYPES
 from headwater.server.schemas.records import (
     RecordsBatch,
