@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -238,6 +239,49 @@ def test_a_recorded_flow_imports_no_server_stack(tmp_path: Path) -> None:
     con = sqlite3.connect(tmp_path / "home" / "headwater.db")
     assert con.execute("SELECT count(*) FROM task_run").fetchone() == (4,)
     assert con.execute("SELECT count(*) FROM task_run_state").fetchone() == (12,)
+    con.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_records_its_own_runs_once(tmp_path: Path) -> None:
+    # The child inherits the parent's recorder, whose thread and connection
+    # do not exist there: without care its flows waited 30 s for a flush that
+    # never came and their records were lost.
+    script = textwrap.dedent("""
+        import multiprocessing as mp, time
+        from headwater import flow, task
+
+        @task
+        def inc(x: int) -> int:
+            return x + 1
+
+        @flow
+        def f(n: int) -> int:
+            return sum(inc.map(range(n)).result())
+
+        def child(q) -> None:
+            start = time.perf_counter()
+            q.put((f(10), time.perf_counter() - start))
+
+        if __name__ == "__main__":
+            assert f(10) == 55
+            ctx = mp.get_context("fork")
+            q = ctx.Queue()
+            p = ctx.Process(target=child, args=(q,))
+            p.start()
+            result, seconds = q.get(timeout=60)
+            p.join(60)
+            print("child", result, seconds < 5, p.exitcode)
+    """)
+    (tmp_path / "forked.py").write_text(script)
+    env = {"HEADWATER_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, str(tmp_path / "forked.py")], env=env,
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    assert "child 55 True 0" in out, out
+    con = sqlite3.connect(tmp_path / "home" / "headwater.db")
+    assert con.execute("SELECT count(*) FROM flow_run").fetchone() == (2,)
+    assert con.execute("SELECT count(*) FROM task_run").fetchone() == (20,)
+    assert con.execute("SELECT count(*) FROM task_run_state").fetchone() == (60,)
     con.close()
 
 

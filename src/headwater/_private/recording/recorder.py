@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -111,6 +112,25 @@ class Recorder:
         self._start_lock = threading.Lock()
         self._closed = False
         self.batches_sent = 0
+        _LIVE.add(self)
+
+    def _forget_parent(self) -> None:
+        """Start afresh in a forked child (called by the ``fork`` hook below).
+
+        The parent's thread, event loop and database connection do not exist
+        here (using an inherited SQLite connection corrupts databases), and
+        what it had queued is the parent's to store: storing it here too would
+        store it twice. The child's own runs start a thread of its own.
+        """
+        self._queue = collections.deque()
+        self._pending = []
+        self._pending_records = 0
+        self._round = None
+        self._thread = None
+        self._loop = None
+        self._wake = None
+        self._start_lock = threading.Lock()  # it may have been held at the fork
+        self._failing = False
 
     # ------------------------------------------------------------------ hot path
     def flow_run_created(self, run: FlowRun) -> None:
@@ -373,6 +393,18 @@ class Recorder:
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+
+_LIVE: weakref.WeakSet[Recorder] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    for recorder in list(_LIVE):
+        recorder._forget_parent()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def _is_permanent(exc: BaseException) -> bool:
