@@ -243,16 +243,17 @@ def test_a_recorded_flow_imports_no_server_stack(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
-def test_a_forked_child_records_its_own_runs_once(tmp_path: Path) -> None:
-    # The child inherits the parent's recorder, whose thread and connection
-    # do not exist there: without care its flows waited 30 s for a flush that
-    # never came and their records were lost.
+def test_a_forked_child_runs_and_records_its_own_flows(tmp_path: Path) -> None:
+    # The child inherits the parent's recorder and runtime loop, whose threads
+    # (and connection) do not exist there: without care its flows waited 30 s
+    # for a flush that never came and lost their records, and async tasks of
+    # a sync flow hung.
     script = textwrap.dedent("""
         import multiprocessing as mp, time
         from headwater import flow, task
 
         @task
-        def inc(x: int) -> int:
+        async def inc(x: int) -> int:
             return x + 1
 
         @flow

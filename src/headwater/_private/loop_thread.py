@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -50,6 +51,20 @@ def get_runtime_loop() -> asyncio.AbstractEventLoop:
             ready.wait()
             _loop, _thread = new_loop, thread
         return _loop
+
+
+def _after_fork() -> None:
+    """In a forked child the loop's thread does not exist: start a new one on first use.
+
+    The inherited loop object is dropped, not closed: its selector shares
+    file descriptors with the parent's loop.
+    """
+    global _lock, _loop, _thread
+    _lock, _loop, _thread = threading.Lock(), None, None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 
 def on_runtime_loop() -> bool:
