@@ -415,23 +415,23 @@ def test_eight_processes_record_into_one_sqlite_file(
 
 
 @pytest.mark.slow
-def test_four_processes_record_into_one_server(
+def test_eight_processes_record_into_one_server(
         tmp_path: Path, script: Path, point_at: Callable[..., None]) -> None:
-    """4 processes x 250 tasks into a real ``headwater server start``."""
+    """8 processes x 500 tasks (one log line each) into a real ``headwater server start``."""
     server_home, client_home = tmp_path / "server-home", tmp_path / "client-home"
     with headwater_server(server_home, tmp_path / "logs") as url:
         env = clean_env(HEADWATER_HOME=str(client_home), HEADWATER_API_URL=url,
                         HEADWATER_API_ENABLE_RECORDING="true")
-        procs = run_workers(script, [["map", "250", f"p{i}"] for i in range(4)], env,
-                            tmp_path / "logs", timeout=40)
+        procs = run_workers(script, [["map", "500", f"p{i}"] for i in range(8)], env,
+                            tmp_path / "logs", timeout=90)
         assert_quiet(procs)
         results = results_of(procs)
         point_at(client_home, url)
-        verify_runs(results, 250, "item")
+        verify_runs(results, 500, "item")
     counts = check_database(server_home / "headwater.db")
-    assert counts["flow_run"] == 4 and counts["task_run"] == 4 * 250
-    assert counts["task_run_state"] == 4 * 250 * 3
-    assert_complete_histories(server_home / "headwater.db", 4 * 250)
+    assert counts["flow_run"] == 8 and counts["task_run"] == 8 * 500
+    assert counts["task_run_state"] == 8 * 500 * 3
+    assert_complete_histories(server_home / "headwater.db", 8 * 500)
     # Nothing went to the workers' own home: no local database, nothing spooled.
     assert not (client_home / "headwater.db").exists()
     assert not (client_home / "spool").exists()
