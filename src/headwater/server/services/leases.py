@@ -1,31 +1,34 @@
 """Slot leases: take slots on tag and global limits across processes.
 
-A lease holds ``slots`` slots on each of its ``names`` until it is released
-or its ``expires_at`` passes; a live process renews it, so a killed one
-loses its slots when its leases expire. A limit's used slots are the sum
-over live leases naming it, plus (tag limits) the task runs in its v1
-``active_slots``, plus (rate limits) slots not decayed yet.
+The rules (what counts as used, when a request is granted, expiry,
+renewal, lazy reclaim) live in :mod:`.lease_rules`, a sans-I/O core that
+embedded processes also run straight on the SQLite file; this module is
+the API's driver for it, over the connection of a write transaction:
 
-Atomicity: every increment runs in one write transaction. SQLite has one
-writer at a time (``BEGIN IMMEDIATE``); on PostgreSQL the limit rows are
-locked (``FOR UPDATE``, in name order, so increments never deadlock each
-other) before the leases are counted. Expired leases are deleted lazily, at
-the start of every increment: no background service.
+- on SQLite, each step runs the statement :mod:`.lease_sqlite` gives
+  (through ``exec_driver_sql``, as the embedded processes run it through
+  ``sqlite3``): the same SQL both ways, so the same rows by construction.
+  The transaction is ``BEGIN IMMEDIATE``: one writer at a time.
+- on PostgreSQL, each step is a SQLAlchemy Core statement; the limit rows
+  are locked (``FOR UPDATE``, in name order, so increments never deadlock
+  each other) before the leases are counted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Collection
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database import tables as t
 from headwater.server.schemas.concurrency import LeaseGrant, LeaseIncrement, LimitStatus
+from headwater.server.services import lease_rules as rules
+from headwater.server.services import lease_sqlite
+from headwater.server.services.lease_rules import TAG_PREFIX, LeaseImpossible
 from headwater.server.services.runs import now
 
 __all__ = [
@@ -35,95 +38,92 @@ __all__ = [
     "increment",
     "leased_slots",
     "limit_status",
-    "reclaim",
     "renew",
     "strip_name",
 ]
 
-TAG_PREFIX = "tag:"
-_EPSILON = 1e-9
+T = TypeVar("T")
 _lease = t.concurrency_lease.c
 _tag = t.concurrency_limit.c
 _glob = t.global_concurrency_limit.c
 
 
-class LeaseImpossible(ValueError):
-    """Raised when a request could never be granted (more slots than the limit)."""
+async def _run(conn: AsyncConnection, steps: rules.Steps[T]) -> T:
+    """Carry out an operation's steps on ``conn``, in the caller's transaction."""
+    on_sqlite = conn.dialect.name == "sqlite"
+    answer: Any = None
+    while True:
+        try:
+            step = steps.send(answer)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+        answer = await (_sqlite_step(conn, step) if on_sqlite else _core_step(conn, step))
 
 
-@dataclass
-class _Limit:
-    name: str
-    limit: int
-    decay: float = 0.0
-    decaying: float = 0.0
-    v1_slots: tuple[str, ...] = ()
-    row_id: uuid.UUID | None = None
+async def _sqlite_step(conn: AsyncConnection, step: rules.Step) -> Any:
+    sql = lease_sqlite.statement(step)
+    result = await conn.exec_driver_sql(sql.sql, sql.params)
+    return lease_sqlite.decode(step, list(result.all()) if sql.query else result.rowcount)
 
 
-def _split(names: Iterable[str]) -> tuple[list[str], list[str]]:
-    tags = sorted({n[len(TAG_PREFIX):] for n in names if n.startswith(TAG_PREFIX)})
-    return tags, sorted({n for n in names if not n.startswith(TAG_PREFIX)})
+async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
+    """``step`` as SQLAlchemy Core (PostgreSQL)."""
+    match step:
+        case rules.DeleteExpired(stamp):
+            await conn.execute(sa.delete(t.concurrency_lease).where(_lease.expires_at <= stamp))
+        case rules.ReadLimits(names, lock):
+            return await _core_limits(conn, names, lock)
+        case rules.ReadLiveLeases(stamp):
+            query = sa.select(_lease.id, _lease.names, _lease.slots, _lease.holder).where(
+                _lease.expires_at > stamp)
+            return [rules.LeaseRow(r.id, tuple(r.names), r.slots, r.holder)
+                    for r in await conn.execute(query)]
+        case rules.InsertLease(lease_id, created, names, slots, holder, expires_at):
+            await conn.execute(sa.insert(t.concurrency_lease).values(
+                id=lease_id, created=created, names=list(names), slots=slots, holder=holder,
+                expires_at=expires_at))
+        case rules.SetDecaying(limit_id, decaying, decayed_at):
+            await conn.execute(sa.update(t.global_concurrency_limit).where(_glob.id == limit_id)
+                               .values(decaying_slots=decaying, decayed_at=decayed_at))
+        case rules.DeleteLease(lease_id):
+            result = await conn.execute(
+                sa.delete(t.concurrency_lease).where(_lease.id == lease_id))
+            return result.rowcount
+        case rules.ExtendLease(lease_id, stamp, expires_at):
+            result = await conn.execute(
+                sa.update(t.concurrency_lease)
+                .where(_lease.id == lease_id, _lease.expires_at > stamp)
+                .values(expires_at=expires_at))
+            return result.rowcount
+        case rules.SetLeaseNames(lease_id, names):
+            await conn.execute(sa.update(t.concurrency_lease).where(_lease.id == lease_id)
+                               .values(names=list(names)))
+    return None
 
 
-def _decayed(row: dict[str, Any], stamp: dt.datetime) -> float:
-    elapsed = max(0.0, (stamp - row["decayed_at"]).total_seconds())
-    left: float = float(row["decaying_slots"]) - float(row["slot_decay_per_second"]) * elapsed
-    return max(0.0, left)
-
-
-async def _load(conn: AsyncConnection, names: Collection[str] | None, stamp: dt.datetime,
-                lock: bool = False) -> dict[str, _Limit]:
-    """The limits among ``names`` (all when None), locked on PostgreSQL when ``lock``."""
-    tags, globs = _split(names) if names is not None else ([], [])
-    lock = lock and conn.dialect.name == "postgresql"
+async def _core_limits(conn: AsyncConnection, names: tuple[str, ...] | None,
+                       lock: bool) -> list[rules.LimitRow]:
+    """Tag limits, then global limits, each in name order; locked when ``lock``."""
     tq = sa.select(t.concurrency_limit).order_by(_tag.tag)
     gq = sa.select(t.global_concurrency_limit).order_by(_glob.name)
     if names is not None:
+        tags, globs = rules.split_names(names)
         tq, gq = tq.where(_tag.tag.in_(tags)), gq.where(_glob.name.in_(globs))
     if lock:
         tq, gq = tq.with_for_update(), gq.with_for_update()
-    found: dict[str, _Limit] = {}
-    if names is None or tags:
-        for r in (await conn.execute(tq)).mappings():
-            found[TAG_PREFIX + r["tag"]] = _Limit(
-                TAG_PREFIX + r["tag"], r["concurrency_limit"], v1_slots=tuple(r["active_slots"]))
-    if names is None or globs:
-        for r in (await conn.execute(gq)).mappings():
-            found[r["name"]] = _Limit(r["name"], r["limit"], float(r["slot_decay_per_second"]),
-                                      _decayed(dict(r), stamp), row_id=r["id"])
-    return found
-
-
-async def reclaim(conn: AsyncConnection, stamp: dt.datetime) -> None:
-    """Delete the leases that expired by ``stamp``."""
-    await conn.execute(sa.delete(t.concurrency_lease).where(_lease.expires_at <= stamp))
-
-
-async def _live(conn: AsyncConnection, stamp: dt.datetime) -> list[dict[str, Any]]:
-    query = sa.select(_lease.id, _lease.names, _lease.slots, _lease.holder).where(
-        _lease.expires_at > stamp)
-    return [dict(r) for r in (await conn.execute(query)).mappings()]
+    rows = [rules.LimitRow(TAG_PREFIX + r.tag, r.concurrency_limit, 0.0, 0.0, None,
+                           tuple(r.active_slots), None)
+            for r in await conn.execute(tq)]
+    rows += [rules.LimitRow(r.name, r.limit, float(r.slot_decay_per_second),
+                            float(r.decaying_slots), r.decayed_at, (), r.id)
+             for r in await conn.execute(gq)]
+    return rows
 
 
 async def leased_slots(conn: AsyncConnection, stamp: dt.datetime) -> dict[str, int]:
     """Slots held by live leases, by limit name."""
-    used: dict[str, int] = {}
-    for lease in await _live(conn, stamp):
-        for name in lease["names"]:
-            used[name] = used.get(name, 0) + lease["slots"]
-    return used
-
-
-def _check(limits: dict[str, _Limit], body: LeaseIncrement) -> None:
-    for lim in limits.values():
-        if body.mode == "rate_limit" and lim.decay <= 0:
-            raise LeaseImpossible(
-                f"rate_limit needs a limit with slot decay, and {lim.name!r} has none.")
-        if body.slots > lim.limit:
-            raise LeaseImpossible(
-                f"Cannot take {body.slots} slot(s) of {lim.name!r}: its limit is {lim.limit}, "
-                "so the request could never be granted.")
+    return await _run(conn, rules.leased_slots(stamp))
 
 
 async def increment(conn: AsyncConnection, body: LeaseIncrement) -> LeaseGrant:
@@ -132,77 +132,34 @@ async def increment(conn: AsyncConnection, body: LeaseIncrement) -> LeaseGrant:
     Raises:
         LeaseImpossible: The request could never be granted.
     """
-    stamp = now()
-    await reclaim(conn, stamp)
-    limits = await _load(conn, body.names, stamp, lock=True)
-    if not limits:
-        return LeaseGrant(granted=True)
-    _check(limits, body)
-    used = await leased_slots(conn, stamp)
-    for lim in limits.values():
-        taken = used.get(lim.name, 0) + len(lim.v1_slots) + lim.decaying
-        if taken + body.slots > lim.limit + _EPSILON:
-            return LeaseGrant(granted=False, names=sorted(limits))
-    if body.mode == "rate_limit":
-        await _add_decaying(conn, limits.values(), body.slots, stamp)
-        return LeaseGrant(granted=True, names=sorted(limits))
-    lease_id, expires = uuid.uuid4(), stamp + dt.timedelta(seconds=body.lease_duration)
-    await conn.execute(sa.insert(t.concurrency_lease).values(
-        id=lease_id, created=stamp, names=sorted(limits), slots=body.slots,
-        holder=body.holder, expires_at=expires))
-    return LeaseGrant(granted=True, lease_id=lease_id, names=sorted(limits), expires_at=expires)
-
-
-async def _add_decaying(conn: AsyncConnection, limits: Iterable[_Limit], slots: int,
-                        stamp: dt.datetime) -> None:
-    for lim in limits:
-        await conn.execute(sa.update(t.global_concurrency_limit)
-                           .where(_glob.id == lim.row_id)
-                           .values(decaying_slots=lim.decaying + slots, decayed_at=stamp))
+    request = rules.LeaseRequest(tuple(body.names), body.slots, body.lease_duration,
+                                 body.holder, body.mode)
+    grant = await _run(conn, rules.increment(request, now()))
+    return LeaseGrant(granted=grant.granted, lease_id=grant.lease_id, names=list(grant.names),
+                      expires_at=grant.expires_at)
 
 
 async def decrement(conn: AsyncConnection, lease_id: uuid.UUID) -> bool:
     """Release a lease; False when it was released or reclaimed already."""
-    result = await conn.execute(sa.delete(t.concurrency_lease).where(_lease.id == lease_id))
-    return bool(result.rowcount)
+    return await _run(conn, rules.decrement(lease_id))
 
 
 async def renew(conn: AsyncConnection, lease_id: uuid.UUID,
                 seconds: float) -> dt.datetime | None:
     """Push a live lease's expiry ``seconds`` from now; None when it lapsed or is unknown."""
-    stamp = now()
-    expires = stamp + dt.timedelta(seconds=seconds)
-    result = await conn.execute(sa.update(t.concurrency_lease)
-                                .where(_lease.id == lease_id, _lease.expires_at > stamp)
-                                .values(expires_at=expires))
-    return expires if result.rowcount else None
+    return await _run(conn, rules.renew(lease_id, seconds, now()))
 
 
 async def strip_name(conn: AsyncConnection, name: str) -> None:
     """Take ``name`` out of every lease (reset or deleted limit); drop leases left empty."""
-    stamp = now()
-    for lease in await _live(conn, stamp):
-        if name not in lease["names"]:
-            continue
-        rest = [n for n in lease["names"] if n != name]
-        query = (sa.update(t.concurrency_lease).where(_lease.id == lease["id"]).values(names=rest)
-                 if rest else sa.delete(t.concurrency_lease).where(_lease.id == lease["id"]))
-        await conn.execute(query)
+    await _run(conn, rules.strip_name(name, now()))
 
 
 async def limit_status(conn: AsyncConnection, names: Collection[str] | None,
                        usage: bool = True) -> list[LimitStatus]:
     """Tag and global limits among ``names`` (all when None), sorted, with slots in use."""
-    stamp = now()
-    limits = await _load(conn, names, stamp)
-    leases = await _live(conn, stamp) if usage and limits else []
-    out: list[LimitStatus] = []
-    for name in sorted(limits):
-        lim = limits[name]
-        held = [x for x in leases if name in x["names"]]
-        out.append(LimitStatus(
-            name=name, limit=lim.limit, slot_decay_per_second=lim.decay,
-            active_slots=sum(x["slots"] for x in held) + len(lim.v1_slots),
-            decaying_slots=lim.decaying,
-            holders=[*lim.v1_slots, *(x["holder"] or str(x["id"]) for x in held)]))
-    return out
+    found = await _run(conn, rules.limit_status(names, now(), usage))
+    return [LimitStatus(name=u.name, limit=u.limit, slot_decay_per_second=u.slot_decay_per_second,
+                        active_slots=u.active_slots, decaying_slots=u.decaying_slots,
+                        holders=list(u.holders))
+            for u in found]
