@@ -3,7 +3,9 @@
 Processes share the embedded SQLite database of one ``HEADWATER_HOME`` (with
 ``HEADWATER_API_ENABLE_RECORDING`` on), so these tests start real
 subprocesses: tag limits hold across them, and a process killed with
-SIGKILL frees its slots when its lease expires, not before.
+SIGKILL frees its slots when its lease expires, not before. The children
+take slots in the file directly (embedded mode's default); this process
+takes them through the embedded API or directly (``backend`` runs both).
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
 import time
 from collections import Counter
@@ -23,44 +22,19 @@ from typing import Any
 
 import pytest
 
+from concurrency_helpers import (
+    WORKER,
+    CountingTransport,
+    child_env,
+    make_backend,
+    max_overlap,
+    spawn,
+)
 from headwater import cancel_flow_run, flow, get_run_context, task
 from headwater._private.concurrency import get_slot_manager, reset_slot_manager, use_slot_manager
 from headwater._private.concurrency.remote import APIConcurrencyBackend
 from headwater.concurrency import concurrency
 from headwater.exceptions import AcquireConcurrencySlotTimeoutError
-
-httpx = pytest.importorskip("httpx")
-pytest.importorskip("fastapi")
-
-
-class CountingTransport(httpx.AsyncBaseTransport):  # type: ignore[misc]
-    """Counts the requests, by path, that go through to the app."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.paths: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: Any) -> Any:
-        self.paths[request.url.path] += 1
-        return await self.inner.handle_async_request(request)
-
-
-def make_backend(home: Path, lease_duration: float = 30.0,
-                 counter: list[CountingTransport] | None = None) -> APIConcurrencyBackend:
-    """A backend over the embedded API on ``home/headwater.db`` (what other processes use)."""
-    def factory() -> Any:
-        from headwater.client import HeadwaterClient
-        from headwater.server.app import create_app
-
-        app = create_app(f"sqlite:///{home / 'headwater.db'}", use_settings=False)
-        transport = CountingTransport(httpx.ASGITransport(app=app))
-        if counter is not None:
-            counter.append(transport)
-        client = HeadwaterClient("http://embedded/api", transport=transport)
-        client.on_close(app.state.database.aclose)
-        return client
-
-    return APIConcurrencyBackend(factory, lease_duration)
 
 
 @pytest.fixture
@@ -68,67 +42,13 @@ def home(tmp_path: Path) -> Path:
     return tmp_path / "home"
 
 
-@pytest.fixture
-def backend(home: Path) -> Iterator[APIConcurrencyBackend]:
-    backend = make_backend(home, lease_duration=1.0)
+@pytest.fixture(params=["api", "direct"])
+def backend(request: pytest.FixtureRequest, home: Path) -> Iterator[APIConcurrencyBackend]:
+    """This process's backend: slots through the embedded API, or in the file directly."""
+    backend = make_backend(home, lease_duration=1.0, direct=request.param == "direct")
     with use_slot_manager(backend):
         yield backend
     backend.close()
-
-
-def child_env(home: Path, lease_duration: float = 30.0) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-    env.update(HEADWATER_HOME=str(home), HEADWATER_API_ENABLE_RECORDING="true",
-               HEADWATER_CONCURRENCY_LEASE_DURATION=str(lease_duration),
-               HEADWATER_LOGGING_LEVEL="WARNING")
-    return env
-
-
-def spawn(tmp_path: Path, home: Path, source: str, *args: str,
-          lease_duration: float = 30.0) -> subprocess.Popen[str]:
-    # One file per source, written once: rewriting it while an earlier child
-    # starts can hand that child an empty script (it then exits 0, idle).
-    script = tmp_path / f"child_{abs(hash(source))}.py"
-    if not script.exists():
-        partial = script.with_suffix(".tmp")
-        partial.write_text(textwrap.dedent(source), encoding="utf-8")
-        partial.replace(script)
-    return subprocess.Popen([sys.executable, str(script), *args],
-                            env=child_env(home, lease_duration),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-WORKER = """
-    import os, sys, time
-    from headwater import flow, task
-
-    log, count, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-
-    @task(tags=["db", "other"])
-    def work(i: int) -> None:
-        start = time.time()
-        time.sleep(seconds)
-        with open(log, "a") as f:
-            f.write(f"{os.getpid()} {start} {time.time()}\\n")
-
-    @flow
-    def run() -> None:
-        work.map(range(count)).result()
-
-    run()
-"""
-
-
-def max_overlap(lines: list[str]) -> int:
-    events = []
-    for line in lines:
-        _, start, end = line.split()
-        events += [(float(start), 1), (float(end), -1)]
-    running = peak = 0
-    for _, step in sorted(events):  # an end sorts before a start at the same time
-        running += step
-        peak = max(peak, running)
-    return peak
 
 
 def test_tag_limit_holds_across_processes(tmp_path: Path, home: Path,
@@ -341,11 +261,13 @@ def test_the_cli_manages_limits_through_the_api(home: Path,
         reset_slot_manager()
 
 
-def test_two_processes_under_load_never_exceed_the_limit(home: Path) -> None:
+@pytest.mark.parametrize("paths", [("api", "api"), ("direct", "api"), ("direct", "direct")])
+def test_two_processes_under_load_never_exceed_the_limit(home: Path,
+                                                         paths: tuple[str, str]) -> None:
     # Two backends with their own app and database engine on one file: what
     # two processes are, short of forking (they only learn of each other's
-    # releases by asking the API).
-    first, second = make_backend(home), make_backend(home)
+    # releases by asking the API, or reading the file).
+    first, second = (make_backend(home, direct=path == "direct") for path in paths)
     first.set_limit("w", 3)
     lock = threading.Lock()
     running, peak, done = [0], [0], [0]

@@ -3,8 +3,10 @@
 Modules: ``protocol`` (the backend protocol and `ConcurrencyLimit`),
 ``manager`` (`SlotManager`, in process), ``remote`` (`APIConcurrencyBackend`,
 shared across processes), ``leases`` and ``link`` (its leases and its
-thread), ``store`` (the limits file), ``registry`` (the process's default
-backend), ``tags`` (what the engine calls), ``api`` (the public functions).
+thread), ``slots`` and ``sqlite_slots`` (where it takes slots: the API, or
+the embedded SQLite file directly), ``store`` (the limits file),
+``registry`` (the process's default backend), ``tags`` (what the engine
+calls), ``api`` (the public functions).
 """
 
 from headwater._private.concurrency.manager import SlotLease, SlotManager

@@ -1,7 +1,10 @@
 """`APIConcurrencyBackend`: concurrency limits shared by every process using one API.
 
-Slots are leases stored by the API (``/concurrency_limits/increment``).
-How waiting works:
+Slots are leases stored by the API: taken, renewed and released through its
+routes (``/concurrency_limits/increment``...), or, in embedded mode on
+SQLite, by writing the database file directly with the API's own lease
+rules (`SQLiteSlots`); either way a `SlotStore` (``slots.py``) does the
+calls. How waiting works:
 
 - Requests of this process queue here, first come, first served per limit;
   only the requests at the head of the queue ask the API, so a hundred
@@ -21,6 +24,7 @@ How waiting works:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 import uuid
@@ -30,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from headwater._private.concurrency.leases import APILease, APIRequest, no_lease
 from headwater._private.concurrency.link import ApiLink
 from headwater._private.concurrency.protocol import TAG_PREFIX, ConcurrencyLimit, Lease
+from headwater._private.concurrency.slots import APISlots, SlotStore
 from headwater.exceptions import (
     AcquireConcurrencySlotTimeoutError,
     ConcurrencySlotAcquisitionError,
@@ -53,15 +58,22 @@ class APIConcurrencyBackend:
     """The `ConcurrencyBackend` of processes sharing an API (remote or embedded).
 
     Args:
-        client_factory: Builds the API client (called once, in the backend's thread).
+        client_factory: Builds the API client (called once, in the backend's
+            thread, when first needed: never, for a `SQLiteSlots` store that
+            only takes slots).
         lease_duration: Seconds a lease lasts unless renewed (renewed every third of it).
+        read_limits: Reads which names have a limit without the API (the
+            embedded SQLite file); None asks the API.
+        slots: Where leases are taken, renewed and released; None: the API.
     """
 
     def __init__(self, client_factory: Callable[[], HeadwaterClient],
                  lease_duration: float = 30.0,
-                 read_limits: Callable[[], _Limits] | None = None) -> None:
+                 read_limits: Callable[[], _Limits] | None = None,
+                 slots: SlotStore | None = None) -> None:
         self.lease_duration = lease_duration
         self._link = ApiLink(client_factory)
+        self._slots: SlotStore = slots if slots is not None else APISlots(self._link)
         self._read_limits = read_limits
         self._limits: _Limits | None = None
         self._fetched_at = 0.0
@@ -288,22 +300,12 @@ class APIConcurrencyBackend:
                 _logger.exception("A concurrency slot callback failed")
 
     async def _increment(self, want: APIRequest) -> tuple[bool, APILease | None]:
-        from headwater.client import APIError
-
-        body = {"names": list(want.names), "slots": want.occupy, "mode": want.mode,
-                "lease_duration": want.duration, "holder": want.holder}
-        try:
-            answer: dict[str, Any] = await self._link.client().request(
-                "POST", "concurrency_limits/increment", json=body)
-        except APIError as exc:
-            if exc.status_code == 409:
-                raise ConcurrencySlotAcquisitionError(exc.detail) from None
-            raise
-        if not answer["granted"]:
+        granted = await self._slots.increment(want)
+        if not granted.granted:
             return False, None
-        if answer["lease_id"] is None:
+        if granted.lease_id is None:
             return True, None
-        lease = APILease(self, uuid.UUID(answer["lease_id"]), tuple(answer["names"]),
+        lease = APILease(self, granted.lease_id, granted.names,
                          want.occupy, want.duration, want.auto_renew, want.holder)
         if lease.auto_renew:
             self._hold(lease)
@@ -322,24 +324,17 @@ class APIConcurrencyBackend:
             await asyncio.gather(*(self._renew(lease, lease.duration) for lease in leases))
 
     async def _renew(self, lease: APILease, duration: float) -> bool:
-        from headwater.client import APIError
-
         try:
-            await self._link.client().request(
-                "POST", f"concurrency_leases/{lease.id}/renew",
-                json={"lease_duration": duration})
-        except APIError as exc:
-            if exc.status_code != 404:
-                _logger.warning("Could not renew a concurrency lease: %s", exc)
-                return not lease.released
+            renewed = await self._slots.renew(lease.id, duration)
+        except Exception as exc:  # try again at the next beat; the lease may still be live
+            _logger.warning("Could not renew a concurrency lease: %s", exc)
+            return not lease.released
+        if not renewed:
             self._held.pop(lease.id, None)
             if lease.mark_lapsed():
                 _logger.warning("A concurrency lease on %s lapsed before it was renewed; "
                                 "its slots may be taken by others.", ", ".join(lease.names))
             return False
-        except Exception as exc:
-            _logger.warning("Could not renew a concurrency lease: %s", exc)
-            return not lease.released
         lease.expires_at = time.monotonic() + duration
         return True
 
@@ -353,8 +348,7 @@ class APIConcurrencyBackend:
         async def decrement() -> None:
             self._held.pop(lease.id, None)
             try:
-                await self._link.client().request(
-                    "POST", "concurrency_limits/decrement", json={"lease_id": str(lease.id)})
+                await self._slots.decrement(lease.id)
             finally:
                 if self._kick is not None:
                     self._kick.set()
@@ -413,16 +407,13 @@ class APIConcurrencyBackend:
         self._link.call(self._refresh())
 
     def _status(self, names: list[str] | None) -> list[ConcurrencyLimit]:
-        async def read() -> Any:
+        async def read() -> list[ConcurrencyLimit]:
             await self._link.drain()  # this process's releases count first
-            return await self._link.client().request(
-                "POST", "concurrency_limits/status", json={"names": names})
+            return await self._slots.status(names)
 
-        rows = self._link.call(read())
+        found = self._link.call(read())
         waiting = self._link.call(self._waiting())
-        return [ConcurrencyLimit(r["name"], r["limit"], r["active_slots"], r["decaying_slots"],
-                                 r["slot_decay_per_second"], tuple(r["holders"]),
-                                 waiting.get(r["name"], 0)) for r in rows]
+        return [dataclasses.replace(lim, waiting=waiting.get(lim.name, 0)) for lim in found]
 
     async def _waiting(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -449,6 +440,7 @@ class APIConcurrencyBackend:
         for lease in list(self._held.values()):
             lease.release()
         self._link.close(timeout)
+        self._slots.close()
 
 
 def _limit_path(name: str) -> str:

@@ -80,23 +80,26 @@ def save_limits(path: Path, limits: Limits) -> None:
 def read_sqlite_limits(path: Path) -> dict[str, tuple[int, float]]:
     """The limits stored in the embedded database: ``{name: (limit, slot decay per second)}``.
 
-    Tag limits are named ``tag:<tag>`` (as the API names them). A missing
-    file or a database without the tables has no limits; nothing is created.
+    Tag limits are named ``tag:<tag>`` (as the API names them). Read with
+    the API's own statement (``lease_sqlite``), in a read transaction that
+    never waits for writers. A missing file or a database without the
+    tables has no limits; nothing is created.
     """
+    import datetime as dt
     import sqlite3
+
+    from headwater.server.services import lease_rules, lease_sqlite
 
     if not path.exists():
         return {}
-    con = sqlite3.connect(path, timeout=30)
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
-        rows = con.execute(
-            "SELECT 'tag:' || tag, concurrency_limit, 0.0 FROM concurrency_limit UNION ALL "
-            'SELECT name, "limit", slot_decay_per_second FROM global_concurrency_limit'
-        ).fetchall()
+        found = lease_sqlite.run(con, lease_rules.limit_status(
+            None, dt.datetime.now(dt.timezone.utc), usage=False), write=False)
     except sqlite3.OperationalError as exc:
         if "no such table" in str(exc):
             return {}
         raise
     finally:
         con.close()
-    return {name: (int(limit), float(decay)) for name, limit, decay in rows}
+    return {u.name: (u.limit, u.slot_decay_per_second) for u in found}
