@@ -303,3 +303,28 @@ def test_the_transport_tidies_up_once_per_quiet_period() -> None:
     finally:
         recorder.close()
         recording.activate(previous) if previous else recording.deactivate()
+
+
+def test_a_batch_the_transport_cannot_stage_still_arrives(run_logs) -> None:
+    class Broken(StagedTransport):
+        def stage(self, items: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+            raise ValueError("cannot stage this")
+
+    mem = Broken()
+    recorder = _with_recorder(mem)
+    previous = recording.activate(recorder)
+    try:
+        @flow
+        def f(i: int) -> int:
+            return double(i)
+
+        assert f(3) == 6
+        assert recorder.flush(5)
+        # Sent in the API's shape instead; the recorder's thread lives on.
+        assert mem.count(TASK_RUN, "task_runs") == 1
+        assert f(4) == 8
+        assert mem.count(FLOW_RUN, "flow_runs") == 2
+        assert any("Could not prepare a batch" in r.getMessage() for r in run_logs.records)
+    finally:
+        recorder.close()
+        recording.activate(previous) if previous else recording.deactivate()

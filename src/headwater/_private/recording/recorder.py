@@ -228,15 +228,29 @@ class Recorder:
         drained = batch is not None
         if batch is not None:
             self._pending_records += _count(batch)
-            stage = getattr(transport, "stage", None)
-            self._pending.append(_Staged(batch, stage(batch)) if stage is not None
-                                 and not self._failing else batch)
+            self._pending.append(self._staged(transport, batch))
         # Queued items hold run objects (and so, for a moment, their results):
         # once stored, nothing here may keep them past the flush it answers.
         del batch
         await self._end_round()
         self._round = asyncio.ensure_future(self._send_round(transport, markers))
         return drained
+
+    def _staged(self, transport: Transport | None, items: list[tuple[Any, ...]]) -> _Batch:
+        """``items`` staged by the transport, or as they are (no staging, or it failed).
+
+        Items left as they are go the slow way (``send_items``, or the API's
+        JSON shape), whose failures the sending round handles: a staging bug
+        must not stop the recorder's thread.
+        """
+        stage = getattr(transport, "stage", None)
+        if stage is None or self._failing:
+            return items
+        try:
+            return _Staged(items, stage(items))
+        except Exception:
+            _log.exception("Could not prepare a batch of run records; sending it as it is.")
+            return items
 
     async def _end_round(self) -> None:
         round_, self._round = self._round, None
