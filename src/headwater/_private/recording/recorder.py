@@ -255,7 +255,10 @@ class Recorder:
     async def _end_round(self) -> None:
         round_, self._round = self._round, None
         if round_ is not None:
-            await round_
+            try:
+                await round_
+            except Exception:  # e.g. the spool folder is not writable: keep recording
+                _log.exception("A round of run records failed; the recorder goes on.")
 
     async def _send_round(self, transport: Transport | None, markers: list[threading.Event]
                           ) -> None:
