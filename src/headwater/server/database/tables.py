@@ -162,7 +162,8 @@ task_run = sa.Table(
     *_run_state_columns(),
     # Prefect's identity of a task run; its prefix serves flow_run_id lookups.
     sa.UniqueConstraint("flow_run_id", "task_key", "dynamic_key"),
-    sa.Index(None, "state_type"),
+    # By state alone (its prefix), and by state within a time range or sorted by time.
+    sa.Index(None, "state_type", "expected_start_time"),
     sa.Index(None, "expected_start_time"),
     sa.Index(None, "name"),
     sqlite_with_rowid=False,
