@@ -19,7 +19,12 @@ from headwater.server.schemas import filters as f
 from headwater.server.schemas.core import StateType
 from headwater.server.services import concurrency
 from headwater.server.services.bookkeeping import Book, advance, utc
-from headwater.server.services.filters import flow_clauses, flow_runs_where, task_runs_where
+from headwater.server.services.filters import (
+    flow_clauses,
+    flow_runs_where,
+    lists_runs,
+    task_runs_where,
+)
 
 __all__ = [
     "FLOW",
@@ -143,24 +148,24 @@ async def read_run(conn: AsyncConnection, kind: RunKind, run_id: uuid.UUID) -> R
     return None if row is None else _run_from_row(row)
 
 
-_FLOW_RUN_SORTS: dict[str, list[sa.ColumnElement[Any]]] = {
-    "ID_DESC": [t.flow_run.c.id.desc()],
-    "START_TIME_ASC": [t.flow_run.c.start_time.asc()],
-    "START_TIME_DESC": [t.flow_run.c.start_time.desc()],
-    "EXPECTED_START_TIME_ASC": [t.flow_run.c.expected_start_time.asc()],
-    "EXPECTED_START_TIME_DESC": [t.flow_run.c.expected_start_time.desc()],
-    "NAME_ASC": [t.flow_run.c.name.asc()],
-    "NAME_DESC": [t.flow_run.c.name.desc()],
-    "END_TIME_DESC": [t.flow_run.c.end_time.desc()],
+#: Each sort of runs: its column, and whether descending. Ties go by id, ascending.
+_SORTS: dict[str, tuple[str, bool]] = {
+    "ID_DESC": ("id", True),
+    "START_TIME_ASC": ("start_time", False),
+    "START_TIME_DESC": ("start_time", True),
+    "EXPECTED_START_TIME_ASC": ("expected_start_time", False),
+    "EXPECTED_START_TIME_DESC": ("expected_start_time", True),
+    "NAME_ASC": ("name", False),
+    "NAME_DESC": ("name", True),
+    "END_TIME_DESC": ("end_time", True),
 }
-_TASK_RUN_SORTS: dict[str, list[sa.ColumnElement[Any]]] = {
-    "ID_DESC": [t.task_run.c.id.desc()],
-    "EXPECTED_START_TIME_ASC": [t.task_run.c.expected_start_time.asc()],
-    "EXPECTED_START_TIME_DESC": [t.task_run.c.expected_start_time.desc()],
-    "NAME_ASC": [t.task_run.c.name.asc()],
-    "NAME_DESC": [t.task_run.c.name.desc()],
-    "END_TIME_DESC": [t.task_run.c.end_time.desc()],
-}
+
+
+def _order(source: Any, sort: str) -> list[sa.ColumnElement[Any]]:
+    """The ``ORDER BY`` of a sort, on ``source``'s columns (a table or a CTE)."""
+    name, descending = _SORTS[sort]
+    column = source.c[name]
+    return [column.desc() if descending else column.asc(), source.c.id]
 
 
 def _where(kind: RunKind, body: f.FlowRunsCountBody | f.TaskRunsCountBody,
@@ -172,13 +177,42 @@ def _where(kind: RunKind, body: f.FlowRunsCountBody | f.TaskRunsCountBody,
     return task_runs_where(body, dialect)
 
 
+def _page(kind: RunKind, body: f.FlowRunsFilterBody | f.TaskRunsFilterBody,
+          dialect: str) -> sa.Subquery:
+    """The ids of a page of runs (``page.id``), for :func:`filter_runs`."""
+    table = kind.table
+    where = _where(kind, body, dialect)
+    source: Any = table
+    if dialect == "postgresql" and lists_runs(body):
+        # Filter first, then sort. Given a LIMIT, PostgreSQL likes to walk the
+        # sort column's index in order, keeping the rows that match, as if they
+        # were spread evenly; but a flow run's task runs are close together in
+        # time, so for a recent flow run it read nearly every task run first
+        # (160 ms among a million, against 10 ms). A materialized CTE is a fence.
+        column = _SORTS[body.sort.value][0]
+        columns = [table.c.id] if column == "id" else [table.c.id, table.c[column]]
+        source = sa.select(*columns).where(*where).cte("matches").prefix_with("MATERIALIZED")
+        where = []
+    return (sa.select(source.c.id).where(*where).order_by(*_order(source, body.sort.value))
+            .limit(body.limit).offset(body.offset).subquery("page"))
+
+
 async def filter_runs(conn: AsyncConnection, kind: RunKind,
                       body: f.FlowRunsFilterBody | f.TaskRunsFilterBody) -> list[Row]:
-    """Runs matching a filter body, sorted (ties broken by id) and paginated."""
-    sorts = _FLOW_RUN_SORTS if kind is FLOW else _TASK_RUN_SORTS
-    order = [*sorts[body.sort.value], kind.table.c.id]
-    query = (_run_select(kind).where(*_where(kind, body, conn.dialect.name))
-             .order_by(*order).limit(body.limit).offset(body.offset))
+    """Runs matching a filter body, sorted (ties broken by id) and paginated.
+
+    The page is found first, as ids only (a "deferred join"): the filter and
+    the sort run over narrow rows (often an index alone), and only the page's
+    runs are read whole and joined to their states. Reading whole rows first
+    sorted every matching run with its state: 120 ms for a page of the 25,000
+    task runs of one flow run, against 60 (``benchmarks/bench_api_scale.py``).
+    """
+    table = kind.table
+    page = _page(kind, body, conn.dialect.name)
+    query = (sa.select(table, *_state_columns(kind))
+             .select_from(table.join(page, page.c.id == table.c.id)
+                          .outerjoin(kind.states, kind.states.c.id == table.c.state_id))
+             .order_by(*_order(table, body.sort.value)))
     return [_run_from_row(r) for r in (await conn.execute(query)).mappings()]
 
 
