@@ -24,7 +24,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.database.sqlite_records import BatchCounts, Exec, Statements
+from headwater.server.database.sqlite_records import BatchCounts, Exec, Query, Statements
+from headwater.server.database.steps import drive_async
 
 __all__ = ["run_statements"]
 
@@ -38,16 +39,11 @@ async def run_statements(conn: AsyncConnection, statements: Statements) -> Batch
     Returns:
         The counts the generator returns.
     """
-    answer: Any = None
-    while True:
-        try:
-            step = statements.send(answer)
-        except StopIteration as done:
-            counts: BatchCounts = done.value
-            return counts
+    async def carry_out(step: Exec | Query) -> Any:
         if isinstance(step, Exec):
             # An empty list would run the statement once, without parameters.
-            answer = ((await conn.exec_driver_sql(step.sql, step.params)).rowcount
-                      if step.params else 0)
-        else:
-            answer = (await conn.exec_driver_sql(step.sql, step.params)).all()
+            return ((await conn.exec_driver_sql(step.sql, step.params)).rowcount
+                    if step.params else 0)
+        return (await conn.exec_driver_sql(step.sql, step.params)).all()
+
+    return await drive_async(statements, carry_out)

@@ -35,6 +35,8 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from itertools import chain, pairwise
 from typing import Any, NamedTuple
 
+from headwater.server.database.steps import drive, sqlite_transaction
+
 __all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Prepared", "Query", "Statements",
            "batch_statements", "prepare_batch", "prepared_statements", "stored_time",
            "stored_times", "variable_limit", "write_batch"]
@@ -531,22 +533,11 @@ def write_batch(con: sqlite3.Connection, batch: Mapping[str, Any] | Prepared,
     statements = (prepared_statements(batch, created, limit) if isinstance(batch, Prepared)
                   else batch_statements(batch, created, limit))
     cursor = con.cursor()
-    cursor.execute("BEGIN IMMEDIATE")
-    try:
-        answer: Any = None
-        while True:
-            try:
-                step = statements.send(answer)
-            except StopIteration as done:
-                counts: BatchCounts = done.value
-                break
-            if isinstance(step, Exec):
-                answer = cursor.executemany(step.sql, step.params).rowcount
-            else:
-                answer = cursor.execute(step.sql, step.params).fetchall()
-        cursor.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            cursor.execute("ROLLBACK")
-        raise
-    return counts
+
+    def carry_out(step: Exec | Query) -> Any:
+        if isinstance(step, Exec):
+            return cursor.executemany(step.sql, step.params).rowcount
+        return cursor.execute(step.sql, step.params).fetchall()
+
+    with sqlite_transaction(con):
+        return drive(statements, carry_out)

@@ -24,6 +24,7 @@ import uuid
 from typing import Any, NamedTuple, TypeVar
 
 from headwater.server.database.sqlite_records import stored_time
+from headwater.server.database.steps import drive, sqlite_transaction
 from headwater.server.services import lease_rules as rules
 
 __all__ = ["Statement", "decode", "run", "statement"]
@@ -112,27 +113,14 @@ def run(con: sqlite3.Connection, steps: rules.Steps[T], *, write: bool = True) -
     """Run an operation of :mod:`.lease_rules` in one transaction on ``con``.
 
     ``con`` is in autocommit mode (``isolation_level=None``) and has a busy
-    timeout. A ``write`` transaction starts with ``BEGIN IMMEDIATE``: it
-    takes the file's write lock up front, so another process's writer makes
-    it wait (up to the busy timeout) instead of failing halfway with
-    "database is locked"; a read starts with a plain ``BEGIN`` and never
-    waits for writers (WAL). On any error the transaction is rolled back.
+    timeout; see :func:`~headwater.server.database.steps.sqlite_transaction`
+    for why writes begin ``IMMEDIATE``. On any error the transaction is
+    rolled back.
     """
-    con.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-    try:
-        answer: Any = None
-        while True:
-            try:
-                step = steps.send(answer)
-            except StopIteration as done:
-                result: T = done.value
-                break
-            sql = statement(step)
-            cursor = con.execute(sql.sql, sql.params)
-            answer = decode(step, cursor.fetchall() if sql.query else cursor.rowcount)
-        con.execute("COMMIT")
-    except BaseException:
-        if con.in_transaction:
-            con.execute("ROLLBACK")
-        raise
-    return result
+    def carry_out(step: rules.Step) -> Any:
+        sql = statement(step)
+        cursor = con.execute(sql.sql, sql.params)
+        return decode(step, cursor.fetchall() if sql.query else cursor.rowcount)
+
+    with sqlite_transaction(con, write=write):
+        return drive(steps, carry_out)

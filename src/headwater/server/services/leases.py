@@ -17,6 +17,7 @@ the API's driver for it, over the connection of a write transaction:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Collection
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database import tables as t
+from headwater.server.database.steps import drive_async
 from headwater.server.schemas.concurrency import LeaseGrant, LeaseIncrement, LimitStatus
 from headwater.server.services import lease_rules as rules
 from headwater.server.services import lease_sqlite
@@ -50,15 +52,8 @@ _glob = t.global_concurrency_limit.c
 
 async def _run(conn: AsyncConnection, steps: rules.Steps[T]) -> T:
     """Carry out an operation's steps on ``conn``, in the caller's transaction."""
-    on_sqlite = conn.dialect.name == "sqlite"
-    answer: Any = None
-    while True:
-        try:
-            step = steps.send(answer)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        answer = await (_sqlite_step(conn, step) if on_sqlite else _core_step(conn, step))
+    carry_out = _sqlite_step if conn.dialect.name == "sqlite" else _core_step
+    return await drive_async(steps, functools.partial(carry_out, conn))
 
 
 async def _sqlite_step(conn: AsyncConnection, step: rules.Step) -> Any:
