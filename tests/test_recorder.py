@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -215,18 +216,24 @@ class StagedTransport(MemoryTransport):
         return sum(1 for item in self.staged if item[0] == kind) + len(self.rows(table))
 
 
-def _with_recorder(transport: MemoryTransport) -> Recorder:
+@contextlib.contextmanager
+def recording_to(transport: MemoryTransport, **options: float) -> Iterator[Recorder]:
+    """A recorder over ``transport``, active for the block, then closed."""
     async def factory() -> MemoryTransport:
         return transport
 
-    return Recorder(factory, interval=0.005)
+    recorder = Recorder(factory, **{"interval": 0.005, **options})
+    previous = recording.activate(recorder)
+    try:
+        yield recorder
+    finally:
+        recorder.close()
+        recording.activate(previous) if previous else recording.deactivate()
 
 
 def test_flush_waits_for_the_write_in_flight() -> None:
     mem = StagedTransport()
-    recorder = _with_recorder(mem)
-    previous = recording.activate(recorder)
-    try:
+    with recording_to(mem):
         @flow
         def f(n: int) -> int:
             return sum(double.map(range(n)).result())
@@ -237,17 +244,12 @@ def test_flush_waits_for_the_write_in_flight() -> None:
         assert mem.count(FLOW_RUN, "flow_runs") == 1
         assert mem.count(TASK_RUN, "task_runs") == 50
         assert mem.batches == []  # all went the staged way
-    finally:
-        recorder.close()
-        recording.activate(previous) if previous else recording.deactivate()
 
 
 def test_a_failed_staged_write_is_sent_again_in_the_api_shape_once(run_logs) -> None:
     mem = StagedTransport()
     mem.fail_next_staged = True
-    recorder = _with_recorder(mem)
-    previous = recording.activate(recorder)
-    try:
+    with recording_to(mem) as recorder:
         @flow
         def f(i: int) -> int:
             return double(i)
@@ -262,9 +264,6 @@ def test_a_failed_staged_write_is_sent_again_in_the_api_shape_once(run_logs) -> 
         assert mem.count(FLOW_RUN, "flow_runs") == 2
         assert mem.count(TASK_RUN, "task_runs") == 2
         assert any("Could not record runs" in r.getMessage() for r in run_logs.records)
-    finally:
-        recorder.close()
-        recording.activate(previous) if previous else recording.deactivate()
 
 
 def test_the_transport_tidies_up_once_per_quiet_period() -> None:
@@ -278,12 +277,7 @@ def test_the_transport_tidies_up_once_per_quiet_period() -> None:
 
     mem = Tidy()
 
-    async def factory() -> Tidy:
-        return mem
-
-    recorder = Recorder(factory, interval=0.002, idle_interval=0.02)
-    previous = recording.activate(recorder)
-    try:
+    with recording_to(mem, interval=0.002, idle_interval=0.02):
         @flow
         def f(i: int) -> int:
             return double(i)
@@ -300,9 +294,6 @@ def test_the_transport_tidies_up_once_per_quiet_period() -> None:
         f(2)
         wait_for(2)
         assert mem.idles == 2
-    finally:
-        recorder.close()
-        recording.activate(previous) if previous else recording.deactivate()
 
 
 def test_a_batch_the_transport_cannot_stage_still_arrives(run_logs) -> None:
@@ -311,9 +302,7 @@ def test_a_batch_the_transport_cannot_stage_still_arrives(run_logs) -> None:
             raise ValueError("cannot stage this")
 
     mem = Broken()
-    recorder = _with_recorder(mem)
-    previous = recording.activate(recorder)
-    try:
+    with recording_to(mem) as recorder:
         @flow
         def f(i: int) -> int:
             return double(i)
@@ -325,6 +314,3 @@ def test_a_batch_the_transport_cannot_stage_still_arrives(run_logs) -> None:
         assert f(4) == 8
         assert mem.count(FLOW_RUN, "flow_runs") == 2
         assert any("Could not prepare a batch" in r.getMessage() for r in run_logs.records)
-    finally:
-        recorder.close()
-        recording.activate(previous) if previous else recording.deactivate()
