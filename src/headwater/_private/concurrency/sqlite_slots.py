@@ -16,10 +16,12 @@ for a slot holds no lock: the backend retries with backoff between
 transactions.
 
 The calls run on the backend's loop thread itself and block it for the
-transaction (a fraction of a millisecond; longer only while another
-process writes, and then every slot call would wait for the file anyway):
-that loop does nothing but slot work, and handing each transaction to
-another thread costs more than the transaction.
+transaction: that loop does nothing but slot work, and handing each
+transaction to a worker thread cost more than the transaction (measured:
+0.49 ms per acquire + release that way, 0.29 ms inline). A transaction
+takes a fraction of a millisecond; longer only while another process
+holds the write lock, when every slot call of this process would wait for
+the file anyway (and a waiter's ``timeout`` can end that much late).
 """
 
 from __future__ import annotations
