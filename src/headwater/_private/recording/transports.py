@@ -5,8 +5,9 @@ with the standard library (`SQLiteTransport`), through the server's own
 write path for record batches (``headwater.server.database.sqlite_records``):
 the same rows as ``POST /api/records/batch`` stores, without importing
 FastAPI, SQLAlchemy and pydantic into every flow run (~600 ms) or paying
-for HTTP framing per batch. Everything that needs an answer from the API
-(the CLI, concurrency leases) still goes through the in-process app.
+for HTTP framing per batch. (Concurrency slots and the flow-run watcher
+read and write the file directly too; the CLI and limit management go
+through the in-process app.)
 """
 
 from __future__ import annotations
