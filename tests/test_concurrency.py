@@ -8,6 +8,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from headwater._private.concurrency import (
     ConcurrencyBackend,
@@ -30,7 +32,7 @@ from headwater.concurrency import (
     set_concurrency_limit,
     set_global_concurrency_limit,
 )
-from headwater.exceptions import ObjectNotFound
+from headwater.exceptions import InvalidOptionError, ObjectNotFound
 from headwater.testing import FakeClock
 
 
@@ -402,3 +404,34 @@ def test_limits_file_is_loaded_on_first_use(tmp_path: object, monkeypatch: pytes
         assert read_concurrency_limit("db").limit == 2  # type: ignore[union-attr]
     finally:
         reset_slot_manager()
+
+
+_BAD_OCCUPY = st.one_of(st.integers(max_value=0), st.booleans(), st.floats(allow_nan=True),
+                        st.text(max_size=3), st.none())
+_BAD_TIMEOUT = st.one_of(st.floats(max_value=-1e-9), st.just(float("nan")), st.booleans(),
+                         st.text(max_size=3))
+_BAD_LEASE = st.one_of(st.floats(max_value=0.0), st.floats(min_value=86_400.001),
+                       st.just(float("nan")), st.booleans(), st.text(max_size=3))
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(occupy=_BAD_OCCUPY, timeout=_BAD_TIMEOUT, lease=_BAD_LEASE,
+       which=st.sampled_from(["occupy", "timeout_seconds", "lease_duration"]))
+def test_arguments_no_limit_could_grant_are_refused_at_the_call(
+        manager: SlotManager, occupy: object, timeout: object, lease: object, which: str) -> None:
+    # A lease of more than a day was refused by the API and retried forever;
+    # occupy=0 or a negative timeout made no sense either. Now: an error at
+    # once that names the argument, before any waiting.
+    manager.set_limit("warehouse", 2)
+    good: dict[str, object] = {"occupy": 1, "timeout_seconds": 1.0, "lease_duration": 30.0}
+    bad = dict(good, **{which: {"occupy": occupy, "timeout_seconds": timeout,
+                                "lease_duration": lease}[which]})
+    with pytest.raises(InvalidOptionError, match=which):
+        concurrency("warehouse", **bad)  # type: ignore[arg-type]
+    if which != "lease_duration":
+        rate_args = {k: v for k, v in bad.items() if k != "lease_duration"}
+        with pytest.raises(InvalidOptionError, match=which):
+            rate_limit("warehouse", **rate_args)  # type: ignore[arg-type]
+    with concurrency("warehouse", **good) as lease_held:  # type: ignore[arg-type]
+        assert lease_held is not None  # the good ones still work

@@ -11,11 +11,32 @@ from types import TracebackType
 
 from headwater._private.concurrency.protocol import ConcurrencyLimit, Lease, tag_limit_name
 from headwater._private.concurrency.registry import get_slot_manager
-from headwater.exceptions import ConcurrencySlotAcquisitionError
+from headwater.exceptions import ConcurrencySlotAcquisitionError, InvalidOptionError
+
+#: The longest lease the API grants (a day): a longer one could never be taken.
+MAX_LEASE_SECONDS = 86_400.0
 
 
 def _names(names: str | Collection[str]) -> list[str]:
     return [names] if isinstance(names, str) else list(names)
+
+
+def _check(occupy: object, timeout_seconds: object, lease_duration: object = None) -> None:
+    """Refuse arguments no limit could ever grant, at the call (not after a wait)."""
+    if isinstance(occupy, bool) or not isinstance(occupy, int) or occupy < 1:
+        raise InvalidOptionError(f"occupy must be a whole number of slots, 1 or more; got "
+                                 f"{occupy!r}.")
+    if timeout_seconds is not None and (
+            isinstance(timeout_seconds, bool) or not isinstance(timeout_seconds, int | float)
+            or not timeout_seconds >= 0):
+        raise InvalidOptionError(f"timeout_seconds must be None (wait as long as it takes) or "
+                                 f"0 or more seconds; got {timeout_seconds!r}.")
+    if lease_duration is not None and (
+            isinstance(lease_duration, bool) or not isinstance(lease_duration, int | float)
+            or not 0 < lease_duration <= MAX_LEASE_SECONDS):
+        raise InvalidOptionError(
+            f"lease_duration must be None (hold the slots until the block ends) or more than "
+            f"0 and at most {MAX_LEASE_SECONDS:g} seconds; got {lease_duration!r}.")
 
 
 def _check_strict(names: list[str]) -> None:
@@ -43,6 +64,10 @@ class concurrency:
         create_if_missing: Accepted for Prefect 2 compatibility; headwater never
             creates a limit implicitly.
 
+    Raises:
+        InvalidOptionError: ``occupy``, ``timeout_seconds`` or ``lease_duration``
+            could never be granted (said at the call, not after a wait).
+
     Example:
         >>> with concurrency("warehouse", occupy=2):
         ...     load_batch()
@@ -55,6 +80,7 @@ class concurrency:
                  lease_duration: float | None = None, strict: bool = False,
                  create_if_missing: bool | None = None) -> None:
         del create_if_missing
+        _check(occupy, timeout_seconds, lease_duration)
         self._names = _names(names)
         self._occupy = occupy
         self._timeout = timeout_seconds
@@ -108,8 +134,10 @@ def rate_limit(names: str | Collection[str], occupy: int = 1,
 
     Raises:
         ConcurrencySlotAcquisitionError: A named limit has no slot decay.
+        InvalidOptionError: ``occupy`` or ``timeout_seconds`` could never be granted.
     """
     del create_if_missing
+    _check(occupy, timeout_seconds)
     listed = _names(names)
     if strict:
         _check_strict(listed)
@@ -121,6 +149,7 @@ async def rate_limit_async(names: str | Collection[str], occupy: int = 1,
                            create_if_missing: bool | None = None) -> None:
     """Async twin of `rate_limit`: waits without blocking the event loop."""
     del create_if_missing
+    _check(occupy, timeout_seconds)
     listed = _names(names)
     if strict:
         _check_strict(listed)

@@ -155,8 +155,9 @@ class ConcurrencySettings(_Section):
     lease_duration: float = Field(
         default=30.0,
         gt=0,
+        le=86_400,  # the API grants leases of a day at most
         description="Seconds slots held through the API last unless renewed; a live process "
-        "renews them, a killed one loses them after this long.",
+        "renews them, a killed one loses them after this long (at most a day).",
     )
 
 
