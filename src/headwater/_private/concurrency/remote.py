@@ -255,12 +255,18 @@ class APIConcurrencyBackend:
                 pass
 
     async def _try_queue(self) -> bool:
-        """Ask for every request not queued behind an earlier one; True if any was served."""
+        """Ask for every request not queued behind an earlier one; True if any was served.
+
+        Requests served or dropped are taken out in one pass at the end
+        (by identity), not one ``list.remove`` each: with a thousand tasks
+        queued, removing one by one made every pass quadratic.
+        """
         progressed = False
         blocked: set[str] = set()
+        done: set[int] = set()
         for want in list(self._queue):
             if want.cancelled:
-                self._queue.remove(want)
+                done.add(id(want))
                 continue
             if blocked.intersection(want.names):
                 continue
@@ -270,7 +276,7 @@ class APIConcurrencyBackend:
                 if want.future is None:  # a dispatch request: it waits, like in process
                     blocked.update(want.names)
                     continue
-                self._queue.remove(want)
+                done.add(id(want))
                 _settle_error(want, exc)
                 continue
             except Exception as exc:
@@ -280,9 +286,12 @@ class APIConcurrencyBackend:
             if not granted:
                 blocked.update(want.names)
                 continue
-            self._queue.remove(want)
+            done.add(id(want))
             progressed = True
             self._settle(want, lease)
+        if done:
+            # Requests queued during the awaits above are kept, in order.
+            self._queue = [want for want in self._queue if id(want) not in done]
         return progressed
 
     def _settle(self, want: APIRequest, lease: APILease | None) -> None:
