@@ -12,10 +12,9 @@ Format::
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from headwater._private.files import write_atomic
 from headwater.exceptions import SettingsError
 
 FILE_NAME = "concurrency_limits.json"
@@ -62,19 +61,7 @@ def save_limits(path: Path, limits: Limits) -> None:
             for name, (limit, decay) in sorted(limits.items())
         },
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".concurrency_limits.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(payload, f, indent=2)
-            f.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, json.dumps(payload, indent=2) + "\n")
 
 
 def read_sqlite_limits(path: Path) -> dict[str, tuple[int, float]]:

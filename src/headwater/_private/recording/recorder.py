@@ -31,6 +31,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from headwater._private.files import write_atomic
+
 if TYPE_CHECKING:
     from headwater._private.runs import FlowRun, TaskRun
     from headwater._private.states import State
@@ -333,9 +335,7 @@ class Recorder:
             batch = pending if isinstance(pending, dict) else _json_batch(
                 pending.items if isinstance(pending, _Staged) else pending)
             name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-            tmp = self._spool_dir / f".{name}.tmp"
-            tmp.write_text(json.dumps(batch))
-            os.replace(tmp, self._spool_dir / f"{name}.json")
+            write_atomic(self._spool_dir / f"{name}.json", json.dumps(batch))
 
     async def _send_spooled(self, transport: Transport) -> None:
         if self._spool_dir is None or not self._spool_dir.is_dir():

@@ -16,10 +16,8 @@ It is written atomically with 0600 permissions, since it may hold API keys.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
+from headwater._private.files import write_atomic
 from headwater._private.settings.errors import SettingsError
 
 DEFAULT_PROFILE = "default"
@@ -131,20 +130,7 @@ def dump_profiles(collection: ProfilesCollection) -> str:
 
 def save_profiles(collection: ProfilesCollection, path: Path) -> None:
     """Write a profiles file atomically, readable by its owner only (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".profiles-", suffix=".toml", dir=path.parent)
-    try:
-        # mkstemp creates the file with 0600 already; chmod makes it explicit.
-        os.chmod(tmp, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(dump_profiles(collection))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, dump_profiles(collection))
     from headwater._private.settings.current import invalidate_settings_cache
 
     invalidate_settings_cache()
