@@ -88,18 +88,16 @@ async def records_batch(request: Request, db: DB) -> RecordsBatchResult:
 def _validate_columns(data: dict[str, Any], columns: Columns) -> RecordsBatch:
     """Check a body with columns: fast column checks, else rows and pydantic."""
     try:
-        if isinstance(data.get("task_runs"), dict):
-            columns.task_runs = parse_task_run_columns(data["task_runs"])
-            if columns.task_runs is None:
-                data["task_runs"] = columns_to_rows(data["task_runs"], "task_runs")
+        for key, parse in (("task_runs", parse_task_run_columns),
+                           ("states", parse_state_columns)):
+            if not isinstance(data.get(key), dict):
+                continue
+            parsed = parse(data[key])
+            setattr(columns, key, parsed)
+            if parsed is None:  # in doubt: rows, checked by pydantic one by one
+                data[key] = columns_to_rows(data[key], key)
             else:
-                del data["task_runs"]
-        if isinstance(data.get("states"), dict):
-            columns.states = parse_state_columns(data["states"])
-            if columns.states is None:
-                data["states"] = columns_to_rows(data["states"], "states")
-            else:
-                del data["states"]
+                del data[key]
     except ColumnsError as exc:
         raise RequestValidationError([{"loc": ["body"], "msg": str(exc),
                                        "type": "value_error"}]) from None
