@@ -32,7 +32,7 @@ import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Mapping
-from itertools import chain, pairwise
+from itertools import chain
 from typing import Any, NamedTuple
 
 from headwater.server.database.steps import drive, sqlite_transaction
@@ -346,44 +346,15 @@ def _stored(table: str, ids: Iterable[str]) -> Query:
     return Query(f"SELECT id FROM {table} WHERE id IN {_JSON_IDS}", (json.dumps(list(ids)),))
 
 
-class _Books:
-    """The bookkeeping of runs new in this batch, from the batch's states."""
-
-    def __init__(self, states: list[tuple[Any, ...]]) -> None:
-        self.states = states
-        by_run: dict[str, list[int]] = defaultdict(list)
-        for i, state in enumerate(states):
-            by_run[state[1]].append(i)
-        self.by_run = by_run
-
-    def book(self, run: str) -> tuple[Any, ...]:
-        """A new run's book (:func:`_fold` from nothing, faster)."""
-        idxs = self.by_run.get(run)
-        if not idxs:
-            return _EMPTY_BOOK
-        states = [self.states[i] for i in idxs]
-        if len(states) > 1 and any(a[5] > b[5] for a, b in pairwise(states)):
-            states.sort(key=lambda s: s[5])
-        run_count, start, total = 0, None, 0.0
-        for prev, (_, _, _, type_, _, ts, *_rest) in zip([None, *states], states, strict=False):
-            if prev is not None and prev[3] == "RUNNING":
-                total += _seconds(ts, prev[5])
-            if type_ == "RUNNING":
-                run_count += 1
-                if start is None:
-                    start = ts
-        last = states[-1]
-        ts, type_ = last[5], last[3]
-        return (last[0], type_, last[4], ts, len(states), run_count, start,
-                ts if type_ in _TERMINAL else None, total)
-
-
 def _book_of(p: Prepared) -> Callable[[str], tuple[Any, ...]]:
-    """``run id -> book`` for runs new in this batch."""
-    if p.books is None:
-        return _Books(p.states).book
-    known = p.books
-    return lambda run: known.get(run, _EMPTY_BOOK)
+    """``run id -> book`` for runs new in this batch (from the batch's states)."""
+    if p.books is not None:
+        known = p.books
+        return lambda run: known.get(run, _EMPTY_BOOK)
+    by_run: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for state in p.states:
+        by_run[state[1]].append((state[0], state[3], state[4], state[5]))
+    return lambda run: _fold(_EMPTY_BOOK, by_run.get(run, []))
 
 
 def batch_statements(batch: Mapping[str, Any], created: str,
