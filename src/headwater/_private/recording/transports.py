@@ -104,6 +104,9 @@ class SQLiteTransport:
         try:
             con.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                from headwater.server.database.sqlite_schema import PAGE_SIZE
+
+                con.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's: before WAL mode
                 con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable at checkpoint
             # Inserts append at the end of each B-tree (time-ordered ids), so

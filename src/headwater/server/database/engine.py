@@ -30,6 +30,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from headwater.server.database.sqlite_schema import PAGE_SIZE
+
 __all__ = ["Database", "DatabaseBusyError", "default_database_url", "normalize_url"]
 
 logger = logging.getLogger("headwater.server.database")
@@ -211,6 +213,7 @@ def _ensure_sqlite_file(path: str) -> bool:
 
     con = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
+        con.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's: before WAL mode
         con.execute("PRAGMA journal_mode=WAL")  # as the engine's connections set it
         return ensure_sqlite_schema(con)
     finally:
@@ -225,6 +228,7 @@ def _configure_sqlite(engine: sa.Engine, *, wal: bool) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         if wal:
+            cursor.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's: before WAL mode
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL: durable at checkpoint
