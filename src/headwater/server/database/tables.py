@@ -165,7 +165,8 @@ task_run = sa.Table(
     # By state alone (its prefix), and by state within a time range or sorted by time.
     sa.Index(None, "state_type", "expected_start_time"),
     sa.Index(None, "expected_start_time"),
-    sa.Index(None, "name"),
+    # No index on name: task names are "<task>-<n>", each new run would land at
+    # a random place in it (the costliest task-run index to keep; migration 0004).
     sqlite_with_rowid=False,
 )
 
