@@ -144,12 +144,12 @@ def test_the_embedded_store_writes_what_the_api_writes(captured: Capture, tmp_pa
 
 def _task_items(times: list[dt.datetime]) -> Items:
     run_id, flow_run_id = uuid.uuid4(), None
-    items: Items = [(TASK_RUN, run_id, flow_run_id, "k", "t", "0", "t-0", (), times[0], None)]
+    items: Items = [(TASK_RUN, run_id.int, flow_run_id, "k", "t", "0", "t-0", (), times[0])]
     for make, when in zip((Pending, Running, Completed), times, strict=True):
         state = make()
         state.timestamp = when
-        items.append((STATE, run_id, True, state.type, state.name, state.message,
-                      state.timestamp, state.state_details))
+        items.append((STATE, run_id.int, True, state.type.value, state.name, state.message,
+                      state.timestamp, None))
     return items
 
 

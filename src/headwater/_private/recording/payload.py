@@ -49,12 +49,6 @@ def state_details_dict(details: Any) -> dict[str, Any]:
     return out
 
 
-def has_details(details: Any) -> bool:
-    # Most states carry only run ids; skip the field walk for them.
-    return (details.scheduled_time is not None or details.cache_key is not None
-            or details.pause_timeout is not None or details.retriable is not None)
-
-
 TASK_RUN_COLUMNS = ("id", "flow_run_id", "task_key", "task_name", "dynamic_key", "name", "tags",
                     "expected_start_time")
 STATE_COLUMNS = ("id", "run_id", "run_kind", "type", "name", "message", "timestamp",
@@ -76,7 +70,7 @@ class PayloadBuilder:
         self.task_runs: dict[str, list[Any]] = {name: [] for name in TASK_RUN_COLUMNS}
         self.states: dict[str, list[Any]] = {name: [] for name in STATE_COLUMNS}
         self.logs: list[dict[str, Any]] = []
-        self._ids: dict[uuid.UUID, str] = {}
+        self._ids: dict[int, str] = {}  # run id texts by UUID.int
         s = self.states
         self._s_add = (s["id"].append, s["run_id"].append, s["run_kind"].append,
                        s["type"].append, s["name"].append, s["message"].append,
@@ -86,10 +80,10 @@ class PayloadBuilder:
                        r["task_name"].append, r["dynamic_key"].append, r["name"].append,
                        r["tags"].append, r["expected_start_time"].append)
 
-    def _id(self, run_id: uuid.UUID) -> str:
+    def _id(self, run_id: int) -> str:
         text = self._ids.get(run_id)
         if text is None:
-            text = self._ids[run_id] = str(run_id)
+            text = self._ids[run_id] = str(uuid.UUID(int=run_id))
         return text
 
     def add(self, item: tuple[Any, ...]) -> None:
@@ -100,52 +94,45 @@ class PayloadBuilder:
         elif kind == TASK_RUN:
             self._task_run(item)
         elif kind == FLOW_RUN:
-            self._flow_run(item[1], item[2], item[3], item[4])
+            self._flow_run(item[1], item[2], item[3])
         elif kind == LOGS:
             for record in item[1]:
                 self.logs.append({**record, "id": new_id_text()})
 
-    def _state(self, run_id: uuid.UUID, is_task: bool, type_: Any, name: str,
+    def _state(self, run_id: int, is_task: bool, type_: str, name: str,
                message: str | None, timestamp: _dt.datetime, details: Any) -> None:
         a_id, a_run, a_kind, a_type, a_name, a_message, a_ts, a_details = self._s_add
         a_id(new_id_text())
         text = self._ids.get(run_id)
         a_run(text if text is not None else self._id(run_id))
         a_kind("task" if is_task else "flow")
-        a_type(type_.value)
+        a_type(type_)
         a_name(name)
         a_message(message)
         a_ts(timestamp.isoformat())
-        a_details(state_details_dict(details) if has_details(details) else None)
+        a_details(state_details_dict(details) if details is not None else None)
 
     def _task_run(self, item: tuple[Any, ...]) -> None:
-        (_, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected,
-         state) = item
+        _, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected = item
         a_id, a_flow, a_key, a_task_name, a_dynamic, a_name, a_tags, a_expected = self._t_add
         a_id(self._id(run_id))
-        a_flow(self._id(flow_run_id) if flow_run_id else None)
+        a_flow(self._id(flow_run_id) if flow_run_id is not None else None)
         a_key(task_key)
         a_task_name(task_name)
         a_dynamic(dynamic_key)
         a_name(name)
         a_tags(sorted(tags) if tags else [])
         a_expected(expected.isoformat())
-        if state is not None:
-            self._state(run_id, True, state.type, state.name, state.message, state.timestamp,
-                        state.state_details)
 
-    def _flow_run(self, run: Any, name: str, parameters: dict[str, Any], state: Any) -> None:
+    def _flow_run(self, run: Any, name: str, parameters: dict[str, Any]) -> None:
         self.flows.setdefault(run.flow_name, {"name": run.flow_name})
         self.flow_runs.append({
-            "id": self._id(run.id), "flow_name": run.flow_name, "name": name,
+            "id": self._id(run.id.int), "flow_name": run.flow_name, "name": name,
             "parameters": json_safe(parameters), "tags": run.tags,
             "parent_flow_run_id": _str(run.parent_flow_run_id),
             "parent_task_run_id": _str(run.parent_task_run_id),
             "expected_start_time": run.expected_start_time.isoformat(),
         })
-        if state is not None:
-            self._state(run.id, False, state.type, state.name, state.message, state.timestamp,
-                        state.state_details)
 
     def build(self) -> dict[str, Any] | None:
         """Return the batch body, or None when nothing was added."""

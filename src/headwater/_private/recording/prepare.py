@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from headwater._private.ids import new_hex_id, new_id_block
-from headwater._private.recording.payload import has_details, json_safe, state_details_dict
+from headwater._private.recording.payload import json_safe, state_details_dict
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
 from headwater.server.database.sqlite_records import NULL, Prepared, stored_time
 
@@ -56,7 +56,7 @@ def _time(value: _dt.datetime) -> str:
 
 def _details(details: Any) -> str:
     # Called only for states that carry more than run ids (most do not).
-    return json.dumps(state_details_dict(details)) or "{}"
+    return json.dumps(state_details_dict(details)) if details is not None else "{}"
 
 
 _RUNNING, _TERMINAL = "RUNNING", frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
@@ -90,7 +90,7 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
     """
     out = Prepared()
     out.fresh = True  # straight from the queue: never stored (a failed batch is resent as JSON)
-    runs: dict[int, _Run] = {}  # by run id as an int: cheap to hash
+    runs: dict[int, _Run] = {}  # by run id (UUID.int, as queued)
     states = out.states
     append = states.append
     block = new_id_block()
@@ -101,29 +101,23 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
     # Values are bound as plain ``str`` and ``NULL``, never ``None`` or enums:
     # those bind several times slower (see ``sqlite_records``).
     for item in items:
-        if item[0] == STATE:
-            _, run_id, is_task, type_, name, message, timestamp, details = item
-            run = runs.get(run_id.int)
-            if run is None:
-                run = runs[run_id.int] = _Run(run_id.hex)
-        else:
-            first = _created(item, out, runs)
-            if first is None:
-                continue
-            run, is_task, state = first
-            type_, name, message = state.type, state.name, state.message
-            timestamp, details = state.timestamp, state.state_details
+        if item[0] != STATE:
+            _created(item, out, runs)
+            continue
+        _, run_id, is_task, type_, name, message, timestamp, details = item
+        run = runs.get(run_id)
+        if run is None:
+            run = runs[run_id] = _Run(f"{run_id:032x}")
         i = len(states)
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=utc)
         ts = (timestamp - epoch) // microsecond  # exact whole microseconds
         second, fraction = divmod(ts, 1_000_000)
-        type_ = type_._value_
         append((f"{block + i:032x}", run.hex, is_task, type_,
                 name if name is not None else type_.capitalize(),
                 f"{second_texts.get(second) or second_text(second)}.{fraction:06d}",
                 message if message is not None else NULL,
-                _details(details) if has_details(details) else "{}", NULL))
+                _details(details) if details is not None else "{}", NULL))
         last_time = run.last_time
         if last_time is not None:
             if ts < last_time:
@@ -141,21 +135,18 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
     return out
 
 
-def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, _Run]
-             ) -> tuple[_Run, bool, Any] | None:
-    """Add a run's creation (or a log batch) to ``out``; return its first state to add."""
+def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, _Run]) -> None:
+    """Add a run's creation (or a log batch) to ``out``."""
     kind = item[0]
     if kind == TASK_RUN:
-        (_, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected,
-         first) = item
-        run = runs[run_id.int] = _Run(run_id.hex)
+        _, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected = item
+        run = runs[run_id] = _Run(f"{run_id:032x}")
         out.task_runs.append((
-            run.hex, name, flow_run_id.hex if flow_run_id else NULL, task_key, task_name,
-            dynamic_key, NULL, NULL, json.dumps(sorted(tags)) if tags else "[]",
-            _time(expected)))
-        return (run, True, first) if first is not None else None
-    if kind == FLOW_RUN:
-        _, flow_run, name, parameters, first = item
+            run.hex, name, f"{flow_run_id:032x}" if flow_run_id is not None else NULL,
+            task_key, task_name, dynamic_key, NULL, NULL,
+            json.dumps(sorted(tags)) if tags else "[]", _time(expected)))
+    elif kind == FLOW_RUN:
+        _, flow_run, name, parameters = item
         run = runs[flow_run.id.int] = _Run(flow_run.id.hex)
         out.flow_names.add(flow_run.flow_name)
         parent_task, parent_flow = flow_run.parent_task_run_id, flow_run.parent_flow_run_id
@@ -163,13 +154,11 @@ def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, _Run]
             run.hex, name, flow_run.flow_name, NULL, json.dumps(json_safe(parameters)),
             json.dumps(list(flow_run.tags)), parent_task.hex if parent_task else NULL,
             parent_flow.hex if parent_flow else NULL, _time(flow_run.expected_start_time)))
-        return (run, False, first) if first is not None else None
-    if kind == LOGS:
+    elif kind == LOGS:
         out.logs.extend(
             (new_hex_id(), r["name"], r["level"], _hex(r.get("flow_run_id")),
              _hex(r.get("task_run_id")), r["message"], stored_time(r["timestamp"]))
             for r in item[1])
-    return None
 
 
 def _book(run: _Run, states: list[tuple[Any, ...]]) -> tuple[Any, ...]:

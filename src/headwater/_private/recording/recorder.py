@@ -41,8 +41,26 @@ _log = logging.getLogger("headwater.recording")
 
 _EXIT_TIMEOUT = 10.0  # seconds the interpreter's exit waits for records to be stored
 
-# Queue items are tuples whose first element says what they are.
+# Queue items are tuples whose first element says what they are:
+#   (FLOW_RUN, run, name, parameters)
+#   (TASK_RUN, id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected_start)
+#   (STATE, run_id, is_task, type, name, message, timestamp, details or None)
+#   (LOGS, records)
+# A run's creation is followed by its first state. Ids are ``UUID.int``, the
+# type is the enum's text, tags a tuple, and details only when they carry
+# more than run ids. Why: the items wait a few milliseconds for the
+# recorder, long enough to outlive a young collection, and an item holding
+# a UUID, a State or a frozenset keeps it alive with it; thousands of those
+# made Python's collector run a full collection of the whole heap every
+# thousand task runs or so (~10 ms each). Tuples of ints, strings and
+# datetimes are dropped from the collector's books at its first look.
 FLOW_RUN, TASK_RUN, STATE, LOGS = 0, 1, 2, 3
+
+
+def has_details(details: Any) -> bool:
+    """Whether state details carry more than run ids (most do not)."""
+    return (details.scheduled_time is not None or details.cache_key is not None
+            or details.pause_timeout is not None or details.retriable is not None)
 
 
 class Transport(Protocol):
@@ -136,23 +154,30 @@ class Recorder:
 
     # ------------------------------------------------------------------ hot path
     def flow_run_created(self, run: FlowRun) -> None:
-        """Queue the creation of a flow run (with its first state)."""
-        self._queue.append((FLOW_RUN, run, run.name, dict(run.parameters), run._state))
+        """Queue the creation of a flow run (and its first state)."""
+        self._queue.append((FLOW_RUN, run, run.name, dict(run.parameters)))
+        if run._state is not None:
+            self.state_set(run.id, False, run._state)
         self._ensure_started()
         self._poke()  # the thread may be in a long idle wait
 
     def task_run_created(self, run: TaskRun) -> None:
-        """Queue the creation of a task run (with its first state)."""
-        self._queue.append((TASK_RUN, run._id, run._flow_run_id, run._task_key, run._task_name,
-                            run._dynamic_key, run._name, run._tags, run._expected_start_time,
-                            run._state))
+        """Queue the creation of a task run (and its first state)."""
+        flow_run_id = run._flow_run_id
+        self._queue.append((TASK_RUN, run._id.int, flow_run_id.int if flow_run_id else None,
+                            run._task_key, run._task_name, run._dynamic_key, run._name,
+                            tuple(run._tags) if run._tags else (), run._expected_start_time))
+        if run._state is not None:
+            self.state_set(run._id, True, run._state)
         if self._thread is None:
             self._ensure_started()
 
     def state_set(self, run_id: uuid.UUID, is_task: bool, state: State[Any]) -> None:
         """Queue a state transition of a run."""
-        self._queue.append((STATE, run_id, is_task, state.type, state.name, state.message,
-                            state.timestamp, state.state_details))
+        details = state.state_details
+        self._queue.append((STATE, run_id.int, is_task, state.type._value_, state.name,
+                            state.message, state.timestamp,
+                            details if has_details(details) else None))
 
     def logs(self, records: list[Any]) -> None:
         """Queue log records (dicts in the LogRecordDict shape) for the next batch."""
