@@ -307,6 +307,27 @@ def test_an_older_database_is_migrated_before_recording(tmp_path: Path) -> None:
     con.close()
 
 
+@pytest.mark.parametrize("page_size", [None, 4096])
+def test_new_files_get_large_pages_and_the_log_stays_bounded(tmp_path: Path,
+                                                             page_size: int | None) -> None:
+    # A file made before 16 KiB pages keeps its 4 KiB ones; either way the
+    # write-ahead log is checkpointed by 64 MiB (the setting counts pages).
+    path = tmp_path / "h.db"
+    if page_size is not None:
+        old = sqlite3.connect(path)
+        old.execute(f"PRAGMA page_size={page_size}")
+        old.execute("VACUUM")
+        old.close()
+    con = _database(path)
+    size = con.execute("PRAGMA page_size").fetchone()[0]
+    assert size == (page_size or 16384)
+    assert con.execute("PRAGMA wal_autocheckpoint").fetchone()[0] * size == 64 * 1024 * 1024
+    assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    items = _task_items([dt.datetime.now(dt.timezone.utc)] * 3)
+    assert write_batch(con, prepare_items(items)).states == 3
+    con.close()
+
+
 @pytest.mark.parametrize(("url", "expected"), [
     (None, "home/headwater.db"),
     ("sqlite:///relative.db", "relative.db"),

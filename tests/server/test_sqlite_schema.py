@@ -21,7 +21,7 @@ pytest.importorskip("sqlalchemy")
 
 from headwater.server.database import sqlite_schema
 from headwater.server.database.revision import HEAD_REVISION
-from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+from headwater.server.database.sqlite_schema import PAGE_SIZE, ensure_sqlite_schema
 
 from .server_helpers import make_flow_run
 
@@ -142,7 +142,8 @@ async def test_server_app_works_on_the_fast_path_database(fresh: Path, created_b
     assert _versions(fresh) == [HEAD_REVISION]
     if created_by == "ensure_sqlite_schema":
         assert _master(fresh) == before
-    else:  # the server took the fast path on the fresh file
+    else:  # the server took the fast path on the fresh file, with large pages
+        assert sqlite3.connect(fresh).execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
         reference = fresh.with_name("reference.db")
         _create_fast(reference)
         assert _master(fresh) == _master(reference)
