@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from headwater._private.ids import new_hex_id, new_id_block
+from headwater._private.ids import new_id_block
 from headwater._private.recording.payload import json_safe, state_details_dict
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
 from headwater.server.database.sqlite_records import NULL, Prepared, stored_time
@@ -155,10 +155,11 @@ def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, _Run]) -> Non
             json.dumps(list(flow_run.tags)), parent_task.hex if parent_task else NULL,
             parent_flow.hex if parent_flow else NULL, _time(flow_run.expected_start_time)))
     elif kind == LOGS:
+        block = new_id_block()
         out.logs.extend(
-            (new_hex_id(), r["name"], r["level"], _hex(r.get("flow_run_id")),
-             _hex(r.get("task_run_id")), r["message"], stored_time(r["timestamp"]))
-            for r in item[1])
+            (f"{block + i:032x}", r["name"], r["level"], _hex(r.get("flow_run_id")),
+             _hex(r.get("task_run_id")), r["message"], _log_time(r["timestamp"]))
+            for i, r in enumerate(item[1]))
 
 
 def _book(run: _Run, states: list[tuple[Any, ...]]) -> tuple[Any, ...]:
@@ -167,6 +168,13 @@ def _book(run: _Run, states: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     return (last[0], type_, last[4], last[5], run.n, run.run_count,
             states[run.start][5] if run.start >= 0 else NULL,
             last[5] if type_ in _TERMINAL else NULL, run.total)
+
+
+def _log_time(text: str) -> str:
+    """Stored text of a log line's time: the handler's UTC ISO text (32 characters) is sliced."""
+    if len(text) == 32 and text.endswith("+00:00"):
+        return f"{text[:10]} {text[11:26]}"
+    return stored_time(text)
 
 
 def _hex(value: Any) -> str | int:
