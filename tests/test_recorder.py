@@ -15,6 +15,7 @@ from headwater import flow, get_run_logger, task
 from headwater._private import recording
 from headwater._private.recording import Recorder
 from headwater._private.recording.recorder import FLOW_RUN, TASK_RUN
+from recording_helpers import active
 
 
 class MemoryTransport:
@@ -57,16 +58,8 @@ def transport() -> Iterator[MemoryTransport]:
     async def factory() -> MemoryTransport:
         return mem
 
-    recorder = Recorder(factory, interval=0.05)
-    previous = recording.activate(recorder)
-    try:
+    with recording_to(mem, interval=0.05):
         yield mem
-    finally:
-        recorder.close()
-        if previous is None:
-            recording.deactivate()
-        else:
-            recording.activate(previous)
 
 
 @task
@@ -149,8 +142,7 @@ def test_buffer_spills_to_files_and_ships_them_in_order(tmp_path: Path) -> None:
         return mem
 
     recorder = Recorder(factory, interval=0.05, max_buffered=1, spool_dir=tmp_path / "spool")
-    previous = recording.activate(recorder)
-    try:
+    with active(recorder):
         @flow
         def f(i: int) -> int:
             return double(i)
@@ -164,9 +156,6 @@ def test_buffer_spills_to_files_and_ships_them_in_order(tmp_path: Path) -> None:
         names = [r["parameters"]["i"] for r in mem.rows("flow_runs")]
         assert names == [0, 1, 2]
         assert not list((tmp_path / "spool").glob("*.json"))
-    finally:
-        recorder.close()
-        recording.activate(previous) if previous else recording.deactivate()
 
 
 def test_recording_off_costs_nothing_and_records_nothing(tmp_path: Path) -> None:
@@ -222,13 +211,8 @@ def recording_to(transport: MemoryTransport, **options: float) -> Iterator[Recor
     async def factory() -> MemoryTransport:
         return transport
 
-    recorder = Recorder(factory, **{"interval": 0.005, **options})
-    previous = recording.activate(recorder)
-    try:
+    with active(Recorder(factory, **{"interval": 0.005, **options})) as recorder:
         yield recorder
-    finally:
-        recorder.close()
-        recording.activate(previous) if previous else recording.deactivate()
 
 
 def test_flush_waits_for_the_write_in_flight() -> None:

@@ -19,6 +19,7 @@ from headwater._private import recording
 from headwater._private.recording import Recorder
 from headwater._private.recording.transports import ClientTransport
 from headwater.client import HeadwaterClient
+from recording_helpers import active
 
 from .server_helpers import at, new_id
 
@@ -84,13 +85,8 @@ def remote(database_url: str) -> Iterator[Wire]:
         return ClientTransport(_client(database_url, wire))
 
     # A long interval: batches leave at a flush (a flow's end), so a test knows their content.
-    recorder = Recorder(factory, interval=60)
-    previous = recording.activate(recorder)
-    try:
+    with active(Recorder(factory, interval=60)):
         yield wire
-    finally:
-        recorder.close()
-        recording.activate(previous) if previous else recording.deactivate()
 
 
 def read(database_url: str, flow_run_id: Any) -> tuple[list[Any], list[Any], list[Any]]:
