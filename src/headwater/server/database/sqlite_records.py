@@ -36,13 +36,13 @@ from itertools import chain
 from typing import Any, NamedTuple
 
 from headwater.server.database.steps import drive, sqlite_transaction
+from headwater.server.services.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
 
 __all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Prepared", "Query", "Statements",
            "batch_statements", "prepare_batch", "prepared_statements", "stored_time",
            "stored_times", "variable_limit", "write_batch"]
 
 _UTC = dt.timezone.utc
-_TERMINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 _JSON_IDS = "(SELECT value FROM json_each(?))"
 
 
@@ -124,35 +124,9 @@ def _seconds(later: str, earlier: str) -> float:
 
 
 # ---------------------------------------------------------------------- bookkeeping
-#: The run columns the bookkeeping writes (``services/bookkeeping.py`` is the same rule).
-BOOK_COLUMNS = ("state_id", "state_type", "state_name", "state_timestamp", "state_version",
-                "run_count", "start_time", "end_time", "total_run_time")
-_EMPTY_BOOK: tuple[Any, ...] = (None, None, None, None, 0, 0, None, None, 0.0)
-
-
 def _fold(book: tuple[Any, ...], states: list[tuple[str, str, str, str]]) -> tuple[Any, ...]:
-    """Apply states ``(id, type, name, stored time)`` to a run's book, oldest first.
-
-    The current state is the latest by time; a state older than the current
-    one (it arrived late) joins the history and counts for ``run_count`` and
-    ``start_time`` but does not become current. ``total_run_time`` adds the
-    time spent in each RUNNING state as it ends.
-    """
-    sid, stype, sname, sts, version, run_count, start, _end, total = book
-    if len(states) > 1:
-        states = sorted(states, key=lambda s: s[3])
-    for state_id, type_, name, ts in states:
-        if type_ == "RUNNING":
-            run_count += 1
-            if start is None or ts < start:
-                start = ts
-        if sts is not None and ts < sts:
-            continue  # late: history only
-        if stype == "RUNNING" and sts is not None:
-            total += max(0.0, _seconds(ts, sts))
-        sid, stype, sname, sts, version = state_id, type_, name, ts, version + 1
-    return (sid, stype, sname, sts, version, run_count, start,
-            sts if stype in _TERMINAL else None, total)
+    """Apply states ``(id, type, name, stored time)`` to a run's book (the one rule)."""
+    return fold_book(book, states, _seconds)
 
 
 # ---------------------------------------------------------------------- prepared records
@@ -372,11 +346,11 @@ def _book_of(p: Prepared) -> Callable[[str], tuple[Any, ...]]:
     """``run id -> book`` for runs new in this batch (from the batch's states)."""
     if p.books is not None:
         known = p.books
-        return lambda run: known.get(run, _EMPTY_BOOK)
+        return lambda run: known.get(run, EMPTY_BOOK)
     by_run: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
     for state in p.states:
         by_run[state[1]].append((state[0], state[3], state[4], state[5]))
-    return lambda run: _fold(_EMPTY_BOOK, by_run.get(run, []))
+    return lambda run: _fold(EMPTY_BOOK, by_run.get(run, []))
 
 
 def batch_statements(batch: Mapping[str, Any], created: str,

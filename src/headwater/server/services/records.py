@@ -46,14 +46,20 @@ from headwater.server.database.sqlite_records import (
     stored_time,
     variable_limit,
 )
-from headwater.server.schemas.core import TERMINAL_TYPES
 from headwater.server.schemas.records import (
     RecordsBatch,
     RecordsBatchResult,
     StateColumns,
     TaskRunColumns,
 )
-from headwater.server.services.bookkeeping import BOOK_COLUMNS, Book, fold, utc
+from headwater.server.services.bookkeeping import (
+    BOOK_COLUMNS,
+    EMPTY_BOOK,
+    Book,
+    fold,
+    fold_book,
+    utc,
+)
 from headwater.server.services.runs import FLOW, TASK, RunKind, insert_ignore, now
 
 __all__ = ["Columns", "UnknownRunsError", "record_batch"]
@@ -288,41 +294,10 @@ def _task_run_rows(batch: RecordsBatch, stamp: Any) -> list[Row]:
     } for r in batch.get("task_runs", ())]
 
 
-_EMPTY_BOOK = Book().values()
-_TERMINAL = frozenset(s.value for s in TERMINAL_TYPES)
-
-
-def _by_timestamp(state: Row) -> Any:
-    return state["timestamp"]
-
-
 def _new_book(states: list[Row]) -> dict[str, Any]:
-    """``fold(Book(), states).values()``, without a ``Book`` per state.
-
-    A new run has no current state, so every state, in timestamp order,
-    becomes current in turn; this is the batch's hot loop (one call per new
-    run), so it keeps to local variables.
-    """
-    if len(states) > 1:
-        states.sort(key=_by_timestamp)
-    run_count, start_time, total = 0, None, 0.0
-    previous = None
-    for state in states:
-        ts = state["timestamp"]
-        if previous is not None and previous["type"] == "RUNNING":
-            total += (ts - previous["timestamp"]).total_seconds()
-        if state["type"] == "RUNNING":
-            run_count += 1
-            if start_time is None:
-                start_time = ts
-        previous = state
-    assert previous is not None
-    ts = previous["timestamp"]
-    return {"state_id": previous["id"], "state_type": previous["type"],
-            "state_name": previous["name"], "state_timestamp": ts,
-            "state_version": len(states), "run_count": run_count, "start_time": start_time,
-            "end_time": ts if previous["type"] in _TERMINAL else None,
-            "total_run_time": total}
+    """The book of a run new in this batch, from its states."""
+    return dict(zip(BOOK_COLUMNS, fold_book(EMPTY_BOOK, [
+        (s["id"], s["type"], s["name"], s["timestamp"]) for s in states]), strict=True))
 
 
 async def _insert_runs(conn: AsyncConnection, kind: RunKind, rows: list[Row],
@@ -335,8 +310,7 @@ async def _insert_runs(conn: AsyncConnection, kind: RunKind, rows: list[Row],
     for row in rows:
         if row["id"] in stored:
             continue
-        run_states = states.get(row["id"])
-        row.update(_new_book(run_states) if run_states else _EMPTY_BOOK)
+        row.update(_new_book(states.get(row["id"], [])))
         fresh.append(row)
     if not fresh:
         return set()
