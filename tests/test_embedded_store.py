@@ -187,6 +187,39 @@ def test_bookkeeping_matches_the_api_whatever_the_clock_and_batching(
     assert len(mine["task_run_state"]) == 3
 
 
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(types=st.lists(st.sampled_from(["PENDING", "RUNNING", "PAUSED", "CANCELLING",
+                                       "CANCELLED", "COMPLETED"]), min_size=1, max_size=7),
+       split=st.integers(0, 8))
+def test_bookkeeping_of_cancel_requests_matches_the_api(
+        tmp_path_factory: pytest.TempPathFactory, types: list[str], split: int) -> None:
+    # A CANCELLING state stays current until a final one, in one batch (the
+    # recorder's own bookkeeping) or across batches (folded into the stored run).
+    base = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    run_id = uuid.uuid4().int
+    items: Items = [(TASK_RUN, run_id, None, "k", "t", "0", "t-0", (), base)]
+    items += [(STATE, run_id, True, t, t.capitalize(), None, base + dt.timedelta(seconds=i), None)
+              for i, t in enumerate(types)]
+    batches = [b for b in (items[:split + 1], items[split + 1:]) if b]
+    folder = tmp_path_factory.mktemp("cancel")
+    direct, api = folder / "direct.db", folder / "api.db"
+    con = _database(direct)
+    for b in batches:
+        write_batch(con, prepare_items(b))
+    con.close()
+    _database(api).close()
+    _through_api(api, batches)
+    mine, theirs = _rows(direct), _rows(api)
+    assert mine == theirs
+    (run,) = mine["task_run"]
+    expected = None  # the rule, for states in time order
+    for t in types:
+        if expected != "CANCELLING" or t in ("CANCELLED", "COMPLETED"):
+            expected = t
+    assert run["state_type"] == expected
+
+
 @pytest.mark.parametrize("sqlite_version", [(3, 31, 0), None])
 def test_large_batches_split_across_statements_store_what_the_api_stores(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

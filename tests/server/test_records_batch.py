@@ -115,6 +115,35 @@ async def test_states_arriving_in_later_batches_and_out_of_order(client: Any) ->
     assert (await client.get(f"/task_runs/{task_id}")).json()["state_type"] == "FAILED"
 
 
+async def test_a_cancel_request_stays_current_until_the_run_ends(client: Any) -> None:
+    # Another process asks to cancel a running flow run. Its own process, not
+    # having noticed yet, records a pause and a retry: those join the history,
+    # and the request stays current (so the process's watcher still sees it),
+    # until the run's final state.
+    body = _batch(1)
+    run_id = body["flow_runs"][0]["id"]
+    assert (await _post(client, body)).status_code == 200
+    response = await client.post(f"/flow_runs/{run_id}/set_state", json={
+        "state": {"type": "CANCELLING", "timestamp": at(10)}})
+    assert response.json()["status"] == "ACCEPT", response.text
+
+    def recorded(type_: str, seconds: float) -> dict[str, Any]:
+        return {"states": [{"id": new_id(), "run_id": run_id, "run_kind": "flow",
+                            "type": type_, "timestamp": at(seconds)}]}
+
+    for type_, seconds in (("PAUSED", 11), ("RUNNING", 12)):
+        assert (await _post(client, recorded(type_, seconds))).json()["states"] == 1
+        run = (await client.get(f"/flow_runs/{run_id}")).json()
+        assert run["state_type"] == "CANCELLING" and run["end_time"] is None
+    assert run["run_count"] == 2  # the RUNNING state still counts: the run ran again
+    assert (await _post(client, recorded("CANCELLED", 13))).json()["states"] == 1
+    run = (await client.get(f"/flow_runs/{run_id}")).json()
+    assert run["state_type"] == "CANCELLED" and run["end_time"].startswith("2024-01-01T00:00:13")
+    history = (await client.get("/flow_run_states/", params={"flow_run_id": run_id})).json()
+    assert [s["type"] for s in history] == ["RUNNING", "CANCELLING", "PAUSED", "RUNNING",
+                                            "CANCELLED"]
+
+
 async def test_unknown_run_ids_fail_the_whole_batch(client: Any) -> None:
     body = _batch(2)
     ghost_task, ghost_flow = new_id(), new_id()

@@ -19,6 +19,7 @@ from headwater._private.ids import new_id_block
 from headwater._private.recording.payload import json_safe, state_details_dict
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
 from headwater.server.database.sqlite_records import NULL, Prepared, stored_time
+from headwater.server.services.bookkeeping import FINAL_TYPES
 
 __all__ = ["prepare_items"]
 
@@ -59,7 +60,8 @@ def _details(details: Any) -> str:
     return json.dumps(state_details_dict(details)) if details is not None else "{}"
 
 
-_RUNNING, _TERMINAL = "RUNNING", frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+_RUNNING, _CANCELLING = "RUNNING", "CANCELLING"
+_TERMINAL = FINAL_TYPES
 
 
 class _Run:
@@ -119,15 +121,17 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
                 message if message is not None else NULL,
                 _details(details) if details is not None else "{}", NULL))
         last_time = run.last_time
-        if last_time is not None:
-            if ts < last_time:
-                ordered = False
-            elif run.last_type == _RUNNING:
-                run.total += (ts - last_time) / 1e6  # as timedelta.total_seconds() does
         if type_ == _RUNNING:
             run.run_count += 1
             if run.start < 0:
                 run.start = i
+        if last_time is not None:
+            if ts < last_time:
+                ordered = False
+            elif run.last_type == _CANCELLING and type_ not in _TERMINAL:
+                continue  # history only: a cancel request stays current (bookkeeping.py)
+            elif run.last_type == _RUNNING:
+                run.total += (ts - last_time) / 1e6  # as timedelta.total_seconds() does
         run.last, run.last_time, run.last_type = i, ts, type_
         run.n += 1
     if ordered:

@@ -10,6 +10,13 @@ two of them are.
 - The current state is the latest by timestamp. A state older than the
   current one (it arrived late) joins the history and counts for
   ``run_count`` and ``start_time``, but does not become current.
+- A CANCELLING state stays current until a final state comes. CANCELLING is
+  only ever asked for from outside the run (``headwater flow-run cancel``,
+  ``cancel_flow_run``); the run's own process may record a pause, a retry
+  or a RUNNING state before it notices the request, and that must not hide
+  the request from it (it would then never be cancelled).
+  (``set_state`` is not a recorded fact but a request, and its orchestration
+  rules decide; :func:`advance_book` makes its state current.)
 - ``run_count`` counts RUNNING states; ``start_time`` is the first RUNNING
   timestamp; ``end_time`` is set while the current state is final;
   ``total_run_time`` adds up the time spent in RUNNING states as they end.
@@ -66,7 +73,8 @@ def fold_book(book: tuple[Any, ...], states: Iterable[tuple[Any, str, str | None
     """Apply recorded states ``(id, type, name, time)`` to a book, in time order."""
     for state_id, type_, name, ts in sorted(states, key=itemgetter(3)):
         current_time = book[3]
-        if current_time is None or ts >= current_time:
+        if current_time is None or (ts >= current_time and (
+                book[1] != "CANCELLING" or type_ in FINAL_TYPES)):
             book = advance_book(book, state_id, type_, name, ts, seconds)
         elif type_ == "RUNNING":  # history only, but it ran
             start = book[6]
