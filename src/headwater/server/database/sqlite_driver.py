@@ -24,8 +24,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from headwater._private.steps import drive_async
 from headwater.server.database.sqlite_records import BatchCounts, Exec, Query, Statements
-from headwater.server.database.steps import drive_async
 
 __all__ = ["run_statements"]
 

@@ -35,7 +35,8 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from itertools import chain
 from typing import Any, NamedTuple
 
-from headwater.server.database.steps import drive, sqlite_transaction
+from headwater._private.steps import drive
+from headwater.server.database.steps import sqlite_transaction
 from headwater.server.services.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
 
 __all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Prepared", "Query", "Statements",

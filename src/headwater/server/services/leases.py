@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from headwater._private.steps import drive_async
 from headwater.server.database import tables as t
-from headwater.server.database.steps import drive_async
 from headwater.server.schemas.concurrency import LeaseGrant, LeaseIncrement, LimitStatus
 from headwater.server.services import lease_rules as rules
 from headwater.server.services import lease_sqlite
