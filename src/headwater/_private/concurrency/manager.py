@@ -23,11 +23,12 @@ import heapq
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection
-from typing import Any
+from collections.abc import Callable, Collection, Generator
+from typing import Any, NamedTuple
 
 from headwater._private.clock import Clock, get_clock
 from headwater._private.concurrency.protocol import TAG_PREFIX, ConcurrencyLimit, Lease
+from headwater._private.steps import drive, drive_async
 from headwater.exceptions import (
     AcquireConcurrencySlotTimeoutError,
     ConcurrencySlotAcquisitionError,
@@ -463,35 +464,60 @@ class SlotManager:
             f"Could not acquire {ticket.occupy} slot(s) of {', '.join(ticket.names)} "
             f"within {timeout:g} second(s).")
 
-    def _wait(self, ticket: _Ticket, timeout: float | None) -> None:
-        event = threading.Event()
-        with self._lock:
-            ticket.on_grant = event.set
-            if ticket.done:
-                return
+    def _waiting(self, ticket: _Ticket, timeout: float | None,
+                 granted: Callable[[], bool]) -> Generator[_WaitStep, bool, None]:
+        """What waiting for ``ticket`` takes, a step at a time: the one loop of both waits.
+
+        Yields :class:`_Sleep` (let time pass on a substituted clock) or
+        :class:`_Park` (wait for the grant, bounded); a park's answer says
+        whether the grant came. Time alone may let the queue move (a lease
+        expires, slots decay): the queue is poked then. At ``timeout`` the
+        ticket is cancelled and the timeout raised, unless it was granted
+        meanwhile.
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
+        while not granted():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                if ticket.cancel():
+                    raise self._timeout_error(ticket, timeout)
+                return
+            change = self._time_until_change(ticket)
+            if change is not None and type(self._clock()) is not Clock:
+                # A substituted clock (tests' FakeClock) decides how time
+                # passes: sleeping on it moves time on at once.
+                yield _Sleep(change)
+                self._poke()
+                continue
+            if not (yield _Park(_shortest(remaining, change))) and change is not None:
+                self._poke()
+
+    def _listen(self, ticket: _Ticket, on_grant: Callable[[], None]) -> bool:
+        """Have ``on_grant`` called when ``ticket`` is granted; True if it already is."""
+        with self._lock:
+            ticket.on_grant = on_grant
+            return ticket.done
+
+    def _wait(self, ticket: _Ticket, timeout: float | None) -> None:
+        """Block the calling thread until ``ticket`` is granted (:meth:`_waiting`'s driver)."""
+        event = threading.Event()
+        if self._listen(ticket, event.set):
+            return
+
+        def carry_out(step: _WaitStep) -> bool:
+            if isinstance(step, _Sleep):
+                self._clock().sleep(step.seconds)
+                return True
+            return event.wait(step.seconds)
+
         try:
-            while not event.is_set():
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    if ticket.cancel():
-                        raise self._timeout_error(ticket, timeout)
-                    return
-                change = self._time_until_change(ticket)
-                clock = self._clock()
-                if change is not None and type(clock) is not Clock:
-                    # A substituted clock (tests' FakeClock) decides how time
-                    # passes: sleeping on it moves time on at once.
-                    clock.sleep(change)
-                    self._poke()
-                    continue
-                if not event.wait(_shortest(remaining, change)) and change is not None:
-                    self._poke()
+            drive(self._waiting(ticket, timeout, event.is_set), carry_out)
         except BaseException:
             self._abandon(ticket)
             raise
 
     async def _wait_async(self, ticket: _Ticket, timeout: float | None) -> None:
+        """Wait on the running loop until ``ticket`` is granted (:meth:`_waiting`'s driver)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
 
@@ -502,30 +528,36 @@ class SlotManager:
                 if ticket.lease is not None:
                     ticket.lease.release()
 
-        with self._lock:
-            ticket.on_grant = wake
-            if ticket.done:
-                return
-        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._listen(ticket, wake):
+            return
+
+        async def carry_out(step: _WaitStep) -> bool:
+            if isinstance(step, _Sleep):
+                await self._clock().sleep_async(step.seconds)
+                return True
+            done, _ = await asyncio.wait({future}, timeout=step.seconds)
+            return bool(done)
+
         try:
-            while not ticket.done:
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    if ticket.cancel():
-                        raise self._timeout_error(ticket, timeout)
-                    return
-                change = self._time_until_change(ticket)
-                clock = self._clock()
-                if change is not None and type(clock) is not Clock:
-                    await clock.sleep_async(change)
-                    self._poke()
-                    continue
-                done, _ = await asyncio.wait({future}, timeout=_shortest(remaining, change))
-                if not done and change is not None:
-                    self._poke()
+            await drive_async(self._waiting(ticket, timeout, lambda: ticket.done), carry_out)
         except BaseException:
             self._abandon(ticket)
             raise
+
+
+class _Sleep(NamedTuple):
+    """Let ``seconds`` pass on the manager's substituted clock."""
+
+    seconds: float
+
+
+class _Park(NamedTuple):
+    """Wait at most ``seconds`` (None: no bound) for the grant; answer whether it came."""
+
+    seconds: float | None
+
+
+_WaitStep = _Sleep | _Park
 
 
 def _resolve(future: asyncio.Future[Any]) -> None:
