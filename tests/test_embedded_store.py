@@ -73,10 +73,11 @@ def _rows(path: Path) -> dict[str, list[dict[str, Any]]]:
     """Every stored record, minus what is made at write time (ids of states and logs, stamps)."""
     con = sqlite3.connect(path)
     out = {}
-    for table in ("flow_run", "task_run", "flow_run_state", "task_run_state", "log"):
+    for table in ("flow_run", "task_run", "flow_run_state", "task_run_state", "log",
+                  "task_run_state_cache"):
         cursor = con.execute(f"SELECT * FROM {table}")
         names = [d[0] for d in cursor.description]
-        made_here = {"created", "updated", "flow_id", "state_id"}
+        made_here = {"created", "updated", "flow_id", "state_id", "task_run_state_id"}
         if table.endswith("state") or table == "log":
             made_here.add("id")
         rows = [{k: v for k, v in zip(names, row, strict=True) if k not in made_here}
@@ -108,9 +109,15 @@ def work(x: int) -> int:
     return x
 
 
+@task(cache_key_fn=lambda _context, parameters: f"square-{parameters['x']}",
+      cache_expiration=dt.timedelta(hours=1))
+def square(x: int) -> int:
+    return x * x
+
+
 @flow
 def child() -> int:
-    return work(10)
+    return work(10) + square(3)
 
 
 @flow(log_prints=True)
@@ -129,7 +136,7 @@ def test_the_embedded_store_writes_what_the_api_writes(captured: Capture, tmp_pa
     con = _database(direct)
     prepared = [prepare_items(items) for items in captured.batches]
     counts = [write_batch(con, p) for p in prepared]
-    assert sum(c.task_runs for c in counts) == 7
+    assert sum(c.task_runs for c in counts) == 8
     # A batch stored again (replayed) adds nothing.
     assert all(sum(write_batch(con, p)) == 0 for p in prepared)
     con.close()
@@ -140,6 +147,8 @@ def test_the_embedded_store_writes_what_the_api_writes(captured: Capture, tmp_pa
     assert mine == theirs
     states = {r["type"] for r in mine["task_run_state"]}
     assert {"PENDING", "RUNNING", "COMPLETED", "FAILED"} <= states
+    (cached,) = mine["task_run_state_cache"]  # the cache key index, kept by both paths
+    assert cached["cache_key"] == "square-3" and cached["cache_expiration"] is not None
 
 
 def _task_items(times: list[dt.datetime]) -> Items:

@@ -226,6 +226,18 @@ class HeadwaterClient:
         return list(await self.request("GET", "task_run_states/",
                                        params={"task_run_id": str(task_run_id)}))
 
+    async def read_cache_key(self, cache_key: str) -> dict[str, Any]:
+        """``GET /cache_keys/{key}``: the completed task run state cached under ``cache_key``.
+
+        Raises:
+            APIError: 404 when no completed task run state was recorded with
+                that key, or its ``cache_expiration`` has passed (the message
+                says which).
+        """
+        from urllib.parse import quote
+
+        return dict(await self.request("GET", f"cache_keys/{quote(cache_key, safe='')}"))
+
     async def read_logs(self, *, flow_run_id: uuid.UUID | str | None = None,
                         limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
         """``POST /logs/filter``: log records, oldest first."""

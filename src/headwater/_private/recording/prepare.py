@@ -115,11 +115,19 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
             timestamp = timestamp.replace(tzinfo=utc)
         ts = (timestamp - epoch) // microsecond  # exact whole microseconds
         second, fraction = divmod(ts, 1_000_000)
-        append((f"{block + i:032x}", run.hex, is_task, type_,
-                name if name is not None else type_.capitalize(),
-                f"{second_texts.get(second) or second_text(second)}.{fraction:06d}",
-                message if message is not None else NULL,
-                _details(details) if details is not None else "{}", NULL))
+        state_id = f"{block + i:032x}"
+        text = f"{second_texts.get(second) or second_text(second)}.{fraction:06d}"
+        if details is None:
+            details_text = "{}"
+        else:  # rare: more than run ids
+            details_text = _details(details)
+            if details.cache_key is not None and type_ == "COMPLETED" and is_task:
+                out.cache.append((details.cache_key, state_id, run.hex, text,
+                                  _time(details.cache_expiration)
+                                  if details.cache_expiration is not None else NULL))
+        append((state_id, run.hex, is_task, type_,
+                name if name is not None else type_.capitalize(), text,
+                message if message is not None else NULL, details_text, NULL))
         last_time = run.last_time
         if type_ == _RUNNING:
             run.run_count += 1

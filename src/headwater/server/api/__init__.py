@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from headwater.server.api import (
     admin,
+    cache_keys,
     concurrency_leases,
     concurrency_limits,
     flow_runs,
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     flow_runs.router,
     task_runs.router,
     states.router,
+    cache_keys.router,
     logs.router,
     concurrency_leases.router,
     concurrency_limits.router,

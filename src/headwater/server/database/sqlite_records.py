@@ -148,6 +148,9 @@ class Prepared:
         states: ``(id, run_id, is_task, type, name, time, message, details,
             data)``, in the order they happened for each run.
         logs: ``(id, name, level, flow_run_id, task_run_id, message, time)``.
+        cache: Cache key index entries of COMPLETED task run states that
+            carry a cache key: ``(cache_key, state id, task run id, time,
+            cache_expiration)``.
         books: When the maker computed it: each run's bookkeeping
             (``BOOK_COLUMNS``) over this batch's states, by run id.
         fresh: True when the runs here were never stored before (the
@@ -157,7 +160,8 @@ class Prepared:
             earlier runs are looked up before they are folded in.
     """
 
-    __slots__ = ("books", "flow_names", "flow_runs", "fresh", "logs", "states", "task_runs")
+    __slots__ = ("books", "cache", "flow_names", "flow_runs", "fresh", "logs", "states",
+                 "task_runs")
 
     def __init__(self) -> None:
         self.flow_names: set[str] = set()
@@ -165,6 +169,7 @@ class Prepared:
         self.task_runs: list[tuple[Any, ...]] = []
         self.states: list[tuple[Any, ...]] = []
         self.logs: list[tuple[Any, ...]] = []
+        self.cache: list[tuple[Any, ...]] = []
         self.books: dict[str, tuple[Any, ...]] | None = None
         self.fresh = False
 
@@ -212,6 +217,12 @@ def prepare_batch(batch: Mapping[str, Any], created: str) -> Prepared:
                                                                 strict=True)],
         stored_times(st["timestamp"], created), st["message"],
         _json_texts(st["state_details"], "{}"), _json_texts(st["data"], None), strict=True))
+    out.cache = [(details["cache_key"], state[0], state[1], state[5],
+                  stored_time(details["cache_expiration"])
+                  if details.get("cache_expiration") else NULL)
+                 for state, details in zip(out.states, st["state_details"], strict=True)
+                 if details and details.get("cache_key") is not None and state[2]
+                 and state[3] == "COMPLETED"]
     out.logs = [(_hex_one(line.get("id")) or uuid.uuid4().hex, line["name"], line["level"],
                  _hex_one(line.get("flow_run_id")), _hex_one(line.get("task_run_id")),
                  line["message"], stored_time(line["timestamp"]))
@@ -257,7 +268,7 @@ _NULLABLE_TEXT = frozenset({
     "flow_version", "parent_task_run_id", "parent_flow_run_id", "flow_run_id", "task_run_id",
     "task_name", "cache_key", "task_version", "state_id", "state_type", "state_name",
     "state_timestamp", "expected_start_time", "start_time", "end_time", "message", "data",
-    "name"})
+    "name", "cache_expiration"})
 #: Values bound per statement at most: SQLite's default limit since 3.32.
 MAX_VARIABLES = 32766
 #: Rows per statement at most (a power of two).
@@ -272,6 +283,7 @@ class _Table(NamedTuple):
     picks: tuple[int, ...]
     width: int
     stamped: tuple[str, ...]  # columns set to the batch's "created" time
+    conflict: str = "DO NOTHING"  # what a row whose key is stored already does
 
     def sql(self, n: int) -> str:
         """The ``INSERT`` of ``n`` rows; the "created" time comes first (once per stamp).
@@ -286,7 +298,7 @@ class _Table(NamedTuple):
         return (f"INSERT INTO {self.name} ({', '.join(self.columns + self.stamped)}) "
                 f"SELECT {', '.join(values + ['?'] * len(self.stamped))} "
                 f"FROM (VALUES {', '.join([row] * n)}) "
-                f"WHERE column1 <> {NULL} ON CONFLICT DO NOTHING")
+                f"WHERE column1 <> {NULL} ON CONFLICT {self.conflict}")
 
 
 def _run_table(name: str, columns: tuple[str, ...]) -> _Table:
@@ -303,6 +315,15 @@ _STATES = {is_task: _Table(f"{table}_state",
            for is_task, table in ((False, "flow_run"), (True, "task_run"))}
 _LOGS = _Table("log", _LOG_COLUMNS, tuple(range(len(_LOG_COLUMNS))), len(_LOG_COLUMNS),
                ("created",))
+# The newest state under a key wins; the others were indexed before it.
+_CACHE = _Table(
+    "task_run_state_cache",
+    ("cache_key", "task_run_state_id", "task_run_id", "timestamp", "cache_expiration"),
+    (0, 1, 2, 3, 4), 5, ("created", "updated"),
+    "(cache_key) DO UPDATE SET task_run_state_id = excluded.task_run_state_id, "
+    "task_run_id = excluded.task_run_id, timestamp = excluded.timestamp, "
+    "cache_expiration = excluded.cache_expiration, updated = excluded.updated "
+    "WHERE excluded.timestamp >= task_run_state_cache.timestamp")
 
 
 @functools.lru_cache(maxsize=64)
@@ -398,6 +419,10 @@ def prepared_statements(p: Prepared, created: str,
                                             created, max_variables)
         if rows:
             n_states += yield from _insert(_STATES[is_task], rows, created, max_variables)
+        if is_task and p.cache:
+            stored = {s[0] for s in rows}  # never an entry for a state not stored
+            yield from _insert(_CACHE, [c for c in p.cache if c[1] in stored], created,
+                               max_variables)
     n_logs = yield from _insert(_LOGS, p.logs, created, max_variables)
     return BatchCounts(flows_created, n_runs[0], n_runs[1], n_states, n_logs)
 

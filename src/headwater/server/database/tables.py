@@ -36,6 +36,7 @@ __all__ = [
     "metadata",
     "task_run",
     "task_run_state",
+    "task_run_state_cache",
 ]
 
 _UTC = dt.timezone.utc
@@ -192,6 +193,25 @@ def _state_table(name: str, run_table: str, run_column: str) -> sa.Table:
 
 flow_run_state = _state_table("flow_run_state", "flow_run", "flow_run_id")
 task_run_state = _state_table("task_run_state", "task_run", "task_run_id")
+
+# The cache key index (Prefect's task_run_state_cache): for each cache key, the
+# newest COMPLETED task run state recorded with it, kept up to date by every
+# path that stores states (records batches and set_state). The engine's own
+# lookups read the result storage's index (a result is reusable where its
+# storage is shared); this one answers the API and the CLI.
+task_run_state_cache = sa.Table(
+    "task_run_state_cache",
+    metadata,
+    sa.Column("cache_key", sa.String(), primary_key=True),
+    *_stamps(),
+    sa.Column("task_run_state_id", sa.Uuid(),
+              sa.ForeignKey("task_run_state.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("task_run_id", sa.Uuid(), nullable=False),
+    sa.Column("timestamp", Timestamp(), nullable=False),  # the state's: the newest wins
+    sa.Column("cache_expiration", Timestamp(), nullable=True),
+    sa.Index(None, "task_run_state_id"),  # deleting states (with their runs) finds entries
+    sqlite_with_rowid=False,
+)
 
 log = sa.Table(
     "log",

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "TERMINAL_TYPES",
+    "CacheKeyEntry",
     "ConcurrencyLimit",
     "Flow",
     "FlowRun",
@@ -57,6 +58,17 @@ class State(ORMModel):
     message: str | None = None
     state_details: dict[str, Any] = Field(default_factory=dict)
     data: Any = None
+
+
+class CacheKeyEntry(ORMModel):
+    """The cache key index's entry for a key: the newest COMPLETED state recorded with it."""
+
+    cache_key: str
+    task_run_id: uuid.UUID
+    cache_expiration: dt.datetime | None = None
+    created: dt.datetime
+    updated: dt.datetime
+    state: State
 
 
 class Flow(ORMModel):

@@ -60,6 +60,7 @@ from headwater.server.services.bookkeeping import (
     fold_book,
     utc,
 )
+from headwater.server.services.cache_keys import index_cached_states
 from headwater.server.services.runs import FLOW, TASK, RunKind, insert_ignore, now
 
 __all__ = ["Columns", "UnknownRunsError", "record_batch"]
@@ -360,7 +361,10 @@ async def _insert_states(conn: AsyncConnection, kind: RunKind, runs_inserted: se
     fresh = [s for run_id in runs_inserted for s in states.pop(run_id, ())]
     # What is left belongs to runs stored before this batch.
     fresh.extend(await _update_stored_runs(conn, kind, states))
-    return len(await insert_ignore_many(conn, kind.states, fresh))
+    inserted = await insert_ignore_many(conn, kind.states, fresh)
+    if kind is TASK:
+        await index_cached_states(conn, (s for s in fresh if s["id"] in inserted), now())
+    return len(inserted)
 
 
 async def _insert_logs(conn: AsyncConnection, batch: RecordsBatch, stamp: Any) -> int:

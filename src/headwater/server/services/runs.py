@@ -19,6 +19,7 @@ from headwater.server.schemas import filters as f
 from headwater.server.schemas.core import StateType
 from headwater.server.services import concurrency
 from headwater.server.services.bookkeeping import Book, advance, utc
+from headwater.server.services.cache_keys import index_cached_states
 from headwater.server.services.filters import (
     flow_clauses,
     flow_runs_where,
@@ -256,6 +257,8 @@ async def _create_run(conn: AsyncConnection, kind: RunKind, row: Row,
         inserted = result.first() is not None
         if inserted and state_row is not None:
             await conn.execute(sa.insert(kind.states), state_row)
+            if kind is TASK:
+                await index_cached_states(conn, [state_row], stamp)
         if inserted:
             run = await read_run(conn, kind, row["id"])
             assert run is not None
@@ -378,6 +381,8 @@ async def set_state(conn: AsyncConnection, kind: RunKind, run_id: uuid.UUID,
     if result.rowcount != 1:  # only without row locks, if another writer got in first
         return await _refused(conn, kind, book, "ABORT", "The run's state changed concurrently.")
     await conn.execute(insert_ignore(kind.states, conn.dialect.name), state_row)
+    if kind is TASK:
+        await index_cached_states(conn, [state_row], stamp)
     if kind is TASK and proposed.type is not StateType.RUNNING:
         await concurrency.release_slots(conn, run_id, current["tags"])
     return a.OrchestrationResult(status="ACCEPT", state=state_row, details={})  # type: ignore[arg-type]
