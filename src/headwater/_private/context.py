@@ -29,10 +29,11 @@ if TYPE_CHECKING:
 class RunTracker:
     """A flow run's bookkeeping for the final-state rule and for waiting on work.
 
-    Invariant: it keeps state *types* (counts) for every child run and whole
-    States only for failed, crashed, cancelled and paused ones (their
-    exceptions are needed to raise later). Completed results are never held
-    here, so memory stays flat however many tasks the flow runs.
+    Invariant: it keeps one summary per child run (``summarize``): a copy of
+    its final state without the result, except for failed, crashed,
+    cancelled and paused ones, whose exceptions are needed to raise later.
+    Completed results are never held here, so a child costs a few hundred
+    bytes whatever its result.
     """
 
     __slots__ = ("_counters", "_inflight", "_keys", "_lock", "_summaries")
