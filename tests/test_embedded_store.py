@@ -151,6 +151,23 @@ def test_the_embedded_store_writes_what_the_api_writes(captured: Capture, tmp_pa
     assert cached["cache_key"] == "square-3" and cached["cache_expiration"] is not None
 
 
+def _stored_both_ways(folder: Path, batches: list[Items]) -> dict[str, list[dict[str, Any]]]:
+    """Store ``batches`` directly and through the API, in two databases; return the rows.
+
+    Asserts that both stored the same rows.
+    """
+    direct, api = folder / "direct.db", folder / "api.db"
+    con = _database(direct)
+    for b in batches:
+        write_batch(con, prepare_items(b))
+    con.close()
+    _database(api).close()
+    _through_api(api, batches)
+    mine, theirs = _rows(direct), _rows(api)
+    assert mine == theirs
+    return mine
+
+
 def _task_items(times: list[dt.datetime]) -> Items:
     run_id, flow_run_id = uuid.uuid4(), None
     items: Items = [(TASK_RUN, run_id.int, flow_run_id, "k", "t", "0", "t-0", (), times[0])]
@@ -178,16 +195,7 @@ def test_bookkeeping_matches_the_api_whatever_the_clock_and_batching(
     # same text, to the microsecond, as the API does from ISO 8601.
     items = _task_items([base + dt.timedelta(microseconds=o) for o in offsets])
     batches = [b for b in (items[:split], items[split:]) if b]
-    folder = tmp_path_factory.mktemp("clock")
-    direct, api = folder / "direct.db", folder / "api.db"
-    con = _database(direct)
-    for b in batches:
-        write_batch(con, prepare_items(b))
-    con.close()
-    _database(api).close()
-    _through_api(api, batches)
-    mine, theirs = _rows(direct), _rows(api)
-    assert mine == theirs
+    mine = _stored_both_ways(tmp_path_factory.mktemp("clock"), batches)
     (run,) = mine["task_run"]
     assert run["run_count"] == 1
     # A state older than the current one, arriving in a later batch, joins the
@@ -211,16 +219,7 @@ def test_bookkeeping_of_cancel_requests_matches_the_api(
     items += [(STATE, run_id, True, t, t.capitalize(), None, base + dt.timedelta(seconds=i), None)
               for i, t in enumerate(types)]
     batches = [b for b in (items[:split + 1], items[split + 1:]) if b]
-    folder = tmp_path_factory.mktemp("cancel")
-    direct, api = folder / "direct.db", folder / "api.db"
-    con = _database(direct)
-    for b in batches:
-        write_batch(con, prepare_items(b))
-    con.close()
-    _database(api).close()
-    _through_api(api, batches)
-    mine, theirs = _rows(direct), _rows(api)
-    assert mine == theirs
+    mine = _stored_both_ways(tmp_path_factory.mktemp("cancel"), batches)
     (run,) = mine["task_run"]
     expected = None  # the rule, for states in time order
     for t in types:
