@@ -57,7 +57,7 @@ def _time(value: _dt.datetime) -> str:
 
 def _details(details: Any) -> str:
     # Called only for states that carry more than run ids (most do not).
-    return json.dumps(state_details_dict(details)) if details is not None else "{}"
+    return json.dumps(state_details_dict(details))
 
 
 _RUNNING, _CANCELLING = "RUNNING", "CANCELLING"
