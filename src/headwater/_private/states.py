@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import enum
 import uuid
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
+from headwater._private.state_types import TERMINAL_TYPES as TERMINAL_TYPES
+from headwater._private.state_types import StateType as StateType
 from headwater.exceptions import (
     AsyncContextError,
     CancelledRun,
@@ -35,26 +36,6 @@ def now() -> _dt.datetime:
     return _now(_utc)
 
 
-class StateType(str, enum.Enum):
-    """The kind of a state; the name of a state refines it (``Cached`` is COMPLETED)."""
-
-    SCHEDULED = "SCHEDULED"
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    CANCELLING = "CANCELLING"
-    CRASHED = "CRASHED"
-    PAUSED = "PAUSED"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-TERMINAL_TYPES = frozenset(
-    {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
-)
 BAD_TYPES = frozenset({StateType.FAILED, StateType.CRASHED, StateType.CANCELLED})
 
 

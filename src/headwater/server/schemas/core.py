@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from headwater._private.state_types import TERMINAL_TYPES, StateType
 
 __all__ = [
     "TERMINAL_TYPES",
@@ -21,25 +22,6 @@ __all__ = [
     "StateType",
     "TaskRun",
 ]
-
-
-class StateType(str, enum.Enum):
-    """The type of a state, as in Prefect 2."""
-
-    SCHEDULED = "SCHEDULED"
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    FAILED = "FAILED"
-    CANCELLED = "CANCELLED"
-    CANCELLING = "CANCELLING"
-    CRASHED = "CRASHED"
-    PAUSED = "PAUSED"
-
-
-TERMINAL_TYPES = frozenset(
-    {StateType.COMPLETED, StateType.FAILED, StateType.CANCELLED, StateType.CRASHED}
-)
 
 
 class ORMModel(BaseModel):

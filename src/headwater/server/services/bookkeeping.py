@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from headwater._private.state_types import TERMINAL_TYPES
+
 __all__ = ["BOOK_COLUMNS", "EMPTY_BOOK", "FINAL_TYPES", "Book", "advance", "advance_book",
            "fold", "fold_book", "utc"]
 
@@ -43,8 +45,8 @@ BOOK_COLUMNS = ("state_id", "state_type", "state_name", "state_timestamp", "stat
                 "run_count", "start_time", "end_time", "total_run_time")
 #: The book of a run without states.
 EMPTY_BOOK: tuple[Any, ...] = (None, None, None, None, 0, 0, None, None, 0.0)
-#: State types that end a run.
-FINAL_TYPES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+#: State types that end a run, as stored.
+FINAL_TYPES = frozenset(t.value for t in TERMINAL_TYPES)
 
 #: ``seconds(later, earlier)``: how far apart two times of a book are.
 Seconds = Callable[[Any, Any], float]
