@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import pytest
@@ -81,8 +80,7 @@ async def test_keys_with_slashes_and_spaces(client: Any) -> None:
     assert (await _cached(client, quote(key, safe=""))).json()["cache_key"] == key
 
 
-async def test_set_state_keeps_the_index_and_deleting_the_state_drops_it(
-        app: Any, client: Any) -> None:
+async def test_set_state_keeps_the_index_and_deleting_the_run_drops_it(client: Any) -> None:
     flow_run = await make_flow_run(client, "f")
     task_run = await make_task_run(client, flow_run["id"], "t")
     response = await client.post(f"/task_runs/{task_run['id']}/set_state", json={
@@ -91,12 +89,6 @@ async def test_set_state_keeps_the_index_and_deleting_the_state_drops_it(
     assert response.status_code in (200, 201), response.text
     entry = (await _cached(client, "via-set-state")).json()
     assert entry["task_run_id"] == task_run["id"] and entry["cache_expiration"] is None
-    # Deleting runs deletes their states, and the entries with them (a foreign key).
-    import sqlalchemy as sa
-
-    from headwater.server.database.tables import task_run_state
-
-    async with app.state.database.engine.begin() as conn:
-        await conn.execute(sa.delete(task_run_state).where(
-            task_run_state.c.task_run_id == uuid.UUID(task_run["id"])))
+    # Deleting a run deletes its states, and their entries with them (a foreign key).
+    assert (await client.delete(f"/flow_runs/{flow_run['id']}")).status_code == 204
     assert (await _cached(client, "via-set-state")).status_code == 404

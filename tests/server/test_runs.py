@@ -175,3 +175,33 @@ async def test_task_run_filters_and_counts(client: Any) -> None:
     assert await _count(client, "flow", having_failed) == 1
     names = {"task_runs": {"name": {"like_": "T"}}, "sort": "NAME_ASC"}
     assert await _filter(client, "task", names) == ["t0", "t1", "t2", "t3", "t4", "t5"]
+
+
+async def test_deleting_runs_and_flows_takes_what_belongs_to_them(client: Any) -> None:
+    flow_run = await make_flow_run(client, "doomed")
+    task_run = await make_task_run(client, flow_run["id"], "t")
+    other = await make_task_run(client, flow_run["id"], "t", "1")
+    await set_state(client, "task", task_run["id"], "RUNNING")
+    log = {"name": "x", "level": 20, "message": "kept", "timestamp": at(0),
+           "flow_run_id": flow_run["id"], "task_run_id": task_run["id"]}
+    assert (await client.post("/logs/", json=[log])).status_code in (200, 201)
+    # A task run alone, with its states.
+    assert (await client.delete(f"/task_runs/{task_run['id']}")).status_code == 204
+    assert (await client.get(f"/task_runs/{task_run['id']}")).status_code == 404
+    states = await client.get("/task_run_states/", params={"task_run_id": task_run["id"]})
+    assert states.json() == []
+    assert (await client.get(f"/task_runs/{other['id']}")).status_code == 200
+    # A flow run, with its task runs; its logs stay.
+    assert (await client.delete(f"/flow_runs/{flow_run['id']}")).status_code == 204
+    assert (await client.get(f"/flow_runs/{flow_run['id']}")).status_code == 404
+    assert (await client.get(f"/task_runs/{other['id']}")).status_code == 404
+    logs = await client.post("/logs/filter", json={"logs": {
+        "flow_run_id": {"any_": [flow_run["id"]]}}})
+    assert [line["message"] for line in logs.json()] == ["kept"]
+    missing = await client.delete(f"/flow_runs/{flow_run['id']}")
+    assert missing.status_code == 404 and "Flow run not found" in missing.json()["detail"]
+    # A flow, with all its runs.
+    second = await make_flow_run(client, "doomed")
+    assert (await client.delete(f"/flows/{second['flow_id']}")).status_code == 204
+    assert (await client.get(f"/flow_runs/{second['id']}")).status_code == 404
+    assert (await client.get(f"/flows/{second['flow_id']}")).status_code == 404

@@ -226,6 +226,22 @@ class HeadwaterClient:
         return list(await self.request("GET", "task_run_states/",
                                        params={"task_run_id": str(task_run_id)}))
 
+    async def delete_flow_run(self, flow_run_id: uuid.UUID | str) -> None:
+        """``DELETE /flow_runs/{id}``: the run, its task runs and their states (logs stay).
+
+        Raises:
+            APIError: 404 when there is no such flow run.
+        """
+        await self.request("DELETE", f"flow_runs/{flow_run_id}")
+
+    async def delete_task_run(self, task_run_id: uuid.UUID | str) -> None:
+        """``DELETE /task_runs/{id}``: the run and its states (logs stay)."""
+        await self.request("DELETE", f"task_runs/{task_run_id}")
+
+    async def delete_flow(self, flow_id: uuid.UUID | str) -> None:
+        """``DELETE /flows/{id}``: the flow and all its runs (logs stay)."""
+        await self.request("DELETE", f"flows/{flow_id}")
+
     async def read_cache_key(self, cache_key: str) -> dict[str, Any]:
         """``GET /cache_keys/{key}``: the completed task run state cached under ``cache_key``.
 

@@ -1,4 +1,4 @@
-"""``headwater flow ls``, ``flow-run ls|inspect|logs|cancel`` and ``task-run ls``.
+"""``headwater flow ls``, ``flow-run ls|inspect|logs|cancel|delete`` and ``task-run ls``.
 
 Each command reads the API through ``headwater.client.get_client()``: the
 server at ``HEADWATER_API_URL``, or the local database when it is unset.
@@ -20,7 +20,7 @@ from headwater._private.cli._common import fail
 T = TypeVar("T")
 
 flow_app = typer.Typer(no_args_is_help=True, help="Flows that have run.")
-flow_run_app = typer.Typer(no_args_is_help=True, help="Inspect and cancel flow runs.")
+flow_run_app = typer.Typer(no_args_is_help=True, help="Inspect, cancel and delete flow runs.")
 task_run_app = typer.Typer(no_args_is_help=True, help="Inspect task runs.")
 
 JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
@@ -205,17 +205,29 @@ def flow_run_cancel(flow_run_id: str,
                     reason: str | None = typer.Option(
                         None, "--reason", help="The message of the Cancelled state.")) -> None:
     """Cancel a flow run: the process running it stops it and records it Cancelled."""
-    import uuid
-
     from headwater._private.remote_control import request_cancel
 
-    try:
-        run_id = uuid.UUID(flow_run_id)
-    except ValueError:
-        fail(f"{flow_run_id!r} is not a flow run id (a UUID).")
+    run_id = _run_id(flow_run_id)
     run = _call(lambda c: request_cancel(c, run_id, reason))
     typer.echo(f"Flow run {run.get('name')!r} ({run_id}) is Cancelling: the process running it "
                "will stop it and record it Cancelled.")
+
+
+@flow_run_app.command("delete")
+def flow_run_delete(flow_run_id: str) -> None:
+    """Delete a flow run with its task runs and states (its logs stay)."""
+    _call(lambda client: client.delete_flow_run(_run_id(flow_run_id)))
+    typer.echo(f"Deleted flow run {flow_run_id}.")
+
+
+def _run_id(text: str) -> Any:
+    """``text`` as a run id, or a CLI error that says what is wrong."""
+    import uuid
+
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        fail(f"{text!r} is not a flow run id (a UUID).")
 
 
 def _level(level: Any) -> str:

@@ -75,3 +75,10 @@ async def set_flow_run_state(id: uuid.UUID, body: a.SetStateRequest, response: R
                              db: DB) -> a.OrchestrationResult:
     """Propose a state: ACCEPT (201), or REJECT/ABORT (200) with the current state and why."""
     return await set_state_response(db, runs.FLOW, id, body, response, "Flow run")
+
+
+@router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_flow_run(id: uuid.UUID, db: DB) -> None:
+    """Delete a flow run and its task runs and states (logs stay)."""
+    if not await db.write(lambda conn: runs.delete_row(conn, runs.FLOW.table, id)):
+        not_found("Flow run")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.api.dependencies import DB, ReadConn, not_found
+from headwater.server.database import tables
 from headwater.server.schemas import actions as a
 from headwater.server.schemas import filters as f
 from headwater.server.schemas.core import Flow
@@ -44,3 +45,10 @@ async def filter_flows(conn: ReadConn, body: f.FlowsFilterBody | None = None) ->
     """Flows matching the filter, sorted and paginated."""
     rows = await runs.filter_flows(conn, body or f.FlowsFilterBody())
     return [Flow.model_validate(r) for r in rows]
+
+
+@router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_flow(id: uuid.UUID, db: DB) -> None:
+    """Delete a flow and its runs (logs stay)."""
+    if not await db.write(lambda conn: runs.delete_row(conn, tables.flow, id)):
+        not_found("Flow")

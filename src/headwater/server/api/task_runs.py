@@ -61,3 +61,10 @@ async def set_task_run_state(id: uuid.UUID, body: a.SetStateRequest, response: R
                              db: DB) -> a.OrchestrationResult:
     """Propose a state: ACCEPT (201), or REJECT/ABORT (200) with the current state and why."""
     return await set_state_response(db, runs.TASK, id, body, response, "Task run")
+
+
+@router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_task_run(id: uuid.UUID, db: DB) -> None:
+    """Delete a task run and its states (logs stay)."""
+    if not await db.write(lambda conn: runs.delete_row(conn, runs.TASK.table, id)):
+        not_found("Task run")

@@ -149,6 +149,17 @@ async def read_run(conn: AsyncConnection, kind: RunKind, run_id: uuid.UUID) -> R
     return None if row is None else _run_from_row(row)
 
 
+async def delete_row(conn: AsyncConnection, table: sa.Table, row_id: uuid.UUID) -> bool:
+    """Delete a flow, flow run or task run; False when there was none.
+
+    What belongs to it goes with it, by foreign key: a flow's runs, a flow
+    run's task runs, a run's states, and the states' cache key entries. Logs
+    stay (they name runs without a foreign key, as in Prefect).
+    """
+    result = await conn.execute(sa.delete(table).where(table.c.id == row_id))
+    return bool(result.rowcount)
+
+
 #: Each sort of runs: its column, and whether descending. Ties go by id, ascending.
 _SORTS: dict[str, tuple[str, bool]] = {
     "ID_DESC": ("id", True),
