@@ -6,10 +6,12 @@ FastAPI (the API backends need them).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -23,15 +25,26 @@ pytest.importorskip("fastapi")
 
 
 class CountingTransport(httpx.AsyncBaseTransport):  # type: ignore[misc]
-    """Counts the requests, by path, that go through to the app."""
+    """Counts the requests, by path, that go through to the app.
+
+    While ``holding`` is true, answers to slot increments are held back (the
+    app has answered; the client does not know yet): ``held`` is set then.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.paths: Counter[str] = Counter()
+        self.holding = False
+        self.held = threading.Event()
 
     async def handle_async_request(self, request: Any) -> Any:
         self.paths[request.url.path] += 1
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        if self.holding and request.url.path.endswith("/concurrency_limits/increment"):
+            self.held.set()
+            while self.holding:
+                await asyncio.sleep(0.005)
+        return response
 
 
 def make_backend(home: Path, lease_duration: float = 30.0,

@@ -167,6 +167,39 @@ async def test_slots_are_released_when_the_flow_run_is_cancelled(
     assert status is not None and status.active_slots == 0 and status.waiting == 0
 
 
+def test_a_grant_in_flight_for_a_request_given_up_is_not_counted(home: Path) -> None:
+    # A waiter gives up (timeout, cancelled run) while the API is granting it
+    # slots: the grant goes back at once, and this process's own reads of the
+    # limit wait for that rather than count the slots as held.
+    counter: list[CountingTransport] = []
+    backend = make_backend(home, counter=counter)
+    try:
+        backend.set_limit("tag:db", 1)
+        first = backend.acquire(["tag:db"])
+        assert first is not None
+        gave_up = threading.Event()
+
+        def waiter() -> None:
+            with pytest.raises(AcquireConcurrencySlotTimeoutError):
+                backend.acquire(["tag:db"], timeout=0.5)
+            gave_up.set()
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        time.sleep(0.1)  # queued, and told "not yet" once
+        (transport,) = counter
+        transport.holding = True
+        first.release()  # the waiter's next try is granted; the answer is held
+        assert transport.held.wait(5)
+        thread.join(5)
+        assert gave_up.is_set()
+        threading.Timer(0.2, setattr, (transport, "holding", False)).start()
+        status = backend.read_limit("tag:db")
+        assert status is not None and (status.active_slots, status.holders) == (0, ())
+    finally:
+        backend.close()
+
+
 def test_async_acquire_and_timeout(backend: APIConcurrencyBackend) -> None:
     backend.set_limit("w", 1)
 

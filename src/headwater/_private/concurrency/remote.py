@@ -80,6 +80,7 @@ class APIConcurrencyBackend:
         self._refreshing = False
         self._queue: list[APIRequest] = []
         self._pump: asyncio.Task[None] | None = None
+        self._asking: asyncio.Future[Any] | None = None  # the increment in flight, if any
         self._kick: asyncio.Event | None = None
         self._held: dict[uuid.UUID, APILease] = {}
         self._heartbeat: asyncio.Task[None] | None = None
@@ -271,7 +272,8 @@ class APIConcurrencyBackend:
             if blocked.intersection(want.names):
                 continue
             try:
-                granted, lease = await self._increment(want)
+                self._asking = asyncio.ensure_future(self._increment(want))
+                granted, lease = await self._asking
             except ConcurrencySlotAcquisitionError as exc:
                 if want.future is None:  # a dispatch request: it waits, like in process
                     blocked.update(want.names)
@@ -417,7 +419,14 @@ class APIConcurrencyBackend:
 
     def _status(self, names: list[str] | None) -> list[ConcurrencyLimit]:
         async def read() -> list[ConcurrencyLimit]:
-            await self._link.drain()  # this process's releases count first
+            # This process's releases count first. A grant in flight may be for
+            # a request given up meanwhile (a cancelled run), and then goes back
+            # at once: wait for it, and for that release.
+            asking = self._asking
+            if asking is not None and not asking.done():
+                await asyncio.wait({asking})
+                await asyncio.sleep(0)  # the queue settles the grant first
+            await self._link.drain()
             return await self._slots.status(names)
 
         found = self._link.call(read())
