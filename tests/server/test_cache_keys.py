@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from headwater.server.database.sqlite_records import MAX_INDEXED_CACHE_KEY
+
 from .server_helpers import at, make_flow_run, make_task_run, new_id
 
 pytestmark = pytest.mark.anyio
@@ -92,3 +94,20 @@ async def test_set_state_keeps_the_index_and_deleting_the_run_drops_it(client: A
     # Deleting a run deletes its states, and their entries with them (a foreign key).
     assert (await client.delete(f"/flow_runs/{flow_run['id']}")).status_code == 204
     assert (await _cached(client, "via-set-state")).status_code == 404
+
+
+async def test_very_long_keys_are_recorded_but_not_indexed(client: Any) -> None:
+    # A cache_key_fn may return any text; a key too long for an index entry
+    # (PostgreSQL's hold ~2.7 kB) must not fail the write of the whole batch.
+    import secrets
+
+    longest = "x" * MAX_INDEXED_CACHE_KEY
+    too_long = secrets.token_hex(3000)
+    body = _run_with_states([("COMPLETED", 1, {"cache_key": too_long})])
+    assert (await client.post("/records/batch", json=body)).json()["states"] == 1
+    task_run_id = body["task_runs"][0]["id"]
+    states = await client.get("/task_run_states/", params={"task_run_id": task_run_id})
+    assert states.json()[0]["state_details"]["cache_key"] == too_long
+    indexed = _run_with_states([("COMPLETED", 1, {"cache_key": longest})])
+    assert (await client.post("/records/batch", json=indexed)).status_code == 200
+    assert (await _cached(client, longest)).status_code == 200

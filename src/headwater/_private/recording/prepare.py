@@ -18,7 +18,12 @@ from typing import Any
 from headwater._private.ids import new_id_block
 from headwater._private.recording.payload import json_safe, state_details_dict
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
-from headwater.server.database.sqlite_records import NULL, Prepared, stored_time
+from headwater.server.database.sqlite_records import (
+    MAX_INDEXED_CACHE_KEY,
+    NULL,
+    Prepared,
+    stored_time,
+)
 from headwater.server.services.bookkeeping import FINAL_TYPES
 
 __all__ = ["prepare_items"]
@@ -121,8 +126,10 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
             details_text = "{}"
         else:  # rare: more than run ids
             details_text = _details(details)
-            if details.cache_key is not None and type_ == "COMPLETED" and is_task:
-                out.cache.append((details.cache_key, state_id, run.hex, text,
+            key = details.cache_key
+            if (key is not None and len(key) <= MAX_INDEXED_CACHE_KEY
+                    and type_ == "COMPLETED" and is_task):
+                out.cache.append((key, state_id, run.hex, text,
                                   _time(details.cache_expiration)
                                   if details.cache_expiration is not None else NULL))
         append((state_id, run.hex, is_task, type_,

@@ -39,9 +39,9 @@ from headwater._private.steps import drive
 from headwater.server.database.steps import sqlite_transaction
 from headwater.server.services.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
 
-__all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Prepared", "Query", "Statements",
-           "batch_statements", "prepare_batch", "prepared_statements", "stored_time",
-           "stored_times", "variable_limit", "write_batch"]
+__all__ = ["MAX_INDEXED_CACHE_KEY", "MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec",
+           "Prepared", "Query", "Statements", "batch_statements", "prepare_batch",
+           "prepared_statements", "stored_time", "stored_times", "variable_limit", "write_batch"]
 
 _UTC = dt.timezone.utc
 _JSON_IDS = "(SELECT value FROM json_each(?))"
@@ -177,6 +177,11 @@ class Prepared:
         return len(self.flow_runs) + len(self.task_runs) + len(self.states) + len(self.logs)
 
 
+def _indexed(cache_key: Any) -> bool:
+    """Whether a state's cache key goes into the cache key index."""
+    return isinstance(cache_key, str) and len(cache_key) <= MAX_INDEXED_CACHE_KEY
+
+
 def _columns(value: Any, names: tuple[str, ...]) -> dict[str, list[Any]]:
     """Columns from either shape the API accepts (a list of rows, or columns)."""
     if isinstance(value, dict):
@@ -221,7 +226,7 @@ def prepare_batch(batch: Mapping[str, Any], created: str) -> Prepared:
                   stored_time(details["cache_expiration"])
                   if details.get("cache_expiration") else NULL)
                  for state, details in zip(out.states, st["state_details"], strict=True)
-                 if details and details.get("cache_key") is not None and state[2]
+                 if details and _indexed(details.get("cache_key")) and state[2]
                  and state[3] == "COMPLETED"]
     out.logs = [(_hex_one(line.get("id")) or uuid.uuid4().hex, line["name"], line["level"],
                  _hex_one(line.get("flow_run_id")), _hex_one(line.get("task_run_id")),
@@ -315,6 +320,11 @@ _STATES = {is_task: _Table(f"{table}_state",
            for is_task, table in ((False, "flow_run"), (True, "task_run"))}
 _LOGS = _Table("log", _LOG_COLUMNS, tuple(range(len(_LOG_COLUMNS))), len(_LOG_COLUMNS),
                ("created",))
+#: Cache keys up to this many characters are indexed (``task_run_state_cache``).
+#: A key is any text a ``cache_key_fn`` returns, and a PostgreSQL index entry
+#: holds at most ~2.7 kB: a longer key would fail the whole write. (Such a key
+#: does not fit a lookup URL either; the result storage's index has it.)
+MAX_INDEXED_CACHE_KEY = 1000
 # The newest state under a key wins; the others were indexed before it.
 _CACHE = _Table(
     "task_run_state_cache",

@@ -4,7 +4,8 @@ Every path that stores task run states keeps it: ``set_state`` and the
 PostgreSQL records path here, the SQLite records path (the server's and the
 embedded recorder's) in ``sqlite_records``, with the same rule: an entry
 per cache key, pointing at the newest COMPLETED state recorded with that key
-in its details, with that state's ``cache_expiration``.
+in its details, with that state's ``cache_expiration``; keys longer than
+``MAX_INDEXED_CACHE_KEY`` characters are left out.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from headwater.server.database.sqlite_records import MAX_INDEXED_CACHE_KEY
 from headwater.server.database.tables import task_run_state, task_run_state_cache
 from headwater.server.services.bookkeeping import utc
 
@@ -29,7 +31,8 @@ def _entry(state: Row, stamp: dt.datetime) -> Row | None:
     """The index entry of a task run state row, or None when it is not a cached result."""
     details = state.get("state_details") or {}
     key = details.get("cache_key")
-    if key is None or state["type"] != "COMPLETED":
+    if (not isinstance(key, str) or len(key) > MAX_INDEXED_CACHE_KEY
+            or state["type"] != "COMPLETED"):
         return None
     expiration = details.get("cache_expiration")
     if isinstance(expiration, str):
