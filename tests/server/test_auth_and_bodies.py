@@ -111,3 +111,37 @@ async def test_values_the_database_refuses_are_4xx(client: Any) -> None:
         "state": {"type": "RUNNING", "message": "a\u0000b", "state_details": {"k": "\u0000"}}})
     assert response.status_code in (201, 422), response.text
     assert (await client.get(f"/flow_runs/{run['id']}")).status_code == 200
+
+
+async def test_indexed_text_longer_than_an_index_entry_is_422(client: Any) -> None:
+    # An index entry holds about 2.7 kB on PostgreSQL: a longer name or key
+    # failed its write with a 500. Random text, so compression cannot save it.
+    import secrets
+
+    from headwater.server.schemas.text import MAX_INDEXED_LENGTH
+
+    too_long, longest = secrets.token_hex(1500), "é" * MAX_INDEXED_LENGTH
+    flow = (await client.post("/flows/", json={"name": longest})).json()
+    run = await make_flow_run(client)
+    task = {"flow_run_id": run["id"], "task_key": "k", "dynamic_key": "0"}
+    bodies = [
+        ("/flows/", {"name": too_long}),
+        ("/flow_runs/", {"flow_id": flow["id"], "name": too_long}),
+        ("/flow_runs/", {"flow_id": flow["id"], "idempotency_key": too_long}),
+        ("/task_runs/", {**task, "task_key": too_long}),
+        ("/task_runs/", {**task, "dynamic_key": too_long}),
+        ("/concurrency_limits/", {"tag": too_long, "concurrency_limit": 1}),
+        ("/records/batch", {"flows": [{"name": too_long}]}),
+        ("/records/batch", {"task_runs": {
+            "id": [new_id()], "flow_run_id": [run["id"]], "task_key": [too_long],
+            "dynamic_key": ["0"], "name": ["t-0"]}}),
+    ]
+    for path, body in bodies:
+        response = await client.post(path, json=body)
+        assert response.status_code == 422, (path, response.text)
+        assert f"at most {MAX_INDEXED_LENGTH} characters" in response.text, response.text
+    created = await client.post("/flow_runs/", json={"flow_id": flow["id"], "name": longest,
+                                                     "idempotency_key": longest})
+    assert created.status_code == 201, created.text
+    assert (await client.post("/task_runs/", json={**task, "task_key": longest,
+                                                   "dynamic_key": longest})).status_code == 201

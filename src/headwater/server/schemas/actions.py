@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from headwater.server.schemas.core import State, StateType
+from headwater.server.schemas.text import IndexedStr
 from headwater.server.schemas.times import UtcDatetime
 
 __all__ = [
@@ -37,7 +38,7 @@ class ActionModel(BaseModel):
 class FlowCreate(ActionModel):
     """Create a flow, or get the one with this name."""
 
-    name: str = Field(min_length=1)
+    name: IndexedStr = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
 
 
@@ -58,11 +59,11 @@ class FlowRunCreate(ActionModel):
 
     flow_id: uuid.UUID
     id: uuid.UUID | None = None
-    name: str | None = None
+    name: IndexedStr | None = None
     flow_version: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
-    idempotency_key: str | None = None
+    idempotency_key: IndexedStr | None = None
     parent_task_run_id: uuid.UUID | None = None
     parent_flow_run_id: uuid.UUID | None = None
     expected_start_time: UtcDatetime | None = None
@@ -72,8 +73,8 @@ class FlowRunCreate(ActionModel):
 class TaskRunCreate(ActionModel):
     """Create a task run (idempotent by ``id`` and by flow run + task_key + dynamic_key)."""
 
-    task_key: str
-    dynamic_key: str
+    task_key: IndexedStr
+    dynamic_key: IndexedStr
     flow_run_id: uuid.UUID | None = None
     id: uuid.UUID | None = None
     name: str | None = None
@@ -122,7 +123,7 @@ class LogCreate(ActionModel):
 class ConcurrencyLimitCreate(ActionModel):
     """Create a tag concurrency limit, or change the limit of an existing tag."""
 
-    tag: str = Field(min_length=1)
+    tag: IndexedStr = Field(min_length=1)
     concurrency_limit: int = Field(ge=0, le=MAX_INT)
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import NotRequired, TypedDict
 
 from headwater.server.schemas.actions import MAX_INT
+from headwater.server.schemas.text import MAX_INDEXED_LENGTH, IndexedStr
 from headwater.server.schemas.times import UtcDatetime, to_utc
 
 __all__ = [
@@ -47,7 +48,7 @@ _FORBID = ConfigDict(extra="forbid")
 class FlowRecord(TypedDict):
     """A flow, by name (created unless it exists)."""
 
-    name: str
+    name: IndexedStr
 
 
 @with_config(_FORBID)
@@ -55,8 +56,8 @@ class FlowRunRecord(TypedDict):
     """A flow run; its flow is created by name if needed."""
 
     id: uuid.UUID
-    flow_name: str
-    name: str
+    flow_name: IndexedStr
+    name: IndexedStr
     parameters: NotRequired[dict[str, Any]]
     tags: NotRequired[list[str]]
     parent_flow_run_id: NotRequired[uuid.UUID | None]
@@ -71,8 +72,8 @@ class TaskRunRecord(TypedDict):
 
     id: uuid.UUID
     flow_run_id: uuid.UUID | None
-    task_key: str
-    dynamic_key: str
+    task_key: IndexedStr
+    dynamic_key: IndexedStr
     name: str
     task_name: NotRequired[str | None]
     tags: NotRequired[list[str]]
@@ -129,8 +130,8 @@ class TaskRunRecordColumns(TypedDict):
 
     id: list[uuid.UUID]
     flow_run_id: list[uuid.UUID | None]
-    task_key: list[str]
-    dynamic_key: list[str]
+    task_key: list[IndexedStr]
+    dynamic_key: list[IndexedStr]
     name: list[str]
     task_name: NotRequired[list[str | None]]
     tags: NotRequired[list[list[str] | None]]
@@ -335,6 +336,8 @@ def parse_task_run_columns(columns: Any) -> TaskRunColumns | None:
     for name, values in text.items():
         if not _strings(values, nullable=name not in _TASK_RUN_REQUIRED):
             return None
+    if max(map(len, text["task_key"] + text["dynamic_key"]), default=0) > MAX_INDEXED_LENGTH:
+        return None  # rows, where pydantic names the one too long
     return TaskRunColumns(id=ids, flow_run_id=flow_ids, tags=tags,
                           expected_start_time=expected, expected_start_text=expected_text,
                           **text)
