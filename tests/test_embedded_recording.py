@@ -123,3 +123,32 @@ def test_a_failed_run_shows_its_reason(home: Path) -> None:
     assert [r["id"] for r in listed] == [flow_run_id]
     out = cli("flow-run", "inspect", flow_run_id)
     assert "the disk is full" in out
+
+
+def test_a_cached_result_is_found_through_the_cache_key_index(home: Path) -> None:
+    import datetime as dt
+
+    @task(cache_key_fn=lambda _context, parameters: f"double-{parameters['x']}",
+          cache_expiration=dt.timedelta(hours=1))
+    def double(x: int) -> int:
+        return 2 * x
+
+    @flow
+    def twice() -> int:
+        return double(21)
+
+    first = twice(return_state=True)
+    second = twice(return_state=True)  # a cache hit: a Cached state under the same key
+    assert first.result() == second.result() == 42
+
+    async def read() -> tuple[dict, list]:
+        async with get_client() as client:
+            entry = await client.read_cache_key("double-21")
+            runs = await client.read_task_runs(
+                flow_run_id=second.state_details.flow_run_id)
+            return entry, runs
+
+    entry, runs = asyncio.run(read())
+    (cached_run,) = runs
+    assert entry["task_run_id"] == cached_run["id"]  # the newest state under the key
+    assert entry["state"]["name"] == "Cached" and entry["cache_expiration"] is not None
