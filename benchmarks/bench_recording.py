@@ -107,9 +107,20 @@ def _verify(flow_run_id: uuid.UUID, n: int, log: bool) -> str:
     return f"{n} task runs, {n_states} states, {n_logs + n_flow_logs} logs: all stored"
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, str(HERE), *args], env=env, capture_output=True,
-                         text=True, check=False)
+def spawn_child(script: Path, args: list[str], recorded: bool | None = None) -> dict[str, Any]:
+    """Run ``script`` with ``args`` in a fresh process and ``HEADWATER_HOME``; parse its answer.
+
+    No ``HEADWATER_*`` setting of the caller leaks in; ``recorded`` sets
+    ``HEADWATER_API_ENABLE_RECORDING`` (None: the default). The child prints
+    its result as JSON on its last line of output.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    if recorded is not None:
+        env["HEADWATER_API_ENABLE_RECORDING"] = "1" if recorded else "0"
+    with tempfile.TemporaryDirectory() as home:
+        env["HEADWATER_HOME"] = home
+        out = subprocess.run([sys.executable, str(script), *args], env=env,
+                             capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"child failed:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
@@ -117,14 +128,10 @@ def _spawn(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 def measure_flow(n: int, reps: int, log: bool = False) -> dict[str, Any]:
     """Time the mapped flow with recording off, then on (embedded SQLite)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
     results: dict[str, Any] = {"n": n}
     for label, recorded in (("unrecorded", False), ("recorded", True)):
-        with tempfile.TemporaryDirectory() as home:
-            child_env = dict(env, HEADWATER_HOME=home,
-                             HEADWATER_API_ENABLE_RECORDING="1" if recorded else "0")
-            out = _spawn(["--child-flow", str(n), str(reps), str(int(recorded)), str(int(log))],
-                         child_env)
+        out = spawn_child(HERE, ["--child-flow", str(n), str(reps), str(int(recorded)),
+                                 str(int(log))], recorded)
         results[label] = statistics.median(out["times"])
         results[f"{label}_all"] = out["times"]
         if out["checks"]:
@@ -196,10 +203,7 @@ async def _api(n_batch: int, batches: int, n_set_state: int) -> dict[str, Any]:
 
 def measure_api(n_batch: int, batches: int, n_set_state: int) -> dict[str, Any]:
     """State writes per second through the embedded app (in a subprocess)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-    with tempfile.TemporaryDirectory() as home:
-        return _spawn(["--child-api", str(n_batch), str(batches), str(n_set_state)],
-                      dict(env, HEADWATER_HOME=home))
+    return spawn_child(HERE, ["--child-api", str(n_batch), str(batches), str(n_set_state)])
 
 
 # ---------------------------------------------------------------------- main

@@ -7,7 +7,7 @@ Usage::
     python benchmarks/bench_recording_threads.py --json
 
 Each workload runs twice, each time in a fresh subprocess with its own
-``HEADWATER_HOME``: once with recording off, once on (the default:
+``HEADWATER_HOME`` (``bench_recording.spawn_child``): once with recording off, once on (the default:
 embedded SQLite). For each run the table gives, per task run (per call of
 three attempts for ``retries``), in microseconds:
 
@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_recording import spawn_child
 
 HERE = Path(__file__).resolve()
 SIZES = {"direct": 1_000, "map": 10_000, "retries": 100}
@@ -73,20 +71,6 @@ def _child(workload: str, n: int, reps: int) -> dict[str, Any]:
     return {key: value / n * 1e6 for key, value in median.items()}
 
 
-def _spawn(workload: str, n: int, reps: int, recording: bool) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as home:
-        env = {**os.environ, "HEADWATER_HOME": home,
-               "HEADWATER_API_ENABLE_RECORDING": "true" if recording else "false"}
-        env.pop("HEADWATER_API_URL", None)
-        proc = subprocess.run(
-            [sys.executable, str(HERE), "--child", workload, "-n", str(n), "--reps", str(reps)],
-            env=env, capture_output=True, text=True, cwd=HERE.parent, check=False)
-    if proc.returncode != 0:
-        raise SystemExit(f"{workload} failed:\n{proc.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workload", choices=sorted(SIZES), action="append")
@@ -96,7 +80,6 @@ def main() -> int:
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        sys.path.insert(0, str(HERE.parent))
         print(json.dumps(_child(args.child, args.n, args.reps)))
         return 0
     if not hasattr(time, "pthread_getcpuclockid"):
@@ -105,7 +88,8 @@ def main() -> int:
     for workload in args.workload or list(SIZES):
         n = args.n or SIZES[workload]
         for recording in (False, True):
-            figures = _spawn(workload, n, args.reps, recording)
+            figures = spawn_child(HERE, ["--child", workload, "-n", str(n),
+                                         "--reps", str(args.reps)], recording)
             cpu = figures["flow"] + figures["staging"] + figures["writing"]
             rows.append({"workload": workload, "recording": recording, "n": n, **figures,
                          "overlap": cpu - figures["wall"]})
