@@ -14,9 +14,9 @@ three attempts for ``retries``), in microseconds:
 - ``wall``: the flow call, until it returns (its records stored);
 - ``flow``: CPU of every other thread: the flow's own thread, the task
   runner's workers, and the engine's work of emitting records;
-- ``staging``: CPU of the recorder's thread, which turns queued records
-  into rows (Python);
-- ``writing``: CPU of the recorder's writer thread: binding rows (Python)
+- ``staging``: CPU of the background loop's thread, where the recorder
+  turns queued records into rows (Python) and log lines are shipped;
+- ``writing``: CPU of the background io thread: binding rows (Python)
   and SQLite storing them (C, run with the GIL released);
 - ``overlap``: the CPU sum minus wall: how much of it ran in parallel.
 
@@ -39,7 +39,7 @@ from bench_recording import spawn_child
 
 HERE = Path(__file__).resolve()
 SIZES = {"direct": 1_000, "map": 10_000, "retries": 100}
-THREADS = {"headwater-recorder": "staging", "headwater-recorder-writer": "writing"}
+THREADS = {"headwater-loop": "staging", "headwater-io": "writing"}
 
 
 def _thread_cpu() -> dict[str, float]:

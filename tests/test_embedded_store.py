@@ -24,7 +24,8 @@ from headwater import flow, get_run_logger, task
 from headwater._private import recording
 from headwater._private.recording.prepare import prepare_items
 from headwater._private.recording.recorder import STATE, TASK_RUN, Recorder, _json_batch
-from headwater._private.recording.transports import SQLiteTransport, sqlite_path
+from headwater._private.recording.transports import SQLiteTransport
+from headwater._private.target import sqlite_path
 from headwater.client._factory import embedded_client
 from headwater.server.database.sqlite_records import write_batch
 from headwater.states import Completed, Pending, Running

@@ -159,19 +159,18 @@ def test_cancelling_is_acted_on_once_and_cascades_to_subflows(home: Path) -> Non
     assert sorted(hooks) == [("inner", "from afar"), ("outer", "from afar")]
 
 
-def test_a_recorded_flow_is_watched_and_the_thread_stops_after(home: Path) -> None:
+def test_a_recorded_flow_is_watched_and_the_watcher_stops_after(home: Path) -> None:
     seen: list[bool] = []
 
     @flow
     def quick() -> None:
         seen.append(runtime.flow_run.id in flow_run_watch._watched)
-        thread = flow_run_watch._thread
-        seen.append(thread is not None and thread.is_alive())
+        seen.append(flow_run_watch.watching())
 
     quick()
     assert seen == [True, True]
     deadline = time.monotonic() + 10
-    while flow_run_watch._thread is not None:  # ends at its next wake-up (0.05 s)
+    while flow_run_watch.watching():  # ends at its next wake-up (0.05 s)
         assert time.monotonic() < deadline
         time.sleep(0.01)
 

@@ -2,8 +2,8 @@
 
 Another process cannot reach into this one; it stores its request as a flow
 run's state (see :mod:`~headwater._private.remote_control`). While this
-process runs a recorded top-level flow run, one daemon thread looks at the
-recorded state of every flow run active here (top-level and subflow runs,
+process runs a recorded top-level flow run, one task on the background loop
+looks at the recorded state of every flow run active here (top-level and subflow runs,
 paused ones included) every ``HEADWATER_FLOW_RUN_WATCH_INTERVAL`` seconds,
 through a reader of :mod:`~headwater._private.flow_run_readers`:
 
@@ -20,7 +20,7 @@ never puts a ``pause_key`` on a RUNNING state, so both can only come from
 someone else. A RUNNING state resuming an earlier pause carries that
 pause's key, not the current one's.
 
-The thread starts with the first watched run and ends at its first wake-up
+The task starts with the first watched run and ends at its first wake-up
 with none left (so flows run one after another share it); a process that
 runs no flow, or records nothing (``HEADWATER_API_ENABLE_RECORDING=false``),
 never starts it.
@@ -28,40 +28,42 @@ never starts it.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import os
 import threading
 import uuid
 from typing import TYPE_CHECKING
 
+from headwater._private import background
+
 if TYPE_CHECKING:
-    from headwater._private.flow_run_readers import Observed, Reader, Source
+    from headwater._private.flow_run_readers import Observed, Reader
+    from headwater._private.target import Target
 
 __all__ = ["act", "unwatch", "watch"]
 
 _logger = logging.getLogger("headwater.flow_runs")
 _lock = threading.Lock()
-_watched: dict[uuid.UUID, Source] = {}  # top-level run id -> where it is recorded
-_thread: threading.Thread | None = None
-_wake = threading.Event()  # cuts a wait short when a shorter interval is asked for
+_watched: dict[uuid.UUID, Target] = {}  # top-level run id -> where it is recorded
+_service: concurrent.futures.Future[None] | None = None  # the watching task, while it runs
+_wake = background.Waker()  # cuts a wait short when a shorter interval is asked for
 _interval = 2.0
 
 
 def watch(flow_run_id: uuid.UUID) -> None:
     """Watch a recorded top-level flow run, and its subflow runs, until `unwatch`."""
-    global _thread, _interval
-    from headwater._private.flow_run_readers import current_source
+    global _service, _interval
+    from headwater._private.target import current_target
 
-    source, interval = current_source()
+    target = current_target()
     with _lock:
-        _watched[flow_run_id] = source
-        if interval < _interval:
+        _watched[flow_run_id] = target
+        if target.watch_interval < _interval:
             _wake.set()
-        _interval = interval
-        if _thread is None:
-            _thread = threading.Thread(target=_serve, name="headwater-flow-run-watch",
-                                       daemon=True)
-            _thread.start()
+        _interval = target.watch_interval
+        if _service is None:
+            _service = background.spawn(_serve, "flow-run watcher")
 
 
 def unwatch(flow_run_id: uuid.UUID) -> None:
@@ -70,40 +72,45 @@ def unwatch(flow_run_id: uuid.UUID) -> None:
         _watched.pop(flow_run_id, None)
 
 
-def _serve() -> None:
-    global _thread
-    readers: dict[Source, Reader] = {}
+def watching() -> bool:
+    """Whether the watching task runs (for tests)."""
+    return _service is not None
+
+
+async def _serve() -> None:
+    global _service
+    readers: dict[Target, Reader] = {}
     try:
         while True:
-            _wake.wait(_interval)
-            _wake.clear()
+            await _wake.wait(_interval)
             with _lock:
                 if not _watched:
-                    _thread = None  # under the lock: watch() starts a new thread after this
+                    _service = None  # under the lock: watch() starts a new task after this
                     return
-                sources = set(_watched.values())
-            _poll(sources, readers)
+                targets = set(_watched.values())
+            await _poll(targets, readers)
     finally:
         for reader in readers.values():
-            _close(reader)
+            await _close(reader)
 
 
-def _poll(sources: set[Source], readers: dict[Source, Reader]) -> None:
+async def _poll(targets: set[Target], readers: dict[Target, Reader]) -> None:
     from headwater._private.cancellation import active_flow_run_ids
+    from headwater._private.flow_run_readers import reader_for
     from headwater._private.pausing import paused_flow_run_ids
 
-    for gone in [s for s in readers if s not in sources]:
-        _close(readers.pop(gone))
+    for gone in [t for t in readers if t not in targets]:
+        await _close(readers.pop(gone))
     active = active_flow_run_ids()
     if not active:
         return
     paused = paused_flow_run_ids()
-    for source in sources:
-        reader = readers.get(source)
+    for target in targets:
+        reader = readers.get(target)
         if reader is None:
-            reader = readers[source] = source.reader()
+            reader = readers[target] = reader_for(target)
         try:
-            observed = reader.read(active, paused)
+            observed = await reader.read(active, paused)
         except Exception as exc:  # the next poll tries again
             _logger.debug("Could not read the flow runs' recorded states: %r", exc)
             continue
@@ -130,19 +137,20 @@ def act(observed: list[Observed]) -> None:
 
 
 def _after_fork() -> None:
-    """A forked child runs none of its parent's flow runs, and has no watcher thread."""
-    global _lock, _thread
+    """A forked child runs none of its parent's flow runs, and has no background loop yet."""
+    global _lock, _service, _wake
     _lock = threading.Lock()
     _watched.clear()
-    _thread = None
+    _service = None
+    _wake = background.Waker()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
-def _close(reader: Reader) -> None:
+async def _close(reader: Reader) -> None:
     try:
-        reader.close()
+        await reader.close()
     except Exception as exc:
         _logger.debug("Closing a flow run reader failed: %r", exc)

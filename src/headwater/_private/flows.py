@@ -13,7 +13,7 @@ from headwater._private.annotations import NotSet
 from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import wait
-from headwater._private.loop_thread import run_coroutine
+from headwater._private import background
 from headwater._private.options import FlowOptions, replace_options
 from headwater._private.parameters import bind_parameters, parameter_schema
 
@@ -29,7 +29,7 @@ class Flow(Generic[P, R]):
     Create one with ``@flow``. Calling it runs it and returns its result
     (``return_state=True`` for the final State). Async flows return a
     coroutine, except when called from a sync flow or task, where they run on
-    headwater's runtime loop and return the result.
+    headwater's background loop and return the result.
     """
 
     def __init__(
@@ -128,7 +128,7 @@ class Flow(Generic[P, R]):
             wait(list(wait_for))
         if self.is_async:
             if in_sync_run():
-                return run_coroutine(  # type: ignore[no-any-return]
+                return background.run(  # type: ignore[no-any-return]
                     lambda: entry.call_flow_async(self, parameters, return_state))
             return entry.call_flow_async(self, parameters, return_state)  # type: ignore[return-value]
         return entry.call_flow(self, parameters, return_state)  # type: ignore[no-any-return]

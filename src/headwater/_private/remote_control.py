@@ -56,13 +56,12 @@ async def _read(client: HeadwaterClient, flow_run_id: uuid.UUID) -> dict[str, An
 
 
 def _where(client: HeadwaterClient) -> str:
+    from headwater._private.target import current_target
     from headwater.client._factory import EMBEDDED_URL
 
     if client.api_url != EMBEDDED_URL:
         return f"the API at {client.api_url}"
-    from headwater._private.settings import get_current_settings
-
-    return f"the local database under {get_current_settings().home}"
+    return current_target().where()
 
 
 def _state(run: dict[str, Any]) -> dict[str, Any]:
@@ -158,21 +157,17 @@ async def request_resume(client: HeadwaterClient, flow_run_id: uuid.UUID,
 
 
 def _client_for(flow_run_id: uuid.UUID) -> HeadwaterClient:
-    """A client for the API in the settings; no local database, no run (none is created)."""
-    from headwater._private.recording.transports import sqlite_path
-    from headwater._private.settings import get_current_settings
-    from headwater.client import get_client
+    """A client for the process's target; no local database, no run (none is created)."""
+    from headwater._private.target import current_target
 
-    settings = get_current_settings()
-    if not settings.api.url:
-        secret = settings.api.database_connection_url
-        path = sqlite_path(settings.home, secret.get_secret_value() if secret else None)
-        if path is not None and not path.exists():
-            raise ObjectNotFound(
-                f"Flow run {flow_run_id} was not found: it does not run in this process, and "
-                f"nothing was recorded under {settings.home} (no {path.name}). "
-                f"{_RECORDING_HINT}")
-    return get_client()
+    target = current_target()
+    path = target.sqlite
+    if path is not None and not path.exists():
+        raise ObjectNotFound(
+            f"Flow run {flow_run_id} was not found: it does not run in this process, and "
+            f"nothing was recorded under {target.home} (no {path.name}). "
+            f"{_RECORDING_HINT}")
+    return target.client()
 
 
 async def cancel_through_api_async(flow_run_id: uuid.UUID, reason: str | None = None) -> None:
@@ -189,14 +184,14 @@ async def resume_through_api_async(flow_run_id: uuid.UUID, run_input: Any = None
 
 
 def cancel_through_api(flow_run_id: uuid.UUID, reason: str | None = None) -> None:
-    """Blocking twin of `cancel_through_api_async` (runs it on the runtime loop)."""
-    from headwater._private.loop_thread import run_coroutine
+    """Blocking twin of `cancel_through_api_async` (runs it on the background loop)."""
+    from headwater._private import background
 
-    run_coroutine(lambda: cancel_through_api_async(flow_run_id, reason))
+    background.run(lambda: cancel_through_api_async(flow_run_id, reason))
 
 
 def resume_through_api(flow_run_id: uuid.UUID, run_input: Any = None) -> None:
-    """Blocking twin of `resume_through_api_async` (runs it on the runtime loop)."""
-    from headwater._private.loop_thread import run_coroutine
+    """Blocking twin of `resume_through_api_async` (runs it on the background loop)."""
+    from headwater._private import background
 
-    run_coroutine(lambda: resume_through_api_async(flow_run_id, run_input))
+    background.run(lambda: resume_through_api_async(flow_run_id, run_input))

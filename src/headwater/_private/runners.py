@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from typing_extensions import Self
 
-from headwater._private.loop_thread import get_runtime_loop, schedule_on_loop
+from headwater._private import background
 
 if TYPE_CHECKING:
     from headwater._private.engine.jobs import TaskJob
@@ -63,10 +63,10 @@ class TaskRunner(abc.ABC):
 
 
 def submit_async_job(job: TaskJob) -> None:
-    """Start an async job on its loop: the flow's loop, or the runtime loop for sync flows."""
+    """Start an async job on its loop: the flow's loop, or the background loop for sync flows."""
     loop = job.loop
     if loop is None:
-        loop = job.loop = get_runtime_loop()
+        loop = job.loop = background.get_loop()
     try:
         on_loop = asyncio.get_running_loop() is loop
     except RuntimeError:
@@ -74,7 +74,7 @@ def submit_async_job(job: TaskJob) -> None:
     if on_loop:
         job.async_task = _context_of(job).run(loop.create_task, job.execute_async())
     else:
-        schedule_on_loop(loop, job.execute_async, job.context)
+        background.schedule_on_loop(loop, job.execute_async, job.context)
 
 
 class ThreadPoolTaskRunner(TaskRunner):
@@ -151,10 +151,8 @@ class SequentialTaskRunner(TaskRunner):
             return
         if job.loop is None or not _on_loop(job.loop):
             # Sync caller: run the async task to completion before returning.
-            from headwater._private.loop_thread import run_coroutine
-
             if job.try_claim():
-                run_coroutine(job.execute_async_claimed)
+                background.run(job.execute_async_claimed)
             return
         previous = self._previous
 

@@ -14,7 +14,7 @@ from headwater._private.annotations import NotSet, unmapped
 from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
-from headwater._private.loop_thread import run_coroutine
+from headwater._private import background
 from headwater._private.options import TaskOptions, replace_options
 from headwater._private.parameters import bind_parameters
 from headwater._private.states import State
@@ -145,13 +145,13 @@ class Task(Generic[P, R]):
         Pass ``return_state=True`` for the final State instead, and
         ``wait_for=[...]`` for runs that must finish first. An async task
         returns a coroutine, except when called from a sync flow or task,
-        where it runs on headwater's runtime loop and returns the result.
+        where it runs on headwater's background loop and returns the result.
         """
         return_state = bool(kwargs.pop("return_state", False))
         wait_for: Any = kwargs.pop("wait_for", None)
         if self.is_async:
             if in_sync_run():
-                return run_coroutine(  # type: ignore[no-any-return]
+                return background.run(  # type: ignore[no-any-return]
                     lambda: entry.call_task_async(self, args, kwargs, wait_for, return_state))
             return entry.call_task_async(  # type: ignore[return-value]
                 self, args, kwargs, wait_for, return_state)

@@ -1,7 +1,7 @@
 """HeadwaterClient: an async httpx client over the orchestration API.
 
 One source of truth: every method is async. ``SyncHeadwaterClient`` wraps the
-same object and runs each call on headwater's runtime loop, so there is no
+same object and runs each call on headwater's background loop, so there is no
 hand-copied sync twin to drift.
 """
 
@@ -301,7 +301,7 @@ def _message(response: httpx.Response) -> str:
 class SyncHeadwaterClient:
     """A blocking facade over :class:`HeadwaterClient`: same methods, no ``await``.
 
-    Each call runs the async method on headwater's runtime loop, so the
+    Each call runs the async method on headwater's background loop, so the
     logic exists once.
     """
 
@@ -332,9 +332,9 @@ class SyncHeadwaterClient:
 
 
 def _run(factory: Callable[[], Awaitable[T]]) -> T:
-    from headwater._private.loop_thread import run_coroutine
+    from headwater._private import background
 
     async def wrapper() -> T:
         return await factory()
 
-    return run_coroutine(wrapper)
+    return background.run(wrapper)

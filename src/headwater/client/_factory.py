@@ -39,13 +39,20 @@ def get_client(sync_client: bool = False) -> HeadwaterClient | SyncHeadwaterClie
     return SyncHeadwaterClient(client) if sync_client else client
 
 
-def embedded_client(database_url: str | None = None, **options: Any) -> HeadwaterClient:
-    """Return a client over a new in-process app on the local (or given) database."""
+def embedded_client(database_url: str | None = None, *, use_settings: bool = True,
+                    **options: Any) -> HeadwaterClient:
+    """Return a client over a new in-process app on the local (or given) database.
+
+    Args:
+        database_url: The database; unset: the settings'.
+        use_settings: Read the app's unset options from the settings (see ``create_app``).
+        **options: Passed to `HeadwaterClient` (retries, timeouts).
+    """
     import httpx
 
     from headwater.server.app import create_app
 
-    app = create_app(database_url)
+    app = create_app(database_url, use_settings=use_settings)
     client = HeadwaterClient(EMBEDDED_URL, transport=httpx.ASGITransport(app=app), **options)
     client.on_close(app.state.database.aclose)
     return client

@@ -8,8 +8,8 @@ Example:
     ...     get_run_logger().info("hi")
 """
 
+from headwater._private.log_handlers import APILogHandler, flush_logs, flush_logs_async
 from headwater._private.run_logging import RunLogger, disable_run_logger, get_run_logger
-from headwater.logging.handlers import APILogHandler, flush_logs, flush_logs_async
 
 __all__ = [
     "APILogHandler",

@@ -1,9 +1,10 @@
 """The process's default concurrency backend, chosen from the settings on use.
 
-- ``HEADWATER_API_URL`` set, or ``HEADWATER_API_ENABLE_RECORDING`` on: an
-  `APIConcurrencyBackend`, so limits and slots are shared by every process
-  using that API (the embedded SQLite database is shared by every process
-  on the machine with the same ``HEADWATER_HOME``). Embedded on SQLite, it
+- ``HEADWATER_API_URL`` set, or ``HEADWATER_API_ENABLE_RECORDING`` on (the
+  target's ``shares_limits``): an `APIConcurrencyBackend`, so limits and
+  slots are shared by every process using that API (the embedded SQLite
+  database is shared by every process on the machine with the same
+  ``HEADWATER_HOME``). Embedded on SQLite, it
   reads limits and takes slots in the file directly (`SQLiteSlots`), and
   imports the API's stack only to create, reset or delete a limit.
 - Otherwise: a `SlotManager` in this process, with the limits of
@@ -29,114 +30,58 @@ if TYPE_CHECKING:
 
     from headwater._private.concurrency.remote import APIConcurrencyBackend
     from headwater._private.concurrency.slots import SlotStore
-    from headwater._private.settings.models import Settings
+    from headwater._private.target import Target
     from headwater.client import HeadwaterClient
 
 _logger = logging.getLogger("headwater.concurrency")
 _lock = threading.Lock()
 _override: ConcurrencyBackend | None = None
 _manager: SlotManager | None = None
-_remote: dict[tuple[object, ...], APIConcurrencyBackend] = {}
-
-_Key = tuple[object, ...]
+_remote: dict[Target, APIConcurrencyBackend] = {}
 
 
 def get_slot_manager() -> ConcurrencyBackend:
-    """Return the default backend: the API's when the settings point at one, else in-process."""
+    """Return the default backend: the target's when limits live there, else in-process."""
     override = _override
     if override is not None:
         return override
-    from headwater._private.settings import get_current_settings
+    from headwater._private.target import current_target
 
-    settings = get_current_settings()
-    key = _api_key(settings)
-    if key is not None:
-        return _remote.get(key) or _create_remote(key, settings)
+    target = current_target()
+    if target.shares_limits:
+        return _remote.get(target) or _create_remote(target)
     return _manager or _create_local()
 
 
 def uses_api() -> bool:
     """True when the default backend is the API's (``headwater concurrency-limit`` uses it)."""
-    from headwater._private.settings import get_current_settings
+    from headwater._private.target import current_target
 
-    return _override is None and _api_key(get_current_settings()) is not None
-
-
-def _api_key(settings: Settings) -> _Key | None:
-    duration = settings.concurrency.lease_duration
-    if settings.api.url:
-        key = settings.api.key.get_secret_value() if settings.api.key is not None else None
-        return ("remote", settings.api.url, key, duration)
-    if settings.api.enable_recording:
-        secret = settings.api.database_connection_url
-        url = secret.get_secret_value() if secret is not None else None
-        return ("embedded", str(settings.home), url, duration)
-    return None
+    return _override is None and current_target().shares_limits
 
 
-def _create_remote(key: _Key, settings: Settings) -> APIConcurrencyBackend:
+def _create_remote(target: Target) -> APIConcurrencyBackend:
     from headwater._private.concurrency.remote import APIConcurrencyBackend
 
     with _lock:
-        backend = _remote.get(key)
+        backend = _remote.get(target)
         if backend is None:
-            path = _embedded_sqlite_path(settings)
+            path = target.sqlite
             backend = APIConcurrencyBackend(
-                _client_factory(settings), settings.concurrency.lease_duration,
+                _client_factory(target), target.lease_duration,
                 _local_limits_reader(path) if path is not None else None,
                 _sqlite_slots(path) if path is not None else None)
             if not _remote:
                 atexit.register(_close_remote)
-            _remote[key] = backend
+            _remote[target] = backend
         return backend
 
 
-def _client_factory(settings: Settings) -> Callable[[], HeadwaterClient]:
-    """Resolve the API now (in the caller's settings); build the client later, in the thread."""
-    if settings.api.url:
-        url = settings.api.url
-        key = settings.api.key.get_secret_value() if settings.api.key is not None else None
-
-        def remote() -> HeadwaterClient:
-            from headwater.client import HeadwaterClient
-
-            return HeadwaterClient(url, key, retries=2, backoff=0.1)
-
-        return remote
-    database_url = _database_url(settings)
-
-    def embedded() -> HeadwaterClient:
-        import httpx
-
-        from headwater.client import HeadwaterClient
-        from headwater.client._factory import EMBEDDED_URL
-        from headwater.server.app import create_app
-
-        app = create_app(database_url, use_settings=False)
-        client = HeadwaterClient(EMBEDDED_URL, transport=httpx.ASGITransport(app=app),
-                                 retries=2, backoff=0.05)
-        client.on_close(app.state.database.aclose)
-        return client
-
-    return embedded
-
-
-def _database_url(settings: Settings) -> str:
-    """The embedded API's database (as ``server.app.resolve_database_url``, without its imports)."""
-    secret = settings.api.database_connection_url
-    if secret is not None and secret.get_secret_value():
-        return secret.get_secret_value()
-    return f"sqlite+aiosqlite:///{settings.home / 'headwater.db'}"
-
-
-def _embedded_sqlite_path(settings: Settings) -> Path | None:
-    """The SQLite file of embedded mode, or None (a server, or PostgreSQL)."""
-    if settings.api.url:
-        return None
-    from headwater._private.recording.transports import sqlite_path
-
-    secret = settings.api.database_connection_url
-    return sqlite_path(settings.home, secret.get_secret_value() if secret is not None else None)
+def _client_factory(target: Target) -> Callable[[], HeadwaterClient]:
+    """Build the client later, on the background loop (the target is resolved now)."""
+    if target.api_url:
+        return lambda: target.client(retries=2, backoff=0.1)
+    return lambda: target.client(retries=2, backoff=0.05)
 
 
 def _local_limits_reader(path: Path) -> Callable[[], dict[str, tuple[int, float]]]:

@@ -200,6 +200,7 @@ class APIConcurrencyBackend:
         return want
 
     def _block(self, want: APIRequest, timeout: float | None) -> APILease | None:
+        self._link.refuse_on_loop()
         future = self._link.submit(self._wait(want, timeout))
         try:
             return future.result()
@@ -238,7 +239,7 @@ class APIConcurrencyBackend:
             self._kick = asyncio.Event()
         self._kick.set()
         if self._pump is None or self._pump.done():
-            self._pump = asyncio.ensure_future(self._serve_queue())
+            self._pump = self._link.start(self._serve_queue())
 
     async def _serve_queue(self) -> None:
         assert self._kick is not None
@@ -272,7 +273,7 @@ class APIConcurrencyBackend:
             if blocked.intersection(want.names):
                 continue
             try:
-                self._asking = asyncio.ensure_future(self._increment(want))
+                self._asking = self._link.start(self._increment(want))
                 granted, lease = await self._asking
             except ConcurrencySlotAcquisitionError as exc:
                 if want.future is None:  # a dispatch request: it waits, like in process
@@ -326,7 +327,7 @@ class APIConcurrencyBackend:
     def _hold(self, lease: APILease) -> None:
         self._held[lease.id] = lease
         if self._heartbeat is None or self._heartbeat.done():
-            self._heartbeat = asyncio.ensure_future(self._renew_held())
+            self._heartbeat = self._link.start(self._renew_held())
 
     async def _renew_held(self) -> None:
         while self._held:

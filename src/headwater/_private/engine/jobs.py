@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from headwater._private import flow_run_watch, recording
+from headwater._private import background, flow_run_watch, recording
 from headwater._private.cancellation import close_scope, open_scope
 from headwater._private.collections import Upstream, collect_upstreams
 from headwater._private.context import (
@@ -523,7 +523,7 @@ class FlowJob(Job):
                 self.flow.options.validate_parameters and self.flow._validators is None):
             # First run of this flow: importing pydantic and yaml takes tens of
             # milliseconds, which must not stall the caller's event loop.
-            await loop.run_in_executor(None, self._warm_up)
+            await background.run_blocking(self._warm_up)
         ctx = self._open(loop)
         top_level = self.parent is None
         # SIGTERM crashes the run, then ends the process once its records are shipped.
@@ -538,7 +538,7 @@ class FlowJob(Job):
             await flush_logs_async(timeout=_FLUSH_TIMEOUT)
             recorder = recording.ACTIVE
             if recorder is not None:
-                await asyncio.get_running_loop().run_in_executor(None, _flush_recorder)
+                await recorder.flush_async(_FLUSH_TIMEOUT)
         return state
 
 

@@ -36,7 +36,7 @@ class RecorderLogSink:
 def activate(recorder: Recorder | None) -> Recorder | None:
     """Make ``recorder`` the active one (None turns recording off); return the previous."""
     global ACTIVE, _configured_from
-    from headwater.logging.handlers import flush_logs, set_default_log_sink
+    from headwater._private.log_handlers import flush_logs, set_default_log_sink
 
     _configured_from = None  # chosen by hand: ensure_recorder() leaves it alone
     # Records queued before now belong to runs this recorder never saw: let
@@ -50,7 +50,7 @@ def activate(recorder: Recorder | None) -> Recorder | None:
 
 def _sink_is_ours() -> bool:
     """True unless the user chose the default log sink (theirs is left alone)."""
-    from headwater.logging.handlers import NullLogSink, get_default_log_sink
+    from headwater._private.log_handlers import NullLogSink, get_default_log_sink
 
     return isinstance(get_default_log_sink(), NullLogSink | RecorderLogSink)
 
@@ -59,43 +59,34 @@ def ensure_recorder() -> Recorder | None:
     """Activate the recorder the settings ask for (at a top-level run's start).
 
     ``HEADWATER_API_ENABLE_RECORDING`` switches recording on; runs then go to
-    ``HEADWATER_API_URL``, or to the embedded API over the local SQLite
-    database when no URL is set. A recorder activated by hand (tests) is kept.
+    the process's target (`headwater._private.target`): ``HEADWATER_API_URL``,
+    or the local database when no URL is set. A recorder activated by hand
+    (tests) is kept.
     """
     global _configured_from
-    from headwater._private.settings import get_current_settings
+    from headwater._private.target import current_target
 
-    settings = get_current_settings()
-    api = settings.api
-    db_url = api.database_connection_url
-    db_url_text = db_url.get_secret_value() if db_url is not None else None
-    wanted = (api.enable_recording, api.url, api.key, settings.home, db_url_text)
+    target = current_target()
+    wanted = (target.recording, target.api_url, target.api_key, target.home,
+              target.database_url)
     if wanted == _configured_from:
         return ACTIVE
     if ACTIVE is not None and _configured_from is None and not ACTIVE.closed:
         return ACTIVE  # activated explicitly: not ours to replace (unless closed since)
     previous = ACTIVE
-    if not api.enable_recording:
+    if not target.recording:
         if previous is not None:
             deactivate()
             previous.close()
         _configured_from = wanted
         return None
-    from headwater._private.recording.transports import (
-        embedded_transport_factory,
-        remote_transport_factory,
-    )
+    from headwater._private.recording.transports import transport_factory
 
-    if api.url:
-        key = api.key.get_secret_value() if api.key is not None else None
-        factory = remote_transport_factory(api.url, key)
-        interval = 0.2  # fewer, larger requests to a server
-    else:
-        factory = embedded_transport_factory(settings.home, db_url_text)
-        # A local write is cheap to start: small batches often, so the
-        # database work overlaps the runs instead of waiting for the flow's end.
-        interval = 0.005
-    recorder = Recorder(factory, interval=interval, spool_dir=settings.home / "spool")
+    # A server: fewer, larger requests. A local write is cheap to start: small
+    # batches often, so the database work overlaps the runs where it can.
+    interval = 0.2 if target.api_url else 0.005
+    recorder = Recorder(transport_factory(target), interval=interval,
+                        spool_dir=target.home / "spool")
     activate(recorder)
     _configured_from = wanted
     if previous is not None:
@@ -106,7 +97,7 @@ def ensure_recorder() -> Recorder | None:
 def deactivate() -> None:
     """Turn recording off (the log sink goes back to discarding records)."""
     global ACTIVE
-    from headwater.logging.handlers import NullLogSink, set_default_log_sink
+    from headwater._private.log_handlers import NullLogSink, set_default_log_sink
 
     ACTIVE = None
     if _sink_is_ours():

@@ -2,8 +2,9 @@
 
 The engine calls ``flow_run_created``, ``task_run_created`` and ``state_set``;
 each appends one small tuple to a deque (well under a microsecond, no lock,
-no I/O). A background thread wakes every ``interval`` seconds (or when a
-flush is asked for), turns what is queued into one batch in the
+no I/O). A task on the background loop (`headwater._private.background`)
+wakes every ``interval`` seconds (or when a flush is asked for), turns what
+is queued into one batch in the
 ``POST /api/records/batch`` shape and hands it to a transport: the embedded
 app (SQLite, in process), a remote server, or a test double.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
+import concurrent.futures
 import contextlib
 import datetime as _dt
 import json
@@ -31,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from headwater._private import background
 from headwater._private.files import write_atomic
 
 if TYPE_CHECKING:
@@ -57,6 +60,19 @@ _EXIT_TIMEOUT = 10.0  # seconds the interpreter's exit waits for records to be s
 FLOW_RUN, TASK_RUN, STATE, LOGS = 0, 1, 2, 3
 
 
+class _Marker:
+    """A flush marker an event loop can await: set once everything queued before it is stored."""
+
+    __slots__ = ("future",)
+
+    def __init__(self) -> None:
+        self.future: concurrent.futures.Future[None] = concurrent.futures.Future()
+
+    def set(self) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+
 def has_details(details: Any) -> bool:
     """Whether state details carry more than run ids (most do not)."""
     return (details.scheduled_time is not None or details.cache_key is not None
@@ -69,8 +85,9 @@ class Transport(Protocol):
     A transport may also take the queued tuples themselves, in two steps:
     ``stage(items)`` (plain CPU work, run in the recorder's thread) and
     ``send_staged(staged)`` (the I/O). The recorder stages the next batch
-    while the previous one is being written, so a transport whose I/O
-    releases the GIL (SQLite) overlaps the two. Without them, items are
+    (on the background loop) while the previous one is being written (on the
+    io thread), so a transport whose I/O releases the GIL (SQLite) overlaps
+    the two. Without them, items are
     turned into the API's JSON shape for ``send``.
     """
 
@@ -95,14 +112,14 @@ _Batch = list[tuple[Any, ...]] | dict[str, Any] | _Staged
 
 
 class Recorder:
-    """Batches run records in a background thread and ships them through a transport.
+    """Batches run records on the background loop and ships them through a transport.
 
     Args:
-        transport_factory: Builds the transport inside the recorder's thread
-            (so an embedded app lives on the recorder's own event loop).
+        transport_factory: Builds the transport on the background loop (so an
+            API client, or an embedded app, lives on that loop).
         interval: Seconds between batches while records keep coming. When a
             wake finds nothing, the wait doubles, up to ``idle_interval``; a
-            new flow run wakes the thread at once.
+            new flow run wakes the recorder at once.
         idle_interval: The longest wait between two looks at the queue.
         max_buffered: Records kept in memory while the transport fails;
             beyond that, batches are spilled to ``spool_dir``.
@@ -126,9 +143,8 @@ class Recorder:
         self._pending_records = 0
         self._warned = False
         self._failing = False
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._wake: asyncio.Event | None = None
+        self._service: concurrent.futures.Future[Any] | None = None  # the loop task, once started
+        self._waker = background.Waker()
         self._start_lock = threading.Lock()
         self._closed = False
         self.batches_sent = 0
@@ -137,18 +153,17 @@ class Recorder:
     def _forget_parent(self) -> None:
         """Start afresh in a forked child (called by the ``fork`` hook below).
 
-        The parent's thread, event loop and database connection do not exist
+        The parent's background loop and database connection do not exist
         here (using an inherited SQLite connection corrupts databases), and
         what it had queued is the parent's to store: storing it here too would
-        store it twice. The child's own runs start a thread of its own.
+        store it twice. The child's own runs start the recorder again.
         """
         self._queue = collections.deque()
         self._pending = []
         self._pending_records = 0
         self._round = None
-        self._thread = None
-        self._loop = None
-        self._wake = None
+        self._service = None
+        self._waker = background.Waker()
         self._start_lock = threading.Lock()  # it may have been held at the fork
         self._failing = False
 
@@ -159,7 +174,7 @@ class Recorder:
         if run._state is not None:
             self.state_set(run.id, False, run._state)
         self._ensure_started()
-        self._poke()  # the thread may be in a long idle wait
+        self._poke()  # the recorder may be in a long idle wait
 
     def task_run_created(self, run: TaskRun) -> None:
         """Queue the creation of a task run (and its first state)."""
@@ -169,7 +184,7 @@ class Recorder:
                             tuple(run._tags) if run._tags else (), run._expected_start_time))
         if run._state is not None:
             self.state_set(run._id, True, run._state)
-        if self._thread is None:
+        if self._service is None:
             self._ensure_started()
 
     def state_set(self, run_id: uuid.UUID, is_task: bool, state: State[Any]) -> None:
@@ -186,38 +201,19 @@ class Recorder:
 
     # ------------------------------------------------------------------ lifecycle
     def _ensure_started(self) -> None:
-        if self._thread is not None or self._closed:
+        if self._service is not None or self._closed:
             return
         with self._start_lock:
-            if self._thread is None:
+            if self._service is None:
                 atexit.register(self._at_exit)
-                ready = threading.Event()
-                self._thread = threading.Thread(target=self._serve, args=(ready,),
-                                                name="headwater-recorder", daemon=True)
-                self._thread.start()
-                ready.wait()
-
-    def _serve(self, ready: threading.Event) -> None:
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._wake = asyncio.Event()
-        loop.call_soon(ready.set)
-        try:
-            loop.run_until_complete(self._main())
-        finally:
-            loop.close()
+                self._service = background.spawn(self._main, "run recorder")
 
     async def _main(self) -> None:
         transport: Transport | None = None
-        assert self._wake is not None
         wait = self._interval
         busy = False
         while True:
-            try:
-                await asyncio.wait_for(self._wake.wait(), wait)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
+            await self._waker.wait(wait)
             # Streaming while records come (their writes overlap the runs),
             # backing off when idle so an idle process does not spin.
             wait = self._interval if self._queue else min(wait * 2, self._idle_interval)
@@ -250,7 +246,7 @@ class Recorder:
         in the transport); rounds run one at a time, so batches are stored
         in the order they were queued. Returns whether there were records.
         """
-        markers: list[threading.Event] = []
+        markers: list[threading.Event | _Marker] = []
         batch = self._drain(markers)
         drained = batch is not None
         if batch is not None:
@@ -287,8 +283,8 @@ class Recorder:
             except Exception:  # e.g. the spool folder is not writable: keep recording
                 _log.exception("A round of run records failed; the recorder goes on.")
 
-    async def _send_round(self, transport: Transport | None, markers: list[threading.Event]
-                          ) -> None:
+    async def _send_round(self, transport: Transport | None,
+                          markers: list[threading.Event | _Marker]) -> None:
         try:
             if transport is not None:
                 await self._send_pending(transport)
@@ -374,7 +370,7 @@ class Recorder:
             path.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ batches
-    def _drain(self, markers: list[threading.Event]) -> list[tuple[Any, ...]] | None:
+    def _drain(self, markers: list[threading.Event | _Marker]) -> list[tuple[Any, ...]] | None:
         queue = self._queue
         if not queue:
             return None
@@ -382,7 +378,7 @@ class Recorder:
         popleft, append = queue.popleft, items.append
         while queue:
             item = popleft()
-            if isinstance(item, threading.Event):
+            if isinstance(item, threading.Event | _Marker):
                 markers.append(item)
             else:
                 append(item)
@@ -394,9 +390,12 @@ class Recorder:
         Returns:
             True when the records were handed over within ``timeout``.
         """
-        if self._thread is None and not self._queue:
+        if self._service is None and not self._queue:
             return True
-        if self._closed and (self._thread is None or not self._thread.is_alive()):
+        if ((self._closed and (self._service is None or self._service.done()))
+                or background.in_loop_thread()):
+            # Nothing left to store them, or called on the loop that stores
+            # them (waiting there would stop it): say whether all is stored.
             return not self._queue and not self._pending
         marker = threading.Event()
         self._queue.append(marker)
@@ -404,19 +403,29 @@ class Recorder:
         self._poke()
         return marker.wait(timeout)
 
+    async def flush_async(self, timeout: float | None = 30.0) -> bool:
+        """`flush` for async code: the caller's loop stays free while it waits."""
+        if (self._service is None and not self._queue) or (
+                self._closed and (self._service is None or self._service.done())):
+            return not self._queue and not self._pending
+        marker = _Marker()
+        self._queue.append(marker)
+        self._ensure_started()
+        self._poke()
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(marker.future), timeout)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
     def _at_exit(self) -> None:
-        # The thread is a daemon: hand over (or spill) what is queued before
-        # the interpreter stops it.
+        # The loop's thread is a daemon: hand over (or spill) what is queued
+        # before the interpreter stops it.
         if not self._closed:
             self.flush(_EXIT_TIMEOUT)
 
     def _poke(self) -> None:
-        loop, wake = self._loop, self._wake
-        if loop is not None and wake is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(wake.set)
-            except RuntimeError:
-                pass
+        self._waker.set()
 
     @property
     def closed(self) -> bool:
@@ -424,17 +433,15 @@ class Recorder:
         return self._closed
 
     def close(self, timeout: float | None = 10.0) -> None:
-        """Flush and stop the background thread (idempotent)."""
-        if self._closed:
-            if self._thread is not None:
-                self._thread.join(timeout)
-            return
-        self.flush(timeout)
-        self._closed = True
-        self._poke()
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        """Flush, then end the recorder's task and close its transport (idempotent)."""
+        if not self._closed:
+            self.flush(timeout)
+            self._closed = True
+            self._poke()
+        service = self._service
+        if service is not None and not background.in_loop_thread():
+            with contextlib.suppress(Exception):  # logged by the loop when it failed
+                service.result(timeout)
 
 
 _LIVE: weakref.WeakSet[Recorder] = weakref.WeakSet()

@@ -12,15 +12,15 @@ through the in-process app.)
 
 from __future__ import annotations
 
-import asyncio
-import queue
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from headwater._private import background
+
 if TYPE_CHECKING:
+    from headwater._private.target import Target
     from headwater.client import HeadwaterClient
     from headwater.server.database.sqlite_records import Prepared
 
@@ -87,7 +87,7 @@ class ClientTransport:
 
 
 class SQLiteTransport:
-    """Writes batches to a local SQLite database file, in the recorder's thread.
+    """Writes batches to a local SQLite database file, on the background io thread.
 
     The connection is opened (and the schema created or migrated) by
     :meth:`open`; each batch is one ``BEGIN IMMEDIATE`` transaction.
@@ -96,7 +96,6 @@ class SQLiteTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._con: sqlite3.Connection | None = None
-        self._writer: _Writer | None = None
 
     async def open(self) -> SQLiteTransport:
         """Connect, set the pragmas the server uses, and bring the schema to the head revision."""
@@ -155,7 +154,7 @@ class SQLiteTransport:
             await self._write(self._con.execute, "PRAGMA wal_checkpoint(PASSIVE)")
 
     async def _write(self, fn: Callable[..., object], *args: Any) -> None:
-        """Run ``fn(*args)`` in the writer thread; the caller's loop is free meanwhile.
+        """Run ``fn(*args)`` on the io thread; the background loop is free meanwhile.
 
         SQLite does its work with the GIL released, so the recorder stages
         the next batch while this one is written. One thread, so writes
@@ -163,9 +162,7 @@ class SQLiteTransport:
         lock cannot hold up the interpreter's exit (the recorder's exit
         flush is bounded).
         """
-        if self._writer is None:
-            self._writer = _Writer()
-        await self._writer.run(fn, *args)
+        await background.run_blocking(fn, *args)
 
     async def _connection(self) -> sqlite3.Connection:
         if self._con is None:
@@ -174,53 +171,10 @@ class SQLiteTransport:
         return self._con
 
     async def close(self) -> None:
-        """Stop the writer thread and close the connection."""
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.stop()
+        """Close the connection (on the io thread, after the writes queued before)."""
         con, self._con = self._con, None
         if con is not None:
-            con.close()
-
-
-class _Writer:
-    """One daemon thread running blocking calls in order, answering through asyncio futures."""
-
-    def __init__(self) -> None:
-        self._calls: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name="headwater-recorder-writer",
-                                        daemon=True)
-        self._thread.start()
-
-    async def run(self, fn: Callable[..., object], *args: Any) -> None:
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._calls.put((loop, done, fn, args))
-        await done
-
-    def stop(self) -> None:
-        self._calls.put(None)
-        self._thread.join()
-
-    def _serve(self) -> None:
-        while (call := self._calls.get()) is not None:
-            loop, done, fn, args = call
-            try:
-                fn(*args)
-            except BaseException as exc:
-                loop.call_soon_threadsafe(_settle, done, exc)
-            else:
-                loop.call_soon_threadsafe(_settle, done, None)
-            del call, fn, args  # the batch is not kept alive until the next one
-
-
-def _settle(done: asyncio.Future[None], exc: BaseException | None) -> None:
-    if done.cancelled():
-        return
-    if exc is None:
-        done.set_result(None)
-    else:
-        done.set_exception(exc)
+            await background.run_blocking(con.close)
 
 
 async def _ensure_schema(con: sqlite3.Connection, path: Path) -> None:
@@ -238,38 +192,20 @@ async def _ensure_schema(con: sqlite3.Connection, path: Path) -> None:
         await database.aclose()
 
 
-def sqlite_path(home: Path, connection_url: str | None) -> Path | None:
-    """The SQLite file embedded mode uses, or None when the database is not SQLite."""
-    if connection_url is None:
-        return home / "headwater.db"
-    scheme, sep, rest = connection_url.partition(":///")
-    if not sep or scheme.split("+")[0] != "sqlite":
-        return None
-    path = rest.split("?")[0]
-    return Path(path) if path and path != ":memory:" else None
+def transport_factory(target: Target) -> Any:
+    """Return a factory for the transport to ``target``.
 
-
-def embedded_transport_factory(home: Path, connection_url: str | None) -> Any:
-    """Return a factory for the embedded transport: SQLite directly, else the in-process app."""
-    path = sqlite_path(home, connection_url)
+    Embedded on SQLite: the file directly; embedded on another database: the
+    API app in process; a server: its API over HTTP, with one quick retry
+    (the recorder itself keeps failed batches and tries again).
+    """
+    path = target.sqlite
 
     async def factory() -> SQLiteTransport | ClientTransport:
         if path is not None:
             return await SQLiteTransport(path).open()
-        from headwater.client._factory import embedded_client
-
-        return ClientTransport(embedded_client(retries=0))
-
-    return factory
-
-
-def remote_transport_factory(url: str, key: str | None) -> Any:
-    """Return a factory for a transport to the server at ``url``."""
-
-    async def factory() -> ClientTransport:
-        from headwater.client import HeadwaterClient
-
-        # One quick retry: the recorder itself keeps failed batches and tries again.
-        return ClientTransport(HeadwaterClient(url, key, retries=1, backoff=0.2, timeout=30))
+        if target.api_url:
+            return ClientTransport(target.client(retries=1, backoff=0.2, timeout=30))
+        return ClientTransport(target.client(retries=0))
 
     return factory
