@@ -239,7 +239,7 @@ def main() -> int:
         f = results["flow"]
         print(f"flow of {f['n']:,} mapped tasks: unrecorded {f['unrecorded']:.3f} s, "
               f"recorded {f['recorded']:.3f} s, ratio {f['ratio']:.2f}x "
-              f"(target <= 1.5x); {f.get('verified', '')}")
+              f"(target <= 2x); {f.get('verified', '')}")
     if "api" in results:
         a = results["api"]
         print(f"records batch: {a['batch_rows']:,} rows in {a['batch_s']:.3f} s = "

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -84,9 +85,18 @@ def _wall_below(limit_s: float) -> Callable[[Result], bool | None]:
     return lambda r: r.wall_s is not None and r.wall_s < limit_s
 
 
-# Targets from the core runtime issue, on a 2-core machine.
+def _recording() -> bool:
+    """Whether runs are recorded here (the default; the targets of two workloads depend on it)."""
+    value = os.environ.get("HEADWATER_API_ENABLE_RECORDING", "true").strip().lower()
+    return value not in ("0", "false", "no", "off")
+
+
+# Targets from the core runtime issue, on a 2-core machine. With recording on
+# (the default), direct calls and retries store every state as it happens:
+# their targets are those set by the storage-core issue (#13) from measurements.
+_DIRECT_US, _RETRIES_US = (45, 250) if _recording() else (30, 150)
 SPECS: dict[str, Spec] = {spec.name: spec for spec in [
-    Spec("direct", 1_000, 200, 5, "<= 30 us/task", _overhead_below(30)),
+    Spec("direct", 1_000, 200, 5, f"<= {_DIRECT_US} us/task", _overhead_below(_DIRECT_US)),
     Spec("submit", 1_000, 200, 5, "<= 80 us/task", _overhead_below(80)),
     Spec("map", 10_000, 1_000, 5, "<= 80 us/task", _overhead_below(80)),
     Spec("async_gather", 1_000, 200, 3, "wall < 0.2 s", _wall_below(0.2)),
@@ -94,7 +104,8 @@ SPECS: dict[str, Spec] = {spec.name: spec for spec in [
     Spec("fanout_sleep", 100, 20, 3, "wall < 0.5 s", _wall_below(0.5)),
     Spec("memory", 500, 50, 3, "RSS growth < 10 MB", _memory_met),
     Spec("subflows", 50, 10, 5, "< 1000 us/subflow", _overhead_below(1000)),
-    Spec("retries", 100, 20, 3, "<= 150 us/call (3 attempts)", _overhead_below(150)),
+    Spec("retries", 100, 20, 3, f"<= {_RETRIES_US} us/call (3 attempts)",
+         _overhead_below(_RETRIES_US)),
     Spec("hello", 1, 1, 5, "wall < 0.6 s", _wall_below(0.6), kind="process"),
     Spec("import", 1, 1, 7, "< 150 ms over bare python", _overhead_below(150_000),
          kind="process"),
