@@ -6,7 +6,20 @@ import contextlib
 import os
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["create_private", "write_atomic"]
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` empty, readable by its owner only (0600), unless it exists.
+
+    For database files: SQLite gives its write-ahead log and shared-memory
+    files the mode of the database file, so they stay private too.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def write_atomic(path: Path, text: str) -> None:

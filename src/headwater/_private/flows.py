@@ -9,11 +9,11 @@ from typing import Any, Generic, TypeVar, overload
 
 from typing_extensions import ParamSpec
 
+from headwater._private import background
 from headwater._private.annotations import NotSet
 from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import wait
-from headwater._private import background
 from headwater._private.options import FlowOptions, replace_options
 from headwater._private.parameters import bind_parameters, parameter_schema
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from typing_extensions import ParamSpec
 
+from headwater._private import background
 from headwater._private.annotations import NotSet, unmapped
 from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
-from headwater._private import background
 from headwater._private.options import TaskOptions, replace_options
 from headwater._private.parameters import bind_parameters
 from headwater._private.states import State

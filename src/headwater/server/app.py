@@ -14,7 +14,12 @@ from sqlalchemy import exc as sa_exc
 
 from headwater._version import __version__
 from headwater.server.database.engine import Database, DatabaseBusyError, default_database_url
-from headwater.server.middleware import ApiKeyMiddleware, BodyLimitMiddleware
+from headwater.server.middleware import (
+    ApiKeyMiddleware,
+    BodyLimitMiddleware,
+    LoopbackHostMiddleware,
+    is_loopback,
+)
 
 __all__ = ["DEFAULT_MAX_BODY_SIZE", "create_app", "resolve_database_url"]
 
@@ -48,9 +53,7 @@ def _settings_api_key() -> str | None:
 def _settings_max_body_size() -> int:
     from headwater.settings import get_current_settings
 
-    # server.max_body_size is read when the settings tree has it.
-    value = getattr(get_current_settings().server, "max_body_size", None)
-    return int(value) if value else DEFAULT_MAX_BODY_SIZE
+    return get_current_settings().server.max_body_size
 
 
 def _error(status: int, detail: str) -> JSONResponse:
@@ -100,7 +103,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(database_url: str | None = None, api_key: str | None = None, *,
-               max_body_size: int | None = None, use_settings: bool = True) -> FastAPI:
+               max_body_size: int | None = None, use_settings: bool = True,
+               bind_host: str | None = None) -> FastAPI:
     """Build the headwater API application.
 
     The database is migrated when the app starts (ASGI lifespan) or on the
@@ -117,6 +121,9 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
         max_body_size: Largest request body in bytes (default 20 MiB).
         use_settings: Read the unset arguments from headwater's settings;
             False leaves them unset.
+        bind_host: The interface the server listens on (None: in process).
+            Without an API key on a loopback interface, requests must be
+            addressed to a loopback name (against DNS rebinding).
 
     Returns:
         The FastAPI app; ``app.state.database`` is its :class:`Database`.
@@ -126,6 +133,9 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
         raise ValueError("create_app(use_settings=False) needs a database_url")
     if api_key is None and use_settings:
         api_key = _settings_api_key()
+    if api_key is not None and not api_key.strip():
+        raise ValueError("The API key is empty: set a non-empty key, or none to run without "
+                         "authentication.")
     if max_body_size is None:
         max_body_size = _settings_max_body_size() if use_settings else DEFAULT_MAX_BODY_SIZE
     database = Database(url)
@@ -154,6 +164,8 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_size)
     if api_key:
         app.add_middleware(ApiKeyMiddleware, api_key=api_key)
+    elif bind_host is not None and is_loopback(bind_host):
+        app.add_middleware(LoopbackHostMiddleware)
     return app
 
 

@@ -1,4 +1,4 @@
-"""ASGI middleware: API key authentication and the request body limit.
+"""ASGI middleware: API key authentication, the loopback Host check and the body limit.
 
 Plain ASGI (not ``BaseHTTPMiddleware``): no extra task per request, and the
 body is read once, here, before any route sees it.
@@ -11,7 +11,8 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["OPEN_PATHS", "ApiKeyMiddleware", "BodyLimitMiddleware"]
+__all__ = ["LOOPBACK_HOSTS", "OPEN_PATHS", "ApiKeyMiddleware", "BodyLimitMiddleware",
+           "LoopbackHostMiddleware", "is_loopback"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -37,27 +38,75 @@ async def _reply(send: Send, status: int, detail: str,
 class ApiKeyMiddleware:
     """Require ``Authorization: Bearer <key>`` on every path but ``OPEN_PATHS``.
 
-    The key is compared in constant time and never logged or echoed.
+    The scheme name is matched case-insensitively (RFC 7235: ``bearer`` is
+    ``Bearer``); the key is compared in constant time and never logged or echoed.
     """
 
     def __init__(self, app: ASGIApp, api_key: str) -> None:
+        if not api_key.strip():
+            raise ValueError("an empty API key would let every request in; set a real key")
         self.app = app
-        self._expected = f"Bearer {api_key}".encode()
+        self._expected = api_key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope["headers"] if k == b"authorization"), None)
+        scheme, _, token = (given or b"").strip().partition(b" ")
         if given is None:
             detail = ("Missing API key: this server requires 'Authorization: Bearer <key>' "
                       "(set HEADWATER_API_KEY on the client).")
-        elif not hmac.compare_digest(given, self._expected):
+        elif scheme.lower() != b"bearer" or not hmac.compare_digest(token.strip(),
+                                                                     self._expected):
             detail = "Invalid API key: the Authorization header does not hold this server's key."
         else:
             await self.app(scope, receive, send)
             return
         await _reply(send, 401, detail, [(b"www-authenticate", b"Bearer")])
+
+
+#: Host names a server bound to a loopback interface is reached by.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an interface to bind, or a Host header's name) is this machine only."""
+    import ipaddress
+
+    name = host.strip().lower()
+    if name in LOOPBACK_HOSTS or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:  # a name, not an address
+        return False
+
+
+class LoopbackHostMiddleware:
+    """Refuse requests whose ``Host`` header is not a loopback name (421).
+
+    A server without an API key bound to 127.0.0.1 trusts whoever can reach
+    it, which a web page in the user's browser can, through DNS rebinding
+    (a name of the attacker's that resolves to 127.0.0.1). Such a request
+    carries the attacker's name in ``Host``; real local clients send
+    ``localhost`` or an address.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = next((v for k, v in scope["headers"] if k == b"host"), b"")
+            name = given.decode("latin-1")
+            name = name[:name.rindex(":")] if name.count(":") == 1 or "]:" in name else name
+            if not is_loopback(name):
+                await _reply(send, 421, "This server only answers requests addressed to "
+                                        "localhost (Host header); set HEADWATER_SERVER_API_KEY "
+                                        "to serve other names.")
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimitMiddleware:

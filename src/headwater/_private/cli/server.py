@@ -28,6 +28,17 @@ def _banner(host: str, port: int, database: str, auth: bool) -> str:
     return "\n".join(lines)
 
 
+def _exposure_warning(host: str, auth: bool) -> str | None:
+    """A warning when anyone on the network could use the API: no key, not loopback."""
+    from headwater.server.middleware import is_loopback
+
+    if auth or is_loopback(host):
+        return None
+    return (f"WARNING: the server listens on {host} without an API key: anyone who can reach "
+            "this machine can read and change every run. Set HEADWATER_SERVER_API_KEY, or "
+            "listen on 127.0.0.1.")
+
+
 @server_app.command("start")
 def start(
     host: Annotated[str, typer.Option(
@@ -47,11 +58,15 @@ def start(
              'pip install "headwater[server]"')
     try:
         url = resolve_database_url()
-        app = create_app(url)
+        app = create_app(url, bind_host=host)
         database: Database = app.state.database
     except ValueError as exc:
         fail(str(exc))
-    typer.echo(_banner(host, port, database.display_url(), _auth_enabled()))
+    auth = _auth_enabled()
+    typer.echo(_banner(host, port, database.display_url(), auth))
+    warning = _exposure_warning(host, auth)
+    if warning is not None:
+        typer.secho(warning, fg=typer.colors.YELLOW, err=True)
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
 
 

@@ -337,11 +337,20 @@ class Recorder:
 
     def _transport_failed(self, exc: BaseException) -> None:
         self._failing = True
-        if not self._warned:
-            self._warned = True
+        if self._warned:
+            return
+        self._warned = True
+        if _is_refused_key(exc):
             _log.warning(
-                "Could not record runs to the headwater API (%s: %s). Runs go on; records are "
-                "buffered and shipped when it is back.", type(exc).__name__, exc)
+                "The headwater API refused this process's API key (HTTP %s), so runs are not "
+                "recorded there. Set HEADWATER_API_KEY to the key the server was started with "
+                "(its HEADWATER_SERVER_API_KEY). Runs go on; their records are kept%s and "
+                "shipped once the key is accepted.", getattr(exc, "status_code", "?"),
+                f" in {self._spool_dir}" if self._spool_dir is not None else " in memory")
+            return
+        _log.warning(
+            "Could not record runs to the headwater API (%s: %s). Runs go on; records are "
+            "buffered and shipped when it is back.", type(exc).__name__, exc)
 
     def _spill(self) -> None:
         if self._spool_dir is None:
@@ -456,9 +465,21 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork)
 
 
+def _is_refused_key(exc: BaseException) -> bool:
+    """The API refused the key (401/403): the records are fine, the key is wrong."""
+    return getattr(exc, "status_code", None) in (401, 403)
+
+
 def _is_permanent(exc: BaseException) -> bool:
+    """The API refused the batch itself: sending it again cannot help.
+
+    Not an outage (no answer, 5xx, 408, 429) and not a refused key (401,
+    403): those keep the batch, since a fixed key or a server back up
+    stores it as it is.
+    """
     status = getattr(exc, "status_code", None)
-    return isinstance(status, int) and 400 <= status < 500 and status not in (408, 429)
+    return (isinstance(status, int) and 400 <= status < 500
+            and status not in (401, 403, 408, 429))
 
 
 async def _send(transport: Transport, batch: _Batch) -> None:

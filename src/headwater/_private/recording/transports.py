@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from headwater._private import background
+from headwater._private.files import create_private
 
 if TYPE_CHECKING:
     from headwater._private.target import Target
@@ -99,7 +100,7 @@ class SQLiteTransport:
 
     async def open(self) -> SQLiteTransport:
         """Connect, set the pragmas the server uses, and bring the schema to the head revision."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private(self.path)  # runs, parameters and logs are the user's alone
         con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             con.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")

@@ -73,7 +73,7 @@ class CacheLock:
         import fcntl
 
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + timeout
         delay = LOCK_POLL_SECONDS
         while True:
@@ -135,7 +135,9 @@ class LocalFileSystem(ResultStorage):
         os.makedirs(folder, exist_ok=True)
         tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
         try:
-            with open(tmp, "wb") as file:
+            # Readable by the owner only: results may hold anything the flow computed.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as file:
                 _write_all(file, data)
             os.replace(tmp, path)
         except BaseException:

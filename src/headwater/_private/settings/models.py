@@ -50,6 +50,20 @@ class ServerSettings(_Section):
     api_key: SecretStr | None = Field(
         default=None, description="API key the server requires from clients (secret)."
     )
+    max_body_size: int = Field(
+        default=20 * 1024 * 1024, ge=1024,
+        description="Largest request body the server accepts, in bytes (larger: 413).",
+    )
+
+    @field_validator("api_key")
+    @classmethod
+    def _no_empty_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty key would silently turn authentication off while the
+        # operator believes it is on: refuse it, and say what to do instead.
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("HEADWATER_SERVER_API_KEY is set but empty: set a non-empty key, "
+                             "or unset it to run without authentication")
+        return value
 
 
 class LoggingToAPISettings(_Section):

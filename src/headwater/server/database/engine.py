@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from headwater._private.files import create_private
 from headwater.server.database.sqlite_schema import PAGE_SIZE
 
 __all__ = ["Database", "DatabaseBusyError", "default_database_url", "normalize_url"]
@@ -211,6 +212,7 @@ def _ensure_sqlite_file(path: str) -> bool:
     """
     from headwater.server.database.sqlite_schema import ensure_sqlite_schema
 
+    create_private(Path(path))  # runs, parameters and logs are the user's alone
     con = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         con.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's: before WAL mode
