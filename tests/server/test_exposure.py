@@ -1,4 +1,4 @@
-"""Auth and exposure: a refused key keeps the records, no empty key, loopback Host, private files."""
+"""Auth and exposure: a refused key keeps records; no empty key; loopback Host; private files."""
 
 from __future__ import annotations
 
