@@ -24,12 +24,12 @@ from headwater._private.cache_policies import (
     source_hash,
 )
 from headwater._private.collections import resolve
-from headwater._private.context import TaskRunContext
+from headwater._private.context import TaskRunContext, task_run_ctx
 from headwater._private.results.hashing import stable_hash
 from headwater.exceptions import UnhashableInputError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.jobs import TaskJob
+    from headwater._private.engine.steps import ComputeCacheKey
     from headwater._private.tasks import Task
 
 _log = logging.getLogger("headwater.task_runs")
@@ -105,15 +105,23 @@ def cache_key_for(policy: CachePolicy, ctx: TaskRunContext, arguments: dict[str,
     return stable_hash(ctx.task.task_key, key)
 
 
-def compute_cache_key(job: TaskJob, args: Any, kwargs: Any) -> tuple[str | None, str | None]:
-    """Return ``(key, warning)`` for a task run; any failure gives no key and a warning."""
-    policy = effective_policy(job.task.options)
+def compute_cache_key(step: ComputeCacheKey) -> tuple[str | None, str | None]:
+    """Carry out ``ComputeCacheKey``: ``(key, warning)``; any failure gives no key and a warning.
+
+    Policies see the run's context as ``headwater.runtime`` does: the task
+    run context the job set for the run (a bare one when driven without it).
+    """
+    spec = step.about
+    policy = effective_policy(spec.task.options)
     if policy is None:
         return None, None
     try:
-        ctx = TaskRunContext(job.task, job.run, job.is_async, job.loop, job.log_prints)
-        parameters = job.parent._flow_run.parameters if job.parent is not None else {}
-        return cache_key_for(policy, ctx, job.task.bind(args, kwargs), parameters), None
+        ctx = task_run_ctx.get()
+        if ctx is None or ctx.task_run is not spec.run:
+            ctx = TaskRunContext(spec.task, spec.run, spec.task.is_async, None, False)
+        parameters = spec.flow_run.parameters if spec.flow_run is not None else {}
+        arguments = spec.task.bind(step.args, step.kwargs)
+        return cache_key_for(policy, ctx, arguments, parameters), None
     except UnhashableInputError as exc:
         return None, (f"{exc} This run is not cached; pass a hashable value, or leave the "
                       "argument out of the key with cache_policy=INPUTS - 'name'.")

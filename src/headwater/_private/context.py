@@ -20,7 +20,7 @@ from headwater._private.states import BAD_TYPES, FREED, State, StateType
 from headwater.exceptions import MissingContextError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.jobs import TaskJob
+    from headwater._private.engine.task_job import TaskJob
     from headwater._private.flows import Flow
     from headwater._private.runners import TaskRunner
     from headwater._private.tasks import Task

@@ -20,7 +20,7 @@ from headwater._private.states import State, get_state_result
 from headwater.exceptions import AsyncContextError, DeadlockError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.jobs import TaskJob
+    from headwater._private.engine.task_job import TaskJob
     from headwater._private.runs import TaskRun
 
 R = TypeVar("R")

@@ -24,7 +24,7 @@ from typing_extensions import Self
 from headwater._private import background
 
 if TYPE_CHECKING:
-    from headwater._private.engine.jobs import TaskJob
+    from headwater._private.engine.task_job import TaskJob
 
 DEFAULT_MAX_WORKERS = 100
 

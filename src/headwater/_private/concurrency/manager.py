@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 
 from headwater._private.clock import Clock, get_clock
 from headwater._private.concurrency.protocol import TAG_PREFIX, ConcurrencyLimit, Lease
-from headwater._private.steps import drive, drive_async
+from headwater._private.driving import drive, drive_async
 from headwater.exceptions import (
     AcquireConcurrencySlotTimeoutError,
     ConcurrencySlotAcquisitionError,

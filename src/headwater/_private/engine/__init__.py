@@ -1,8 +1,11 @@
-"""The run engine: one sans-I/O state machine per kind of run, and two thin drivers.
+"""The run engine: sans-I/O state machines that decide, drivers that act.
 
-``task_machine`` and ``flow_machine`` are generators that decide every step of
-a run and yield the steps that need the outside world (call the function,
-wait for futures, sleep, run hooks). ``drivers`` carries those steps out,
-once for threads (``drive_sync``) and once for event loops (``drive_async``).
-``jobs`` ties a machine, a driver and a future together.
+``task_machine`` and ``flow_machine`` are generators that decide every step
+of a run from a small description of it (``specs``) and yield the steps
+(``steps``) that need the outside world: call the function, record a state,
+log, wait, sleep, plan and look up results. ``drivers`` carries those steps
+out, in a thread or on an event loop, with the one step loop pair of
+``headwater._private.driving``. ``task_job`` and ``flow_job`` tie a run's
+machine, driver, context and future together; ``task_dispatch`` gets
+submitted task runs to a worker.
 """

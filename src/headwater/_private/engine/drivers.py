@@ -1,132 +1,124 @@
-"""The two drivers: carry out a machine's steps in a thread, or on an event loop.
+"""The engine's drivers: a table from step type to the function that carries it out.
 
-Each driver is a loop that sends each step's answer back into the machine.
-An exception raised while carrying out a step (Ctrl-C during a wait, say) is
-thrown into the machine, which turns it into a Crashed state and re-raises.
+:func:`run_machine` and :func:`run_machine_async` run a machine with the one
+step loop pair (``headwater._private.driving``), which throws any error raised
+while carrying out a step (Ctrl-C during a wait, say) back into the machine;
+the machine turns it into a Crashed or Cancelled state and re-raises. The
+decisions live in the machines; the two tables below differ only where
+waiting differs (a thread blocks, a coroutine awaits). Steps that never wait
+(``Record``, ``Log``, ``ComputeCacheKey``) share one function in both.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import ctypes
 import inspect
 import logging
-import threading
 from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
+from headwater._private import background
 from headwater._private.clock import get_clock
+from headwater._private.driving import drive, drive_async
+from headwater._private.engine.calls import call_async, call_sync
+from headwater._private.engine.reporting import log, record
+from headwater._private.engine.specs import TaskRunSpec
 from headwater._private.engine.steps import (
     AcquireSlots,
     Call,
+    ComputeCacheKey,
     LoadCached,
+    Log,
     PersistResult,
+    PlanResult,
+    Record,
     RunHooks,
     Sleep,
     Step,
     WaitChildren,
     WaitFutures,
 )
-from headwater._private.loop_thread import on_runtime_loop, run_coroutine
 from headwater._private.states import State
 
 _log = logging.getLogger("headwater.engine")
 
 Outcome = tuple[bool, Any]
+Machine = Generator[Step, Any, State[Any]]
 
 
-# ---------------------------------------------------------------------- sync driver
-def drive_sync(machine: Generator[Step, Any, State[Any]]) -> State[Any]:
+def run_machine(machine: Machine) -> State[Any]:
     """Run ``machine`` to its final state in the calling thread."""
-    answer: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = machine.throw(error) if error is not None else machine.send(answer)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        error = None
-        try:
-            answer = _SYNC[type(step)](step)
-        except BaseException as exc:
-            error = exc
+    return drive(machine, _carry_out)
 
 
-def _call_sync(step: Call) -> Outcome:
-    if step.timeout is not None:
-        return _call_with_deadline(step)
+async def run_machine_async(machine: Machine) -> State[Any]:
+    """Run ``machine`` to its final state on the running event loop."""
+    return await drive_async(machine, _carry_out_async)
+
+
+def _carry_out(step: Step) -> Any:
+    return _SYNC[type(step)](step)
+
+
+def _carry_out_async(step: Step) -> Coroutine[Any, Any, Any]:
+    return _ASYNC[type(step)](step)
+
+
+# ------------------------------------------------------------------ steps that never wait
+def _plan(step: PlanResult) -> Outcome:
+    from headwater._private.results.plan import flow_result_plan, plan_for
+
+    about = step.about
     try:
-        return True, step.fn(*step.args, **step.kwargs)
-    except BaseException as exc:
+        if isinstance(about, TaskRunSpec):
+            return True, plan_for(about.task.options, about.flow_options,
+                                  about.settings.persist_by_default)
+        return True, flow_result_plan(about.flow.options, about.settings.persist_by_default)
+    except Exception as exc:
         return False, exc
 
 
-def _call_with_deadline(step: Call) -> Outcome:
-    """Run the call in a helper thread and stop waiting at the deadline.
+def _cache_key(step: ComputeCacheKey) -> tuple[str | None, str | None]:
+    from headwater._private.caching import compute_cache_key
 
-    A sync function cannot be stopped from outside. At the deadline the engine
-    moves on (the run is TimedOut) and asks the helper thread to raise the
-    timeout error at its next Python bytecode; a function blocked inside a C
-    call (a socket read, ``time.sleep``) keeps its thread until the call
-    returns, and its result is then thrown away.
-    """
-    assert step.on_timeout is not None
-    box: list[Outcome] = []
-    done = threading.Event()
-    ctx = contextvars.copy_context()
-
-    def target() -> None:
-        try:
-            box.append((True, ctx.run(step.fn, *step.args, **step.kwargs)))
-        except BaseException as exc:
-            box.append((False, exc))
-        finally:
-            done.set()
-
-    thread = threading.Thread(target=target, name="headwater-deadline", daemon=True)
-    thread.start()
-    if done.wait(step.timeout):
-        return box[0]
-    error = step.on_timeout()
-    _raise_in_thread(thread, type(error))
-    return False, error
+    return compute_cache_key(step)
 
 
-def _raise_in_thread(thread: threading.Thread, exc_type: type[BaseException]) -> None:
-    if thread.ident is not None:
-        ctypes.pythonapi.PyThreadState_SetAsyncExc(
-            ctypes.c_ulong(thread.ident), ctypes.py_object(exc_type)
-        )
+def _log_hook_error(hook: Callable[..., Any], step: RunHooks) -> None:
+    _log.exception(
+        "An error was encountered while running hook %r in response to state %r; "
+        "the run's state is unchanged.", getattr(hook, "__name__", repr(hook)), step.args[-1],
+    )
 
 
-def _wait_futures_sync(step: WaitFutures) -> None:
+# ---------------------------------------------------------------------- in a thread
+def _wait_futures(step: WaitFutures) -> None:
     for future in step.futures:
         future.wait()
 
 
-def _wait_children_sync(step: WaitChildren) -> None:
+def _wait_children(step: WaitChildren) -> None:
     while jobs := step.tracker.inflight():
         for job in jobs:
             job.wait_done()
 
 
-def _sleep_sync(step: Sleep) -> None:
+def _sleep(step: Sleep) -> None:
     get_clock().sleep(step.seconds)
 
 
-def _hooks_sync(step: RunHooks) -> None:
+def _hooks(step: RunHooks) -> None:
     for hook in step.hooks:
-        _hook_sync(hook, step)
+        _hook(hook, step)
 
 
-def _hook_sync(hook: Callable[..., Any], step: RunHooks) -> None:
+def _hook(hook: Callable[..., Any], step: RunHooks) -> None:
     try:
         value = hook(*step.args)
         if inspect.isawaitable(value):
-            if on_runtime_loop():
-                raise RuntimeError("an async hook cannot be awaited from the runtime loop")
-            run_coroutine(_awaiting(value))
+            if background.in_loop_thread():
+                raise RuntimeError("an async hook cannot be awaited from the background loop")
+            background.run(_awaiting(value))
     except Exception:
         _log_hook_error(hook, step)
 
@@ -138,27 +130,19 @@ def _awaiting(awaitable: Any) -> Callable[[], Coroutine[Any, Any, Any]]:
     return wrapper
 
 
-def _log_hook_error(hook: Callable[..., Any], step: RunHooks) -> None:
-    state = step.args[-1]
-    _log.exception(
-        "An error was encountered while running hook %r in response to state %r; "
-        "the run's state is unchanged.", getattr(hook, "__name__", repr(hook)), state,
-    )
-
-
-def _load_cached_sync(step: LoadCached) -> Any:
+def _load_cached(step: LoadCached) -> Any:
     from headwater._private.results.io import load_cached
 
     return load_cached(step)
 
 
-def _persist_sync(step: PersistResult) -> Any:
+def _persist(step: PersistResult) -> Any:
     from headwater._private.results.io import persist_result
 
     return persist_result(step)
 
 
-def _acquire_sync(step: AcquireSlots) -> Outcome:
+def _acquire(step: AcquireSlots) -> Outcome:
     from headwater._private.concurrency import acquire_tag_slots
     from headwater.exceptions import ConcurrencySlotAcquisitionError
 
@@ -169,58 +153,36 @@ def _acquire_sync(step: AcquireSlots) -> Outcome:
 
 
 _SYNC: dict[type, Callable[[Any], Any]] = {
-    Call: _call_sync,
-    WaitFutures: _wait_futures_sync,
-    WaitChildren: _wait_children_sync,
-    Sleep: _sleep_sync,
-    RunHooks: _hooks_sync,
-    LoadCached: _load_cached_sync,
-    PersistResult: _persist_sync,
-    AcquireSlots: _acquire_sync,
+    Call: call_sync,
+    Record: record,
+    Log: log,
+    WaitFutures: _wait_futures,
+    WaitChildren: _wait_children,
+    Sleep: _sleep,
+    RunHooks: _hooks,
+    PlanResult: _plan,
+    ComputeCacheKey: _cache_key,
+    LoadCached: _load_cached,
+    PersistResult: _persist,
+    AcquireSlots: _acquire,
 }
 
 
-# ---------------------------------------------------------------------- async driver
-async def drive_async(machine: Generator[Step, Any, State[Any]]) -> State[Any]:
-    """Run ``machine`` to its final state on the running event loop."""
-    answer: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = machine.throw(error) if error is not None else machine.send(answer)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        error = None
-        try:
-            answer = await _ASYNC[type(step)](step)
-        except BaseException as exc:
-            error = exc
+# ---------------------------------------------------------------------- on an event loop
+def _now(carry_out: Callable[[Any], Any]) -> Callable[[Any], Coroutine[Any, Any, Any]]:
+    """Wrap a step function that never waits for the async table."""
+    async def at_once(step: Any) -> Any:
+        return carry_out(step)
+
+    return at_once
 
 
-async def _call_async(step: Call) -> Outcome:
-    try:
-        value = step.fn(*step.args, **step.kwargs)
-        if not inspect.isawaitable(value):
-            return True, value
-        if step.timeout is None:
-            return True, await value
-        return await _await_with_deadline(value, step)
-    except BaseException as exc:
-        return False, exc
+def _in_executor(carry_out: Callable[[Any], Any]) -> Callable[[Any], Coroutine[Any, Any, Any]]:
+    """Wrap a blocking step function: storage I/O and lock waits never run on the loop."""
+    async def off_loop(step: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, carry_out, step)
 
-
-async def _await_with_deadline(awaitable: Any, step: Call) -> Outcome:
-    """Await with a deadline; at the deadline cancel the work and move on regardless."""
-    assert step.on_timeout is not None
-    task = asyncio.ensure_future(awaitable)
-    done, _ = await asyncio.wait({task}, timeout=step.timeout)
-    if task in done:
-        return True, task.result()
-    task.cancel()
-    # Don't wait for the cancellation to land: a coroutine stuck in blocking
-    # code would hold the run. Collect its outcome later so nothing warns.
-    task.add_done_callback(lambda t: t.cancelled() or t.exception())
-    return False, step.on_timeout()
+    return off_loop
 
 
 async def _wait_futures_async(step: WaitFutures) -> None:
@@ -252,16 +214,6 @@ async def _hook_async(hook: Callable[..., Any], step: RunHooks) -> None:
         _log_hook_error(hook, step)
 
 
-async def _load_cached_async(step: LoadCached) -> Any:
-    # Storage I/O (and waiting on another process's cache lock) happens in
-    # an executor thread, never on the loop.
-    return await asyncio.get_running_loop().run_in_executor(None, _load_cached_sync, step)
-
-
-async def _persist_async(step: PersistResult) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(None, _persist_sync, step)
-
-
 async def _acquire_async(step: AcquireSlots) -> Outcome:
     from headwater._private.concurrency import acquire_tag_slots_async
     from headwater.exceptions import ConcurrencySlotAcquisitionError
@@ -273,12 +225,16 @@ async def _acquire_async(step: AcquireSlots) -> Outcome:
 
 
 _ASYNC: dict[type, Callable[[Any], Coroutine[Any, Any, Any]]] = {
-    Call: _call_async,
+    Call: call_async,
+    Record: _now(record),
+    Log: _now(log),
     WaitFutures: _wait_futures_async,
     WaitChildren: _wait_children_async,
     Sleep: _sleep_async,
     RunHooks: _hooks_async,
-    LoadCached: _load_cached_async,
-    PersistResult: _persist_async,
+    PlanResult: _now(_plan),
+    ComputeCacheKey: _now(_cache_key),
+    LoadCached: _in_executor(_load_cached),
+    PersistResult: _in_executor(_persist),
     AcquireSlots: _acquire_async,
 }

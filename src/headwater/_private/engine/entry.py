@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.context import flow_run_ctx, in_async_run_on_loop
-from headwater._private.engine.jobs import FlowJob, TaskJob
+from headwater._private.engine.flow_job import FlowJob
+from headwater._private.engine.task_job import TaskJob
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.states import State, get_state_result
 from headwater.exceptions import AsyncContextError

@@ -18,13 +18,15 @@ from __future__ import annotations
 import asyncio
 import datetime as _dt
 import logging
-import uuid
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.engine.steps import (
     Call,
+    Log,
     PersistResult,
+    PlanResult,
+    Record,
     RunHooks,
     Sleep,
     Step,
@@ -32,16 +34,16 @@ from headwater._private.engine.steps import (
     WaitFutures,
 )
 from headwater._private.engine.transitions import (
+    apply_state,
     crash_state,
     details_for,
     future_targets,
     is_engine_timeout,
     returned_state,
-    set_state,
     timeout_error_factory,
 )
 from headwater._private.parameters import call_arguments, validate_parameters
-from headwater._private.results.plan import flow_result_plan
+from headwater._private.results.plan import flow_persists
 from headwater._private.states import (
     AwaitingRetry,
     Completed,
@@ -61,9 +63,10 @@ from headwater.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from headwater._private.engine.jobs import FlowJob
+    from headwater._private.engine.specs import FlowRunSpec
 
 Machine = Generator[Step, Any, State[Any]]
+Steps = Generator[Step, Any, State[Any]]
 
 _HOOKS_BY_TYPE = {
     StateType.COMPLETED: "on_completion",
@@ -73,132 +76,157 @@ _HOOKS_BY_TYPE = {
 }
 
 
-def flow_machine(job: FlowJob) -> Machine:
+def flow_machine(spec: FlowRunSpec) -> Machine:
     """Drive one flow run from Pending to a final state; see the module docstring."""
-    run = job.run
     try:
-        state = yield from _run(job)
+        state = yield from _run(spec)
+    except GeneratorExit:
+        raise  # closed by its driver: there is no one to tell
     except BaseException as exc:
-        cancelled = job.cancelled() and isinstance(
+        cancelled = _cancelled(spec) and isinstance(
             exc, (CancellationRequested, asyncio.CancelledError))
         if cancelled and not isinstance(exc, CancellationRequested):
-            exc = CancellationRequested(run.id, job.run_context._scope.reason)
-        state = set_state(run, crash_state(exc))
-        job.log(logging.ERROR, f"Finished in state {state!r}")
-        hooks = getattr(job.flow.options, _HOOKS_BY_TYPE[state.type])
-        if hooks:
-            yield RunHooks("flow", hooks, (job.flow, run, state))
-        if cancelled and not job.parent_cancelled():
+            exc = CancellationRequested(spec.run.id, _reason(spec))
+        state = apply_state(spec.run, crash_state(exc))
+        yield Record(spec, state, logging.ERROR)
+        yield from _hooks(spec, state)
+        parent = spec.parent_scope
+        if cancelled and not (parent is not None and parent.cancelled):
             # This run was cancelled, its caller was not: report the Cancelled
             # state (calling the flow raises CancelledRun) instead of stopping
             # the caller with a BaseException.
             return state
         raise
-    job.log(logging.INFO if state.type is StateType.COMPLETED else logging.ERROR,
-            f"Finished in state {state!r}")
-    option = _HOOKS_BY_TYPE.get(state.type)
-    hooks = getattr(job.flow.options, option) if option else ()
-    if hooks:
-        yield RunHooks("flow", hooks, (job.flow, run, state))
+    yield Record(spec, state, logging.INFO if state.type is StateType.COMPLETED
+                 else logging.ERROR)
+    yield from _hooks(spec, state)
     return state
 
 
-def _run(job: FlowJob) -> Generator[Step, Any, State[Any]]:
-    run, opts = job.run, job.flow.options
+def _hooks(spec: FlowRunSpec, state: State[Any]) -> Generator[Step, Any, None]:
+    option = _HOOKS_BY_TYPE.get(state.type)
+    hooks = getattr(spec.flow.options, option) if option else ()
+    if hooks:
+        yield RunHooks("flow", hooks, (spec.flow, spec.run, state))
+
+
+def _cancelled(spec: FlowRunSpec) -> bool:
+    return spec.scope is not None and bool(spec.scope.cancelled)
+
+
+def _reason(spec: FlowRunSpec) -> str | None:
+    return spec.scope.reason if spec.scope is not None else None
+
+
+def _run(spec: FlowRunSpec) -> Steps:
+    run, opts = spec.run, spec.flow.options
     if opts.validate_parameters:
         try:
-            run._parameters = validate_parameters(job.flow, run._parameters or {})
+            run._parameters = validate_parameters(spec.flow, run._parameters or {})
         except ParameterTypeError as exc:
-            job.log(logging.ERROR, str(exc))
-            return set_state(run, Failed(
+            yield Log(spec, logging.ERROR, str(exc))
+            return apply_state(run, Failed(
                 data=exc, message=f"Validation of flow parameters failed with error: {exc}",
                 state_details=details_for(run)))
-    args, kwargs = call_arguments(job.flow, run._parameters or {})
-    set_state(run, State(StateType.RUNNING, state_details=details_for(run)))
+    args, kwargs = call_arguments(spec.flow, run._parameters or {})
+    running = apply_state(run, State(StateType.RUNNING, state_details=details_for(run)))
+    yield Record(spec, running)
     if opts.on_running:
-        yield RunHooks("flow", opts.on_running, (job.flow, run, run._state))
+        yield RunHooks("flow", opts.on_running, (spec.flow, run, running))
     timeout = opts.timeout_seconds
     on_timeout = (timeout_error_factory(FlowRunTimeoutError, "Flow", timeout)
                   if timeout is not None else None)
     while True:
         run._run_count += 1
-        ok, value = yield Call(job.body(), args, kwargs, timeout, on_timeout)
-        if not ok and not isinstance(value, Exception):
-            raise value  # interrupts and cancellation: crash path in flow_machine
-        if job.cancelled():
-            # The body may have caught a cancelled task's error: the run is
-            # cancelled all the same, once its children have stopped.
-            yield WaitChildren(job.run_context._tracker)
-            raise CancellationRequested(job.run.id, job.run_context._scope.reason)
-        timed_out = not ok and is_engine_timeout(value)
-        if not timed_out:
-            # Nothing is orphaned: the flow ends after every child run it started.
-            yield WaitChildren(job.run_context._tracker)
-        if ok:
-            state = yield from _state_from_return(job, value)
-        elif timed_out:
-            state = Failed(data=value, name="TimedOut", message=str(value),
-                           state_details=details_for(run))
-        else:
-            state = Failed(
-                data=value,
-                message=f"Flow run encountered an exception. {type(value).__name__}: {value}",
-                state_details=details_for(run),
-            )
-            job.log(logging.ERROR, "Encountered exception during execution:", exc=value)
+        ok, value = yield Call(spec.body, args, kwargs, timeout, on_timeout)
+        state = yield from _outcome(spec, ok, value)
         if state.type is StateType.FAILED and run._run_count <= opts.retries:
-            delay = float(opts.retry_delay_seconds or 0)
-            set_state(run, AwaitingRetry(now() + _dt.timedelta(seconds=delay),
-                                         message=state.message, state_details=details_for(run)))
-            job.log(logging.INFO, f"Received non-final state 'AwaitingRetry' when proposing "
-                    f"final state {state!r} and will attempt to run again...")
-            if delay:
-                yield Sleep(delay)
-            job.run_context._tracker.reset()
-            set_state(run, Retrying(state_details=details_for(run)))
+            yield from _wait_for_retry(spec, state)
             continue
-        return set_state(run, state)
+        return apply_state(run, state)
 
 
-def _completed_with(job: FlowJob, value: Any) -> Generator[Step, Any, State[Any]]:
+def _outcome(spec: FlowRunSpec, ok: bool, value: Any) -> Steps:
+    """The state the body's answer stands for, once every child run has stopped."""
+    if not ok and not isinstance(value, Exception):
+        raise value  # interrupts and cancellation: crash path in flow_machine
+    if _cancelled(spec):
+        # The body may have caught a cancelled task's error: the run is
+        # cancelled all the same, once its children have stopped.
+        yield WaitChildren(spec.tracker)
+        raise CancellationRequested(spec.run.id, _reason(spec))
+    timed_out = not ok and is_engine_timeout(value)
+    if not timed_out:
+        # Nothing is orphaned: the flow ends after every child run it started.
+        yield WaitChildren(spec.tracker)
+    if ok:
+        return (yield from _state_from_return(spec, value))
+    if timed_out:
+        return Failed(data=value, name="TimedOut", message=str(value),
+                      state_details=details_for(spec.run))
+    yield Log(spec, logging.ERROR, "Encountered exception during execution:", value)
+    return Failed(
+        data=value,
+        message=f"Flow run encountered an exception. {type(value).__name__}: {value}",
+        state_details=details_for(spec.run))
+
+
+def _wait_for_retry(spec: FlowRunSpec, state: State[Any]) -> Generator[Step, Any, None]:
+    """AwaitingRetry, sleep the retry delay, forget the children, Retrying."""
+    run = spec.run
+    delay = float(spec.flow.options.retry_delay_seconds or 0)
+    waiting = apply_state(run, AwaitingRetry(now() + _dt.timedelta(seconds=delay),
+                                             message=state.message,
+                                             state_details=details_for(run)))
+    yield Record(spec, waiting, logging.INFO, f"Received non-final state 'AwaitingRetry' when "
+                 f"proposing final state {state!r} and will attempt to run again...")
+    if delay:
+        yield Sleep(delay)
+    spec.tracker.reset()
+    yield Record(spec, apply_state(run, Retrying(state_details=details_for(run))))
+
+
+def _completed_with(spec: FlowRunSpec, value: Any) -> Steps:
     """The Completed state for a returned value, persisted if the flow's options say so."""
-    state = Completed(data=value, state_details=details_for(job.run))
-    plan = flow_result_plan(job.flow.options)
+    state = Completed(data=value, state_details=details_for(spec.run))
+    if not flow_persists(spec.flow.options, spec.settings.persist_by_default):
+        return state
+    ok, plan = yield PlanResult(spec)
+    if not ok:
+        raise plan  # result options that cannot be used crash the run
     if plan is None:
         return state
-    storage, serializer = plan
-    ok, answer = yield PersistResult(value, storage, serializer, uuid.uuid4().hex, None, None,
-                                     None)
+    ok, answer = yield PersistResult(value, plan.storage, plan.serializer, None, None, None)
     if not ok:
         error = SerializationError(
-            f"Flow {job.flow.name!r} returned a {type(value).__name__} that could not be "
-            f"persisted with the {serializer.type!r} serializer to {storage.url} "
+            f"Flow {spec.flow.name!r} returned a {type(value).__name__} that could not be "
+            f"persisted with the {plan.serializer.type!r} serializer to {plan.storage.url} "
             f"({type(answer).__name__}: {answer}). Set persist_result=False to keep the "
             "result in memory only, or pick another result_serializer.")
-        job.log(logging.ERROR, str(error))
+        yield Log(spec, logging.ERROR, str(error))
         return Failed(data=error, message=f"Flow run encountered an exception. {error}",
-                      state_details=details_for(job.run))
-    if not job.flow.options.cache_result_in_memory:
+                      state_details=details_for(spec.run))
+    if not plan.in_memory:
         state.data = answer  # the ResultRecord; state.result() loads it on demand
     return state
 
 
-def _state_from_return(job: FlowJob, value: Any) -> Generator[Step, Any, State[Any]]:
+def _state_from_return(spec: FlowRunSpec, value: Any) -> Steps:
     waiting = future_targets(value)
     if waiting:
         yield WaitFutures(waiting)
     state = returned_state(value)
     if state is None:
         if value is not None:
-            return (yield from _completed_with(job, value))
-        children = job.run_context._tracker.summaries(job.flow.options.reference_tasks)
+            return (yield from _completed_with(spec, value))
+        children = spec.tracker.summaries(spec.flow.options.reference_tasks)
         if not children:
-            return Completed(state_details=details_for(job.run))
+            return Completed(state_details=details_for(spec.run))
         state = aggregate_states(children)
     if not state.is_final():
         # A flow run must end final: a NotReady or paused result is a failure
         # of this run, and says why.
         reason = state.message or f"a {state.name} state"
-        return Failed(data=UpstreamTaskError(reason), state_details=details_for(job.run),
+        return Failed(data=UpstreamTaskError(reason), state_details=details_for(spec.run),
                       message=f"Flow run did not reach a final state: {reason}")
-    return state.copy(state_details=details_for(job.run))
+    return state.copy(state_details=details_for(spec.run))

@@ -1,4 +1,4 @@
-"""State bookkeeping shared by both machines: set a run's state, turn outcomes into states."""
+"""State bookkeeping shared by both machines: apply a run's state, turn outcomes into states."""
 
 from __future__ import annotations
 
@@ -23,8 +23,11 @@ from headwater._private.states import (
 from headwater.exceptions import CancellationRequested, CancelledRun, TerminationSignal
 
 
-def set_state(run: TaskRun | FlowRun, state: State[Any]) -> State[Any]:
-    """Make ``state`` the run's current state, stamping ids and times."""
+def apply_state(run: TaskRun | FlowRun, state: State[Any]) -> State[Any]:
+    """Make ``state`` the run's current state in memory, stamping ids and times.
+
+    The machines call this and yield a ``Record`` step for the outside world.
+    """
     details = state.state_details
     if isinstance(run, TaskRun):
         if details.task_run_id is None:
@@ -38,6 +41,12 @@ def set_state(run: TaskRun | FlowRun, state: State[Any]) -> State[Any]:
         run._start_time = state.timestamp
     elif kind in TERMINAL_TYPES:
         run._end_time = state.timestamp
+    return state
+
+
+def set_state(run: TaskRun | FlowRun, state: State[Any]) -> State[Any]:
+    """:func:`apply_state`, then record the transition (for code outside the machines)."""
+    apply_state(run, state)
     recorder = recording.ACTIVE
     if recorder is not None:
         recorder.state_set(run._id, isinstance(run, TaskRun), state)

@@ -8,15 +8,17 @@ entry is a miss, with a warning for the run log when it was unexpected.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 from typing import TYPE_CHECKING, Any
 
-from headwater._private.results.plan import safe_key
+from headwater._private.caching import CACHE
+from headwater._private.results.plan import render_storage_key, safe_key
 from headwater._private.results.records import ResultRecord, checksum, pack
 from headwater._private.results.serializers import serialize
 from headwater._private.results.storage import CacheLock, ResultStorage
 from headwater._private.states import now
-from headwater.exceptions import MissingResult, SerializationError
+from headwater.exceptions import InvalidOptionError, MissingResult, SerializationError
 
 if TYPE_CHECKING:
     from headwater._private.engine.steps import LoadCached, PersistResult
@@ -27,16 +29,20 @@ LOCK_TIMEOUT = 300.0
 
 
 class CacheLookup:
-    """The answer to `LoadCached`: a hit (value and record) or a miss, maybe a lock."""
+    """The answer to `LoadCached`: a hit (value, record, expiry) or a miss, maybe a lock.
 
-    __slots__ = ("hit", "lock", "record", "value", "warning")
+    A hit in the in-process cache has no record.
+    """
+
+    __slots__ = ("expiration", "hit", "lock", "record", "value", "warning")
 
     def __init__(self, hit: bool = False, value: Any = None, record: ResultRecord | None = None,
-                 warning: str | None = None) -> None:
+                 warning: str | None = None, expiration: _dt.datetime | None = None) -> None:
         self.hit = hit
         self.value = value
         self.record = record
         self.warning = warning
+        self.expiration = record.expiration if record is not None else expiration
         self.lock: CacheLock | None = None
 
 
@@ -75,7 +81,11 @@ def load_cached(step: LoadCached) -> CacheLookup:
     Holding the lock while the task runs makes a second process that races on
     the same key wait and then hit, instead of computing it too. Without a
     lock (or after `LOCK_TIMEOUT`), both compute and the last write wins.
+    Without storage, the key is looked up in the in-process cache.
     """
+    if step.storage is None:
+        hit, value, expires = CACHE.get(step.key, now())
+        return CacheLookup(hit, value, expiration=expires)
     found = lookup(step.storage, step.key)
     if found.hit or not step.lock:
         return found
@@ -97,15 +107,29 @@ def load_cached(step: LoadCached) -> CacheLookup:
 
 
 def persist_result(step: PersistResult) -> tuple[bool, Any]:
-    """Carry out `PersistResult`: answer ``(True, record)`` or ``(False, error)``."""
+    """Carry out `PersistResult`: answer ``(True, record)`` or ``(False, error)``.
+
+    Without storage the value goes to the in-process cache: ``(True, None)``.
+    """
+    if step.storage is None:
+        assert step.cache_key is not None
+        CACHE.put(step.cache_key, step.value, step.expiration)
+        return True, None
+    assert step.serializer is not None
+    try:
+        storage_key = _storage_key(step)
+    except Exception as exc:
+        if step.lock is not None:
+            step.lock.release()
+        return False, exc
     try:
         payload = serialize(step.serializer, step.value)
-        record = ResultRecord(step.storage, step.storage_key, step.serializer.type,
+        record = ResultRecord(step.storage, storage_key, step.serializer.type,
                               checksum(payload), step.expiration, step.cache_key,
                               step.serializer)
         # Payload first, then the index: an index entry never points at
         # nothing, and a crash between the two leaves only an unindexed file.
-        step.storage.write(step.storage_key, pack(record, payload))
+        step.storage.write(storage_key, pack(record, payload))
         if step.cache_key is not None:
             step.storage.write(index_key(step.cache_key),
                                json.dumps(record.metadata()).encode())
@@ -115,3 +139,19 @@ def persist_result(step: PersistResult) -> tuple[bool, Any]:
     finally:
         if step.lock is not None:
             step.lock.release()
+
+
+def _storage_key(step: PersistResult) -> str:
+    """The key the result is written under (see `render_storage_key`).
+
+    Raises:
+        InvalidOptionError: ``result_storage_key`` could not be filled in.
+    """
+    try:
+        return render_storage_key(step.key_template, step.run, step.cache_key)
+    except Exception as exc:
+        owner = f"task {step.run.task_name!r}" if step.run is not None else "the run"
+        raise InvalidOptionError(
+            f"result_storage_key {step.key_template!r} of {owner} could not be filled in: "
+            f"{type(exc).__name__}: {exc}. It may use {{parameters[name]}}, "
+            "{flow_run.<field>} and {task_run.<field>}.") from None

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater._private.steps import drive_async
+from headwater._private.driving import drive_async
 from headwater.server.database.sqlite_records import BatchCounts, Exec, Query, Statements
 
 __all__ = ["run_statements"]

@@ -35,7 +35,7 @@ from collections.abc import Callable, Generator, Iterable, Mapping
 from itertools import chain
 from typing import Any, NamedTuple
 
-from headwater._private.steps import drive
+from headwater._private.driving import drive
 from headwater.server.database.steps import sqlite_transaction
 from headwater.server.services.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
 

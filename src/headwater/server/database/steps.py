@@ -3,8 +3,8 @@
 The write paths that must behave the same over a stdlib ``sqlite3``
 connection (embedded mode) and over the server's SQLAlchemy connection
 (records in ``sqlite_records``, slot leases in ``services/lease_rules``) are
-step generators, run by :func:`~headwater._private.steps.drive` or
-:func:`~headwater._private.steps.drive_async`; :func:`sqlite_transaction`
+step generators, run by :func:`~headwater._private.driving.drive` or
+:func:`~headwater._private.driving.drive_async`; :func:`sqlite_transaction`
 gives the stdlib drivers their transaction.
 
 Standard library only: embedded mode imports this without the server stack.

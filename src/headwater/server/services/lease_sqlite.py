@@ -23,7 +23,7 @@ import sqlite3
 import uuid
 from typing import Any, NamedTuple, TypeVar
 
-from headwater._private.steps import drive
+from headwater._private.driving import drive
 from headwater.server.database.sqlite_records import stored_time
 from headwater.server.database.steps import sqlite_transaction
 from headwater.server.services import lease_rules as rules

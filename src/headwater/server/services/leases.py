@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater._private.steps import drive_async
+from headwater._private.driving import drive_async
 from headwater.server.database import tables as t
 from headwater.server.schemas.concurrency import LeaseGrant, LeaseIncrement, LimitStatus
 from headwater.server.services import lease_rules as rules
