@@ -129,6 +129,22 @@ def test_records_are_shipped_before_the_flow_returns(sink: InMemoryLogSink) -> N
     assert "must be there" in sink.messages()
 
 
+def test_records_still_ship_after_a_dict_config_closed_the_handlers(
+        sink: InMemoryLogSink) -> None:
+    """A user's (or uvicorn's) dictConfig closes every handler, detaching only its own loggers'."""
+    import logging.config
+
+    @flow
+    def talk(word: str) -> None:
+        get_run_logger().info("said %s", word)
+
+    talk("before")
+    logging.config.dictConfig({"version": 1, "disable_existing_loggers": False,
+                               "loggers": {"some.library": {"level": "INFO"}}})
+    talk("after")
+    assert [m for m in sink.messages() if m.startswith("said")] == ["said before", "said after"]
+
+
 @pytest.mark.slow
 def test_100k_records_from_8_threads_all_shipped_in_order(
         sink: InMemoryLogSink, monkeypatch: pytest.MonkeyPatch) -> None:

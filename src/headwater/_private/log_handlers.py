@@ -440,6 +440,8 @@ class APILogHandler(logging.Handler):
                 message = self.format(record)
             if len(message) > self._safe_chars:
                 message = self._truncate(message)
+            if self._worker.stopping:
+                self._revive()
             self._worker.put((record.name, record.levelno, message, record.created,
                               flow_run_id, task_run_id), len(message) + _RECORD_OVERHEAD)
         except Exception:
@@ -497,10 +499,23 @@ class APILogHandler(logging.Handler):
         self._worker.flush(10.0)
 
     def close(self) -> None:
-        """Ship what is queued and stop the worker thread."""
+        """Ship what is queued and stop shipping (until the handler is used again)."""
         self._worker.stop(10.0)
         _handlers.discard(self)
         super().close()
+
+    def _revive(self) -> None:
+        """Start shipping again after `close`, for a handler still attached to a logger.
+
+        ``logging.config.dictConfig`` (a user's, or uvicorn's) closes every
+        existing handler but detaches only those of the loggers it
+        configures: headwater's stay on their loggers, closed. A closed
+        handler that still receives records ships them, as a closed
+        ``StreamHandler`` still writes.
+        """
+        worker = self._worker
+        self._worker = _Worker(worker.sink, worker.batch_size, worker.interval)
+        _handlers.add(self)
 
 
 class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
