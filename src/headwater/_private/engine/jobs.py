@@ -45,7 +45,7 @@ from headwater._private.run_logging import (
     logging_configured,
     task_run_extra,
 )
-from headwater._private.runs import FlowRun, TaskRun
+from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.sigterm import sigterm_as_exception
 from headwater._private.states import Crashed, Failed, State, StateDetails, StateType, now
 from headwater.logging.handlers import flush_logs, flush_logs_async

@@ -8,7 +8,7 @@ from typing import Any
 
 from headwater._private import recording
 from headwater._private.futures import HeadwaterFuture
-from headwater._private.runs import FlowRun, TaskRun
+from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.sigterm import termination_requested
 from headwater._private.states import (
     TERMINAL_TYPES,

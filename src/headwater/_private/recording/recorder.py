@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from headwater._private.files import write_atomic
 
 if TYPE_CHECKING:
-    from headwater._private.runs import FlowRun, TaskRun
+    from headwater._private.run_records import FlowRun, TaskRun
     from headwater._private.states import State
 
 _log = logging.getLogger("headwater.recording")
