@@ -257,7 +257,7 @@ def test_the_cli_manages_limits_through_the_api(home: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from headwater._private.cli import app
+    from headwater.cli import app
 
     for key in list(os.environ):
         if key.startswith("HEADWATER_"):

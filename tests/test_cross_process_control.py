@@ -24,7 +24,7 @@ import pytest
 from typer.testing import CliRunner
 
 from headwater import cancel_flow_run, flow
-from headwater._private.cli import app
+from headwater.cli import app
 from headwater.client import get_client
 from headwater.exceptions import FlowRunStateError, NotPausedError, ObjectNotFound
 from headwater.pausing import resume_flow_run

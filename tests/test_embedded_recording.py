@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from headwater import flow, get_run_logger, task
 from headwater._private import recording
-from headwater._private.cli import app
+from headwater.cli import app
 from headwater.client import get_client
 from headwater.settings import temporary_settings
 

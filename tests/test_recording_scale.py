@@ -199,7 +199,7 @@ def headwater_server(home: Path, logs: Path, port: int | None = None) -> Iterato
     """``headwater server start`` in a subprocess on a free port; yields the API URL."""
     port = port or free_port()
     env = clean_env(HEADWATER_HOME=str(home))
-    proc = spawn(f"server-{port}", ["-m", "headwater._private.cli", "server", "start",
+    proc = spawn(f"server-{port}", ["-m", "headwater.cli", "server", "start",
                                     "--host", "127.0.0.1", "--port", str(port)], env, logs)
     url = f"http://127.0.0.1:{port}/api"
     try:
@@ -487,7 +487,7 @@ def test_a_flow_killed_mid_run_leaves_a_consistent_database(
     assert run["state_type"] == "RUNNING"
     assert [s["name"] for s in states] == ["Pending", "Running"]
     inspect = subprocess.run(
-        [sys.executable, "-m", "headwater._private.cli", "flow-run", "inspect", run_id],
+        [sys.executable, "-m", "headwater.cli", "flow-run", "inspect", run_id],
         env=env, capture_output=True, text=True, timeout=30)
     assert inspect.returncode == 0, inspect.stderr[-3000:]
     said = " ".join(inspect.stdout.split())
