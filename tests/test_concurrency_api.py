@@ -56,6 +56,7 @@ def backend(request: pytest.FixtureRequest, home: Path) -> Iterator[APIConcurren
     backend.close()
 
 
+@pytest.mark.slow
 def test_tag_limit_holds_across_processes(tmp_path: Path, home: Path,
                                           backend: APIConcurrencyBackend) -> None:
     backend.set_limit("tag:db", 2)
@@ -81,6 +82,7 @@ HOLDER = """
 """
 
 
+@pytest.mark.slow
 def test_a_killed_process_frees_its_slot_when_its_lease_expires(
         tmp_path: Path, home: Path, backend: APIConcurrencyBackend) -> None:
     backend.set_limit("res", 1)
@@ -302,6 +304,7 @@ def test_the_cli_manages_limits_through_the_api(home: Path,
         reset_slot_manager()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("paths", [("api", "api"), ("direct", "api"), ("direct", "direct")])
 def test_two_processes_under_load_never_exceed_the_limit(home: Path,
                                                          paths: tuple[str, str]) -> None:

@@ -105,6 +105,7 @@ def test_half_millisecond_tasks_reach_a_limit_of_3(embedded: Path) -> None:
     assert peak[0] == 3
 
 
+@pytest.mark.slow
 def test_a_direct_process_and_a_server_process_share_a_limit(tmp_path: Path,
                                                               home: Path) -> None:
     from headwater.server.app import create_app

@@ -242,6 +242,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         yield tmp_path / "home"
 
 
+@pytest.mark.slow
 def test_cancelling_a_finished_run_says_in_which_state(home: Path) -> None:
     @flow
     def quick() -> int:

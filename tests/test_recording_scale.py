@@ -437,6 +437,7 @@ def test_eight_processes_record_into_one_server(
     assert not (client_home / "spool").exists()
 
 
+@pytest.mark.slow
 def test_a_flow_killed_mid_run_leaves_a_consistent_database(
         tmp_path: Path, script: Path, point_at: Callable[..., None]) -> None:
     """SIGKILL a recording flow process mid-run; the database stays whole and usable."""
@@ -511,6 +512,7 @@ def test_a_flow_killed_mid_run_leaves_a_consistent_database(
     assert read(lambda c: c.read_flow_run(run_id))["state_type"] == "RUNNING"
 
 
+@pytest.mark.slow
 def test_records_survive_the_server_being_down_and_ship_when_it_is_back(
         tmp_path: Path, script: Path, point_at: Callable[..., None]) -> None:
     """Server down: the flow completes, one warning, records spooled; shipped by the next run."""
@@ -567,6 +569,7 @@ def test_records_survive_the_server_being_down_and_ship_when_it_is_back(
     assert not failures, "\n".join(failures) + "\n" + first.describe() + "\n" + second.describe()
 
 
+@pytest.mark.slow
 def test_buffered_and_spooled_records_ship_once_the_server_answers(
         tmp_path: Path, script: Path, point_at: Callable[..., None]) -> None:
     """A process keeps recording through an outage: what it buffered, and what an earlier
