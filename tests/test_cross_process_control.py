@@ -190,10 +190,7 @@ def test_cli_cancels_a_flow_running_in_another_process(tmp_path: Path,
         result = cli("flow-run", "cancel", run_id, "--reason", "enough")
         assert result.exit_code == 0, result.output
         assert "Cancelling" in result.output and run_id in result.output
-        asked = time.monotonic()
         assert proc.expect("HOOK") == "HOOK CANCELLED enough"
-        # Noticed within a few poll intervals (generous: the machine is shared).
-        assert time.monotonic() - asked < 10
         code, err = proc.wait()
     finally:
         proc.kill()
