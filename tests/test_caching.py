@@ -424,6 +424,7 @@ def _script(tmp_path: Path) -> Path:
     return script
 
 
+@pytest.mark.slow
 def test_cache_hit_from_a_second_process(tmp_path: Path) -> None:
     script, calls = _script(tmp_path), tmp_path / "calls.txt"
     outputs = [subprocess.run([sys.executable, str(script), str(calls), "0"],

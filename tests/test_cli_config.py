@@ -109,6 +109,7 @@ def test_profiles_ls_create_use_delete(home: Path) -> None:
     assert "does not exist" in cli("profile", "use", "ci", code=1)
 
 
+@pytest.mark.slow
 def test_module_entry_point(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
     env["HEADWATER_HOME"] = str(tmp_path / "home")

@@ -75,6 +75,7 @@ def test_a_flow_is_recorded_with_its_task_runs_states_and_logs(home: Path) -> No
     assert sum("shouting" in line["message"] for line in logs) == 3
 
 
+@pytest.mark.slow
 def test_the_cli_lists_and_inspects_recorded_runs(home: Path) -> None:
     state = loud(["x"], return_state=True)
     flow_run_id = str(state.state_details.flow_run_id)
