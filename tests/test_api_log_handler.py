@@ -273,6 +273,7 @@ def test_a_broken_sink_never_raises_into_user_code(
     assert "ConnectionError('down')" in capfd.readouterr().err
 
 
+@pytest.mark.slow
 def test_queue_is_flushed_at_interpreter_exit(tmp_path: Path) -> None:
     out = tmp_path / "shipped.txt"
     script = f"""

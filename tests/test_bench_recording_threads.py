@@ -16,6 +16,7 @@ pytestmark = pytest.mark.skipif(not hasattr(time, "pthread_getcpuclockid"),
                                 reason="needs per-thread CPU clocks")
 
 
+@pytest.mark.slow
 def test_it_reports_cpu_of_the_recorders_threads_only_when_recording() -> None:
     proc = subprocess.run(
         [sys.executable, str(SCRIPT), "--workload", "direct", "-n", "200", "--reps", "1",

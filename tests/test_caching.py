@@ -241,6 +241,7 @@ HASH_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_hashes_are_stable_across_processes() -> None:
     script = HASH_SCRIPT.format(tests=str(Path(__file__).parent))
     digests = set()
@@ -423,6 +424,7 @@ def _script(tmp_path: Path) -> Path:
     return script
 
 
+@pytest.mark.slow
 def test_cache_hit_from_a_second_process(tmp_path: Path) -> None:
     script, calls = _script(tmp_path), tmp_path / "calls.txt"
     outputs = [subprocess.run([sys.executable, str(script), str(calls), "0"],
@@ -433,6 +435,7 @@ def test_cache_hit_from_a_second_process(tmp_path: Path) -> None:
     assert calls.read_text().count("call") == 1
 
 
+@pytest.mark.slow
 def test_racing_processes_compute_once(tmp_path: Path) -> None:
     script, calls = _script(tmp_path), tmp_path / "calls.txt"
     procs = [subprocess.Popen([sys.executable, str(script), str(calls), "0.5"],

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from headwater._private.cli import app
 from headwater._private.concurrency import get_slot_manager, reset_slot_manager
+from headwater.cli import app
 
 runner = CliRunner()
 

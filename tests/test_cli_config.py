@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from headwater._private.cli import app
+from headwater.cli import app
 from headwater.settings import get_current_settings, load_profiles
 
 runner = CliRunner()
@@ -109,10 +109,11 @@ def test_profiles_ls_create_use_delete(home: Path) -> None:
     assert "does not exist" in cli("profile", "use", "ci", code=1)
 
 
+@pytest.mark.slow
 def test_module_entry_point(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
     env["HEADWATER_HOME"] = str(tmp_path / "home")
-    result = subprocess.run([sys.executable, "-m", "headwater._private.cli", "config", "view"],
+    result = subprocess.run([sys.executable, "-m", "headwater.cli", "config", "view"],
                             capture_output=True, text=True, env=env, timeout=30, check=True)
     assert result.stdout.startswith("HEADWATER_PROFILE='default'")
 

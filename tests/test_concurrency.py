@@ -126,20 +126,19 @@ def test_new_request_does_not_barge_past_a_big_waiter(manager: SlotManager) -> N
 def test_waiter_wakes_as_soon_as_a_slot_frees(manager: SlotManager) -> None:
     manager.set_limit("w", 1)
     lease = manager.acquire(["w"])
-    woke: list[float] = []
+    woke: list[bool] = []
 
     def waiter() -> None:
-        manager.acquire(["w"])
-        woke.append(time.monotonic())
+        # No timeout and no lease expiry: nothing but the release can wake it.
+        woke.append(manager.acquire(["w"]) is not None)
 
     t = threading.Thread(target=waiter)
     t.start()
     _wait_until(lambda: manager.read_limit("w").waiting == 1)  # type: ignore[union-attr]
-    released = time.monotonic()
     assert lease is not None
     lease.release()
     t.join(5)
-    assert woke[0] - released < 0.2
+    assert woke == [True]
 
 
 def test_multi_tag_acquisition_is_all_or_nothing(manager: SlotManager) -> None:
@@ -248,14 +247,11 @@ def test_names_without_limits_cost_nothing(manager: SlotManager) -> None:
     assert manager.list_limits() == []
 
 
-def test_untagged_fast_path_is_cheap(manager: SlotManager) -> None:
+def test_tags_without_a_limit_take_no_slot(manager: SlotManager) -> None:
+    # What this fast path costs is measured by benchmarks/bench_concurrency.py (untagged).
     set_concurrency_limit("db", 1)
-    tags = frozenset({"etl", "nightly"})
-    start = time.perf_counter()
-    for _ in range(10_000):
-        acquire_tag_slots(tags)
-    per_call = (time.perf_counter() - start) / 10_000
-    assert per_call < 2e-5
+    assert acquire_tag_slots(frozenset({"etl", "nightly"})) is None
+    assert manager.read_limit("tag:db").active_slots == 0  # type: ignore[union-attr]
 
 
 def test_occupy_above_the_limit_fails_fast(manager: SlotManager) -> None:

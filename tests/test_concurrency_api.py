@@ -31,7 +31,12 @@ from concurrency_helpers import (
     spawn,
 )
 from headwater import cancel_flow_run, flow, get_run_context, task
-from headwater._private.concurrency import get_slot_manager, reset_slot_manager, use_slot_manager
+from headwater._private.concurrency import (
+    get_slot_manager,
+    remote,
+    reset_slot_manager,
+    use_slot_manager,
+)
 from headwater._private.concurrency.remote import APIConcurrencyBackend
 from headwater.concurrency import concurrency
 from headwater.exceptions import AcquireConcurrencySlotTimeoutError
@@ -51,6 +56,7 @@ def backend(request: pytest.FixtureRequest, home: Path) -> Iterator[APIConcurren
     backend.close()
 
 
+@pytest.mark.slow
 def test_tag_limit_holds_across_processes(tmp_path: Path, home: Path,
                                           backend: APIConcurrencyBackend) -> None:
     backend.set_limit("tag:db", 2)
@@ -76,6 +82,7 @@ HOLDER = """
 """
 
 
+@pytest.mark.slow
 def test_a_killed_process_frees_its_slot_when_its_lease_expires(
         tmp_path: Path, home: Path, backend: APIConcurrencyBackend) -> None:
     backend.set_limit("res", 1)
@@ -92,31 +99,34 @@ def test_a_killed_process_frees_its_slot_when_its_lease_expires(
     lease = backend.acquire(["res"], timeout=10)
     waited = time.monotonic() - killed
     assert lease is not None
-    # Last renewal <= 1/3 s before the kill: expiry 0.67-1 s after it, then a poll.
-    assert 0.5 <= waited <= 2.5, waited
+    # Last renewal <= 1/3 s before the kill: the slot stays taken until the
+    # lease expires, 0.67-1 s after it (how long after that is the machine's speed).
+    assert waited >= 0.5, waited
     lease.release()
 
 
-def test_a_freed_slot_is_picked_up_fast_in_process(backend: APIConcurrencyBackend) -> None:
+def test_a_freed_slot_is_picked_up_fast_in_process(backend: APIConcurrencyBackend,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # Retries a minute apart: only the release itself can wake the waiter in time.
+    monkeypatch.setattr(remote, "MIN_BACKOFF", 60.0)
+    monkeypatch.setattr(remote, "MAX_BACKOFF", 60.0)
     backend.set_limit("w", 1)
     held = backend.acquire(["w"])
     assert held is not None
-    got: list[float] = []
+    got: list[bool] = []
 
     def waiter() -> None:
-        lease = backend.acquire(["w"], timeout=5)
-        got.append(time.monotonic())
+        lease = backend.acquire(["w"], timeout=30)
+        got.append(lease is not None)
         assert lease is not None
         lease.release()
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    time.sleep(0.3)
-    released = time.monotonic()
+    time.sleep(0.3)  # let it queue (if it has not, it takes the free slot: no harm)
     held.release()
-    thread.join(5)
-    # Woken by the release itself, not by the next poll (polling backs off to 0.5 s).
-    assert got and got[0] - released < 0.4
+    thread.join(30)
+    assert got == [True]
 
 
 def test_slots_are_released_when_a_task_fails(backend: APIConcurrencyBackend) -> None:
@@ -257,7 +267,7 @@ def test_the_cli_manages_limits_through_the_api(home: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from headwater._private.cli import app
+    from headwater.cli import app
 
     for key in list(os.environ):
         if key.startswith("HEADWATER_"):
@@ -294,6 +304,7 @@ def test_the_cli_manages_limits_through_the_api(home: Path,
         reset_slot_manager()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("paths", [("api", "api"), ("direct", "api"), ("direct", "direct")])
 def test_two_processes_under_load_never_exceed_the_limit(home: Path,
                                                          paths: tuple[str, str]) -> None:

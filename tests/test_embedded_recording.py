@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from headwater import flow, get_run_logger, task
 from headwater._private import recording
-from headwater._private.cli import app
+from headwater.cli import app
 from headwater.client import get_client
 from headwater.settings import temporary_settings
 
@@ -75,6 +75,7 @@ def test_a_flow_is_recorded_with_its_task_runs_states_and_logs(home: Path) -> No
     assert sum("shouting" in line["message"] for line in logs) == 3
 
 
+@pytest.mark.slow
 def test_the_cli_lists_and_inspects_recorded_runs(home: Path) -> None:
     state = loud(["x"], return_state=True)
     flow_run_id = str(state.state_details.flow_run_id)

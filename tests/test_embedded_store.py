@@ -188,6 +188,7 @@ def _task_items(times: list[dt.datetime]) -> Items:
                          timezones=st.sampled_from([None, dt.timezone.utc,
                                                     dt.timezone(dt.timedelta(hours=-7)),
                                                     dt.timezone(dt.timedelta(hours=5.5))])))
+@pytest.mark.slow
 def test_bookkeeping_matches_the_api_whatever_the_clock_and_batching(
         tmp_path_factory: pytest.TempPathFactory, offsets: list[int], split: int,
         base: dt.datetime) -> None:
@@ -210,6 +211,7 @@ def test_bookkeeping_matches_the_api_whatever_the_clock_and_batching(
 @given(types=st.lists(st.sampled_from(["PENDING", "RUNNING", "PAUSED", "CANCELLING",
                                        "CANCELLED", "COMPLETED"]), min_size=1, max_size=7),
        split=st.integers(0, 8))
+@pytest.mark.slow
 def test_bookkeeping_of_cancel_requests_matches_the_api(
         tmp_path_factory: pytest.TempPathFactory, types: list[str], split: int) -> None:
     # A CANCELLING state stays current until a final one, in one batch (the

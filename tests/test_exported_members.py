@@ -11,6 +11,7 @@ from headwater import exceptions
 
 PUBLIC_MODULES = [
     "headwater",
+    "headwater.cli",
     "headwater.client",
     "headwater.concurrency",
     "headwater.concurrency.asyncio",

@@ -35,7 +35,7 @@ from headwater._private.engine.steps import (
 from headwater._private.engine.task_machine import task_machine
 from headwater._private.results.io import CacheLookup
 from headwater._private.results.plan import ResultPlan
-from headwater._private.runs import FlowRun, TaskRun
+from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.states import Paused, State, StateType, now
 from headwater.exceptions import CancellationRequested, Pause, TaskRunTimeoutError
 

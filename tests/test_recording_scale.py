@@ -199,7 +199,7 @@ def headwater_server(home: Path, logs: Path, port: int | None = None) -> Iterato
     """``headwater server start`` in a subprocess on a free port; yields the API URL."""
     port = port or free_port()
     env = clean_env(HEADWATER_HOME=str(home))
-    proc = spawn(f"server-{port}", ["-m", "headwater._private.cli", "server", "start",
+    proc = spawn(f"server-{port}", ["-m", "headwater.cli", "server", "start",
                                     "--host", "127.0.0.1", "--port", str(port)], env, logs)
     url = f"http://127.0.0.1:{port}/api"
     try:
@@ -437,6 +437,7 @@ def test_eight_processes_record_into_one_server(
     assert not (client_home / "spool").exists()
 
 
+@pytest.mark.slow
 def test_a_flow_killed_mid_run_leaves_a_consistent_database(
         tmp_path: Path, script: Path, point_at: Callable[..., None]) -> None:
     """SIGKILL a recording flow process mid-run; the database stays whole and usable."""
@@ -487,7 +488,7 @@ def test_a_flow_killed_mid_run_leaves_a_consistent_database(
     assert run["state_type"] == "RUNNING"
     assert [s["name"] for s in states] == ["Pending", "Running"]
     inspect = subprocess.run(
-        [sys.executable, "-m", "headwater._private.cli", "flow-run", "inspect", run_id],
+        [sys.executable, "-m", "headwater.cli", "flow-run", "inspect", run_id],
         env=env, capture_output=True, text=True, timeout=30)
     assert inspect.returncode == 0, inspect.stderr[-3000:]
     said = " ".join(inspect.stdout.split())
@@ -511,6 +512,7 @@ def test_a_flow_killed_mid_run_leaves_a_consistent_database(
     assert read(lambda c: c.read_flow_run(run_id))["state_type"] == "RUNNING"
 
 
+@pytest.mark.slow
 def test_records_survive_the_server_being_down_and_ship_when_it_is_back(
         tmp_path: Path, script: Path, point_at: Callable[..., None]) -> None:
     """Server down: the flow completes, one warning, records spooled; shipped by the next run."""
@@ -567,6 +569,7 @@ def test_records_survive_the_server_being_down_and_ship_when_it_is_back(
     assert not failures, "\n".join(failures) + "\n" + first.describe() + "\n" + second.describe()
 
 
+@pytest.mark.slow
 def test_buffered_and_spooled_records_ship_once_the_server_answers(
         tmp_path: Path, script: Path, point_at: Callable[..., None]) -> None:
     """A process keeps recording through an outage: what it buffered, and what an earlier

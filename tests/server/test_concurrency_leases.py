@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from headwater.server.services import flows_and_runs, leases
+from headwater.testing import FakeClock
 
 from .server_helpers import make_flow_run, make_task_run, set_state
 
@@ -17,6 +22,20 @@ async def post(client: Any, path: str, body: Any = None, code: int = 200) -> Any
     response = await client.post(path, json=body)
     assert response.status_code == code, response.text
     return response.json()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClock]:
+    """The server's lease time, moved on by ``clock.sleep()`` instead of real sleeps."""
+    fake = FakeClock()
+    start = dt.datetime.now(dt.timezone.utc)
+
+    def now() -> dt.datetime:
+        return start + dt.timedelta(seconds=fake.monotonic())
+
+    monkeypatch.setattr(leases, "now", now)
+    monkeypatch.setattr(flows_and_runs, "now", now)
+    yield fake
 
 
 async def inc(client: Any, *names: str, slots: int = 1, duration: float = 30.0,
@@ -62,35 +81,39 @@ async def test_impossible_requests_are_409(client: Any) -> None:
     await inc(client, "w", mode="rate_limit", code=409)
 
 
-async def test_expired_leases_are_reclaimed_by_the_next_increment(client: Any) -> None:
+async def test_expired_leases_are_reclaimed_by_the_next_increment(client: Any,
+                                                                   clock: FakeClock) -> None:
     await post(client, "/v2/concurrency_limits/", {"name": "x", "limit": 1}, 201)
     lease = await inc(client, "x", duration=1.0)
     assert not (await inc(client, "x"))["granted"]
-    await asyncio.sleep(1.2)
+    clock.sleep(0.9)
+    assert not (await inc(client, "x"))["granted"]
+    clock.sleep(0.2)
     await post(client, f"/concurrency_leases/{lease['lease_id']}/renew",
                {"lease_duration": 5}, 404)
     assert (await inc(client, "x"))["granted"]
 
 
-async def test_renew_keeps_a_lease_alive(client: Any) -> None:
+async def test_renew_keeps_a_lease_alive(client: Any, clock: FakeClock) -> None:
     await post(client, "/v2/concurrency_limits/", {"name": "x", "limit": 1}, 201)
-    # Generous margins: a loaded CI machine may take a while per request.
     lease = await inc(client, "x", duration=1.5)
     for _ in range(3):
-        await asyncio.sleep(0.6)
+        clock.sleep(1.0)
         renewed = await post(client, f"/concurrency_leases/{lease['lease_id']}/renew",
                              {"lease_duration": 1.5})
         assert renewed["expires_at"] > lease["expires_at"]
     assert not (await inc(client, "x"))["granted"]
 
 
-async def test_rate_limit_slots_decay(client: Any) -> None:
+async def test_rate_limit_slots_decay(client: Any, clock: FakeClock) -> None:
     await post(client, "/v2/concurrency_limits/",
                {"name": "api", "limit": 2, "slot_decay_per_second": 2}, 201)
     assert (await inc(client, "api", mode="rate_limit"))["lease_id"] is None
     assert (await inc(client, "api", mode="rate_limit"))["granted"]
     assert not (await inc(client, "api", mode="rate_limit"))["granted"]
-    await asyncio.sleep(0.6)
+    clock.sleep(0.4)
+    assert not (await inc(client, "api", mode="rate_limit"))["granted"]
+    clock.sleep(0.2)
     assert (await inc(client, "api", mode="rate_limit"))["granted"]
 
 

@@ -178,6 +178,7 @@ async def _filters(client: Any, text: str, utc: dt.datetime | None) -> None:
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(when=any_datetimes())
 @example(when=dt.datetime(1, 1, 1, tzinfo=_zone(14)))
 @example(when=dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_zone(-14)))

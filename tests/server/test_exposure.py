@@ -187,7 +187,7 @@ async def test_a_server_with_a_key_or_on_all_interfaces_serves_any_name(database
 
 
 def test_a_keyless_server_on_the_network_is_warned_about() -> None:
-    from headwater._private.cli.server import _exposure_warning
+    from headwater.cli._server import _exposure_warning
 
     warning = _exposure_warning("0.0.0.0", auth=False)
     assert warning is not None and "HEADWATER_SERVER_API_KEY" in warning

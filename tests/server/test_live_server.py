@@ -21,7 +21,7 @@ def test_server_start_serves_the_api(tmp_path: Path) -> None:
            "HEADWATER_SERVER_API_KEY": "k3y", "HEADWATER_API_DATABASE_CONNECTION_URL": ""}
     env.pop("HEADWATER_API_DATABASE_CONNECTION_URL")
     process = subprocess.Popen(
-        [sys.executable, "-m", "headwater._private.cli", "server", "start", "--port", str(port)],
+        [sys.executable, "-m", "headwater.cli", "server", "start", "--port", str(port)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/api"
     try:

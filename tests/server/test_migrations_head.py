@@ -40,6 +40,7 @@ def test_head_constant_matches_the_newest_version_file() -> None:
     assert [rev for rev in revisions if rev not in parents] == [HEAD_REVISION]
 
 
+@pytest.mark.slow
 def test_up_to_date_database_starts_without_alembic(tmp_path: Path) -> None:
     import subprocess
 

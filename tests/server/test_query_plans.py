@@ -446,6 +446,7 @@ def sqlite_path(tmp_path_factory: pytest.TempPathFactory, data: Data) -> Path:
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 async def test_sqlite_answers_from_indexes(case: Case, data: Data, sqlite_path: Path) -> None:

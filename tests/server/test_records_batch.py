@@ -217,6 +217,7 @@ def _large_batch(n_tasks: int) -> bytes:
                        "task_runs": tasks, "states": states}).encode()
 
 
+@pytest.mark.slow
 async def test_batch_throughput(client: Any, database_url: str) -> None:
     """40,000 records (10,000 task runs + 30,000 states) in one request; prints rows/s."""
     assert (await client.get("/hello")).status_code == 200  # migrations out of the timing

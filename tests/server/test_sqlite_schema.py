@@ -258,6 +258,7 @@ def test_threads_racing_on_one_fresh_file_create_it_once(fresh: Path) -> None:
     assert _versions(fresh) == [HEAD_REVISION]
 
 
+@pytest.mark.slow
 def test_processes_racing_on_one_fresh_file_create_it_once(fresh: Path) -> None:
     # Each process waits for a "go" file, so they all reach BEGIN IMMEDIATE together.
     go = fresh.with_name("go")

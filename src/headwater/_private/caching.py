@@ -177,7 +177,7 @@ def explain_cache_key(task: Task[..., Any], *args: Any, **kwargs: Any) -> CacheK
         A `CacheKeyExplanation`; print it for a table of parts.
     """
     from headwater._private.context import flow_run_ctx
-    from headwater._private.runs import TaskRun
+    from headwater._private.run_records import TaskRun
     from headwater._private.states import now
 
     policy = effective_policy(task.options)

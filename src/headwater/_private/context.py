@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from headwater._private.runs import FlowRun, TaskRun
+from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.states import BAD_TYPES, FREED, State, StateType
 from headwater.exceptions import MissingContextError
 

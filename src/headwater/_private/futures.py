@@ -21,7 +21,7 @@ from headwater.exceptions import AsyncContextError, DeadlockError
 
 if TYPE_CHECKING:
     from headwater._private.engine.task_job import TaskJob
-    from headwater._private.runs import TaskRun
+    from headwater._private.run_records import TaskRun
 
 R = TypeVar("R")
 

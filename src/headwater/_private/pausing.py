@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from headwater._private.context import flow_run_ctx, in_async_run_on_loop, task_run_ctx
-from headwater._private.runs import FlowRun
+from headwater._private.run_records import FlowRun
 from headwater.exceptions import (
     AsyncContextError,
     CancellationRequested,

@@ -61,8 +61,8 @@ def _error(status: int, detail: str) -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from headwater.server.services.flows_and_runs import UnknownReferenceError
     from headwater.server.services.records import UnknownRunsError
-    from headwater.server.services.runs import UnknownReferenceError
 
     async def unknown_reference(_: Request, exc: Exception) -> JSONResponse:
         return _error(422, str(exc))

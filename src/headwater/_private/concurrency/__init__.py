@@ -1,7 +1,9 @@
 """Concurrency limits: leases, fair waiting, rate limits, in process or through the API.
 
 Modules: ``protocol`` (the backend protocol and `ConcurrencyLimit`),
-``manager`` (`SlotManager`, in process), ``remote`` (`APIConcurrencyBackend`,
+``manager`` (`SlotManager`, in process: thread-safe, over ``slot_book``, the
+counting, with ``lease_handles`` it hands out and ``slot_waiting``, its
+waits), ``remote`` (`APIConcurrencyBackend`,
 shared across processes), ``leases`` and ``link`` (its leases and its
 thread), ``slots`` and ``sqlite_slots`` (where it takes slots: the API, or
 the embedded SQLite file directly), ``store`` (the limits file),

@@ -35,8 +35,8 @@ from headwater._private.run_logging import (
     install_print_capture,
     logging_configured,
 )
-from headwater._private.runs import FlowRun
-from headwater._private.signals import sigterm_as_exception
+from headwater._private.run_records import FlowRun
+from headwater._private.sigterm import sigterm_as_exception
 from headwater._private.states import Failed, State, StateDetails, StateType, now
 
 if TYPE_CHECKING:

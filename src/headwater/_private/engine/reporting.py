@@ -14,7 +14,7 @@ from headwater._private import recording
 from headwater._private.engine.specs import FlowRunSpec, TaskRunSpec
 from headwater._private.engine.steps import Log, Record
 from headwater._private.run_logging import FLOW_RUNS, TASK_RUNS
-from headwater._private.runs import FlowRun
+from headwater._private.run_records import FlowRun
 
 _ENGINE_DIR = __file__.rsplit("/", 1)[0].rsplit("\\", 1)[0]
 

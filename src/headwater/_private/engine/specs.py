@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from headwater._private.context import RunTracker
     from headwater._private.flows import Flow
     from headwater._private.options import FlowOptions, TaskOptions
-    from headwater._private.runs import FlowRun, TaskRun
+    from headwater._private.run_records import FlowRun, TaskRun
     from headwater._private.tasks import Task
 
 

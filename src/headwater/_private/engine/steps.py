@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from headwater._private.futures import HeadwaterFuture
     from headwater._private.results.serializers import Serializer
     from headwater._private.results.storage import CacheLock, ResultStorage
-    from headwater._private.runs import TaskRun
+    from headwater._private.run_records import TaskRun
     from headwater._private.states import State
 else:
     def step_type(*, frozen: bool, slots: bool) -> Any:

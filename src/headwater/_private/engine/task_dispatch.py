@@ -20,8 +20,8 @@ from headwater._private.states import Cancelled, Crashed, State
 if TYPE_CHECKING:
     from headwater._private.collections import Upstream
     from headwater._private.context import FlowRunContext
+    from headwater._private.run_records import TaskRun
     from headwater._private.runners import TaskRunner
-    from headwater._private.runs import TaskRun
 
 
 class DispatchedJob(Job):

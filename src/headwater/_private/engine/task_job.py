@@ -30,7 +30,7 @@ from headwater._private.engine.transitions import set_state
 from headwater._private.ids import new_uuid
 from headwater._private.names import task_run_name
 from headwater._private.run_logging import ensure_logging_configured, install_print_capture
-from headwater._private.runs import TaskRun
+from headwater._private.run_records import TaskRun
 from headwater._private.states import Failed, State, StateDetails, StateType, now
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from typing import Any
 
 from headwater._private import recording
 from headwater._private.futures import HeadwaterFuture
-from headwater._private.runs import FlowRun, TaskRun
-from headwater._private.signals import termination_requested
+from headwater._private.run_records import FlowRun, TaskRun
+from headwater._private.sigterm import termination_requested
 from headwater._private.states import (
     TERMINAL_TYPES,
     Cancelled,
@@ -71,7 +71,7 @@ def crash_state(exc: BaseException) -> State[Any]:
             return Cancelled(data=exc,
                              message="Execution was cancelled by the runtime environment.")
         # SIGTERM cancelled the asyncio task awaiting a top-level async run
-        # (see headwater._private.signals): a crash, as in a sync run.
+        # (see headwater._private.sigterm): a crash, as in a sync run.
         exc = TerminationSignal(terminating.signal)
     if isinstance(exc, KeyboardInterrupt):
         message = "Execution was aborted by an interrupt signal."

@@ -37,7 +37,7 @@ from headwater._private import background
 from headwater._private.files import write_atomic
 
 if TYPE_CHECKING:
-    from headwater._private.runs import FlowRun, TaskRun
+    from headwater._private.run_records import FlowRun, TaskRun
     from headwater._private.states import State
 
 _log = logging.getLogger("headwater.recording")

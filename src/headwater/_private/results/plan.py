@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from headwater._private.options import FlowOptions, TaskOptions
     from headwater._private.results.serializers import Serializer
     from headwater._private.results.storage import ResultStorage
-    from headwater._private.runs import TaskRun
+    from headwater._private.run_records import TaskRun
 
 _SAFE = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}")
 

@@ -12,7 +12,7 @@ from headwater.server.database import tables
 from headwater.server.schemas import actions as a
 from headwater.server.schemas import filters as f
 from headwater.server.schemas.core import Flow
-from headwater.server.services import runs
+from headwater.server.services import flows_and_runs
 
 __all__ = ["router"]
 
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/flows", tags=["Flows"])
 async def create_flow(body: a.FlowCreate, response: Response, db: DB) -> Flow:
     """Create a flow, or return the one with this name (200)."""
     async def work(conn: AsyncConnection) -> tuple[dict[str, object], bool]:
-        return await runs.create_flow(conn, body)
+        return await flows_and_runs.create_flow(conn, body)
 
     row, created = await db.write(work)
     if not created:
@@ -34,7 +34,7 @@ async def create_flow(body: a.FlowCreate, response: Response, db: DB) -> Flow:
 @router.get("/{id}")
 async def read_flow(id: uuid.UUID, conn: ReadConn) -> Flow:
     """A flow by id."""
-    row = await runs.read_flow(conn, id)
+    row = await flows_and_runs.read_flow(conn, id)
     if row is None:
         not_found("Flow")
     return Flow.model_validate(row)
@@ -43,12 +43,12 @@ async def read_flow(id: uuid.UUID, conn: ReadConn) -> Flow:
 @router.post("/filter")
 async def filter_flows(conn: ReadConn, body: f.FlowsFilterBody | None = None) -> list[Flow]:
     """Flows matching the filter, sorted and paginated."""
-    rows = await runs.filter_flows(conn, body or f.FlowsFilterBody())
+    rows = await flows_and_runs.filter_flows(conn, body or f.FlowsFilterBody())
     return [Flow.model_validate(r) for r in rows]
 
 
 @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_flow(id: uuid.UUID, db: DB) -> None:
     """Delete a flow and its runs (logs stay)."""
-    if not await db.write(lambda conn: runs.delete_row(conn, tables.flow, id)):
+    if not await db.write(lambda conn: flows_and_runs.delete_row(conn, tables.flow, id)):
         not_found("Flow")

@@ -13,7 +13,7 @@ from headwater.server.api.flow_runs import set_state_response
 from headwater.server.schemas import actions as a
 from headwater.server.schemas import filters as f
 from headwater.server.schemas.core import TaskRun
-from headwater.server.services import runs
+from headwater.server.services import flows_and_runs
 
 __all__ = ["router"]
 
@@ -25,7 +25,7 @@ async def create_task_run(body: a.TaskRunCreate, response: Response, db: DB) -> 
     """Create a task run. The same ``id``, or the same flow run, ``task_key`` and
     ``dynamic_key``, returns the existing run (200) instead."""
     async def work(conn: AsyncConnection) -> tuple[dict[str, Any], bool]:
-        return await runs.create_task_run(conn, body)
+        return await flows_and_runs.create_task_run(conn, body)
 
     row, created = await db.write(work)
     if not created:
@@ -37,20 +37,21 @@ async def create_task_run(body: a.TaskRunCreate, response: Response, db: DB) -> 
 async def filter_task_runs(conn: ReadConn,
                            body: f.TaskRunsFilterBody | None = None) -> list[TaskRun]:
     """Task runs matching the filter, sorted and paginated."""
-    rows = await runs.filter_runs(conn, runs.TASK, body or f.TaskRunsFilterBody())
+    body = body or f.TaskRunsFilterBody()
+    rows = await flows_and_runs.filter_runs(conn, flows_and_runs.TASK, body)
     return [TaskRun.model_validate(r) for r in rows]
 
 
 @router.post("/count")
 async def count_task_runs(conn: ReadConn, body: f.TaskRunsCountBody | None = None) -> int:
     """How many task runs match the filter."""
-    return await runs.count_runs(conn, runs.TASK, body or f.TaskRunsCountBody())
+    return await flows_and_runs.count_runs(conn, flows_and_runs.TASK, body or f.TaskRunsCountBody())
 
 
 @router.get("/{id}")
 async def read_task_run(id: uuid.UUID, conn: ReadConn) -> TaskRun:
     """A task run by id, with its current state."""
-    row = await runs.read_run(conn, runs.TASK, id)
+    row = await flows_and_runs.read_run(conn, flows_and_runs.TASK, id)
     if row is None:
         not_found("Task run")
     return TaskRun.model_validate(row)
@@ -60,11 +61,12 @@ async def read_task_run(id: uuid.UUID, conn: ReadConn) -> TaskRun:
 async def set_task_run_state(id: uuid.UUID, body: a.SetStateRequest, response: Response,
                              db: DB) -> a.OrchestrationResult:
     """Propose a state: ACCEPT (201), or REJECT/ABORT (200) with the current state and why."""
-    return await set_state_response(db, runs.TASK, id, body, response, "Task run")
+    return await set_state_response(db, flows_and_runs.TASK, id, body, response, "Task run")
 
 
 @router.delete("/{id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_task_run(id: uuid.UUID, db: DB) -> None:
     """Delete a task run and its states (logs stay)."""
-    if not await db.write(lambda conn: runs.delete_row(conn, runs.TASK.table, id)):
+    table = flows_and_runs.TASK.table
+    if not await db.write(lambda conn: flows_and_runs.delete_row(conn, table, id)):
         not_found("Task run")

@@ -46,7 +46,7 @@ async def _limits(conn: AsyncConnection, tags: Sequence[str]) -> list[dict[str, 
 
 
 async def _save(conn: AsyncConnection, limit: dict[str, Any], slots: list[str]) -> None:
-    from headwater.server.services.runs import now
+    from headwater.server.services.flows_and_runs import now
 
     await conn.execute(sa.update(t.concurrency_limit)
                        .where(t.concurrency_limit.c.id == limit["id"])
@@ -56,8 +56,8 @@ async def _save(conn: AsyncConnection, limit: dict[str, Any], slots: list[str]) 
 async def acquire_slots(conn: AsyncConnection, run_id: uuid.UUID,
                         tags: Sequence[str]) -> SlotRefusal | None:
     """Take a slot on every limited tag, or none of them; return why not, if not."""
+    from headwater.server.services.flows_and_runs import now
     from headwater.server.services.leases import TAG_PREFIX, leased_slots
-    from headwater.server.services.runs import now
 
     limits = await _limits(conn, tags)
     leased = await leased_slots(conn, now()) if limits else {}

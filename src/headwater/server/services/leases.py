@@ -30,8 +30,8 @@ from headwater.server.database import tables as t
 from headwater.server.schemas.concurrency import LeaseGrant, LeaseIncrement, LimitStatus
 from headwater.server.services import lease_rules as rules
 from headwater.server.services import lease_sqlite
+from headwater.server.services.flows_and_runs import now
 from headwater.server.services.lease_rules import TAG_PREFIX, LeaseImpossible
-from headwater.server.services.runs import now
 
 __all__ = [
     "TAG_PREFIX",

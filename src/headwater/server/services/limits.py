@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from headwater.server.database import tables as t
 from headwater.server.schemas import actions as a
 from headwater.server.schemas import filters as f
-from headwater.server.services.runs import insert_ignore, now
+from headwater.server.services.flows_and_runs import insert_ignore, now
 
 __all__ = ["delete_limit", "filter_limits", "read_limit", "reset_limit", "upsert_limit"]
 

@@ -13,7 +13,7 @@ from headwater.server.database.bulk import insert_ignore_many
 from headwater.server.schemas import actions as a
 from headwater.server.schemas import filters as f
 from headwater.server.services.filters import log_clauses
-from headwater.server.services.runs import now
+from headwater.server.services.flows_and_runs import now
 
 __all__ = ["create_logs", "filter_logs"]
 

@@ -61,7 +61,7 @@ from headwater.server.services.bookkeeping import (
     utc,
 )
 from headwater.server.services.cache_keys import index_cached_states
-from headwater.server.services.runs import FLOW, TASK, RunKind, insert_ignore, now
+from headwater.server.services.flows_and_runs import FLOW, TASK, RunKind, insert_ignore, now
 
 __all__ = ["Columns", "UnknownRunsError", "record_batch"]
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from headwater._private.cli._common import fail, shown
 from headwater._private.settings import (
     SettingsError,
     collect_values,
@@ -23,6 +22,7 @@ from headwater._private.settings.fields import (
     unknown_setting_message,
 )
 from headwater._private.settings.sources import DEFAULT, ENVIRONMENT, validate
+from headwater.cli._common import fail, shown
 
 config_app = typer.Typer(no_args_is_help=True, help="View and edit settings.")
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 import typer
 
-from headwater._private.cli._common import fail
 from headwater._private.settings import Profile, SettingsError, load_profiles, save_profiles
 from headwater._private.settings.sources import locate_profiles
+from headwater.cli._common import fail
 
 profile_app = typer.Typer(no_args_is_help=True, help="Manage settings profiles.")
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from headwater._private.cli._common import fail
+from headwater.cli._common import fail
 
 T = TypeVar("T")
 

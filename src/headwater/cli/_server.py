@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from headwater._private.cli._common import fail
+from headwater.cli._common import fail
 
 __all__ = ["server_app"]
 

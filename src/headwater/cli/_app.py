@@ -1,18 +1,14 @@
-"""The ``headwater`` command line (typer).
-
-Imported only by the ``headwater`` console script and ``python -m
-headwater._private.cli``; ``import headwater`` never imports typer or rich.
-"""
+"""The ``headwater`` typer app: its command groups, ``version``, and `main`."""
 
 from __future__ import annotations
 
 import typer
 
-from headwater._private.cli.concurrency import concurrency_app
-from headwater._private.cli.config import config_app
-from headwater._private.cli.profile import profile_app
-from headwater._private.cli.runs import flow_app, flow_run_app, task_run_app
-from headwater._private.cli.server import server_app
+from headwater.cli._concurrency import concurrency_app
+from headwater.cli._config import config_app
+from headwater.cli._profile import profile_app
+from headwater.cli._runs import flow_app, flow_run_app, task_run_app
+from headwater.cli._server import server_app
 
 __all__ = ["app", "main"]
 

@@ -1,4 +1,4 @@
-"""The State model: what a run is doing, or how it ended, plus its result.
+"""The `State` object and how its result is read (`State.result`, `get_state_result`).
 
 States are plain slotted objects rather than pydantic models: the engine
 creates three or more of them per task run, and that must cost well under a
@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
-import uuid
-from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
-from headwater._private.state_types import TERMINAL_TYPES as TERMINAL_TYPES
-from headwater._private.state_types import StateType as StateType
+from headwater._private.state_types import TERMINAL_TYPES, StateType
+from headwater._private.states.details import StateDetails
 from headwater.exceptions import (
     AsyncContextError,
     CancelledRun,
@@ -24,6 +22,18 @@ from headwater.exceptions import (
     PausedRun,
     UnfinishedRun,
 )
+
+__all__ = [
+    "BAD_TYPES",
+    "FREED",
+    "ResultRef",
+    "State",
+    "get_state_exception",
+    "get_state_result",
+    "is_state",
+    "is_state_iterable",
+    "now",
+]
 
 R = TypeVar("R")
 
@@ -65,60 +75,6 @@ class ResultRef:
         raise NotImplementedError
 
 
-class StateDetails:
-    """Facts about a state that tie it to runs and schedules.
-
-    Attributes mirror Prefect's ``StateDetails``; unset ones are ``None``.
-    """
-
-    __slots__ = (
-        "cache_expiration",
-        "cache_key",
-        "flow_run_id",
-        "pause_key",
-        "pause_reschedule",
-        "pause_timeout",
-        "refresh_cache",
-        "retriable",
-        "scheduled_time",
-        "task_run_id",
-        "untrackable_result",
-    )
-
-    def __init__(
-        self,
-        *,
-        flow_run_id: uuid.UUID | None = None,
-        task_run_id: uuid.UUID | None = None,
-        scheduled_time: _dt.datetime | None = None,
-        cache_key: str | None = None,
-        cache_expiration: _dt.datetime | None = None,
-        pause_timeout: _dt.datetime | None = None,
-        pause_reschedule: bool = False,
-        pause_key: str | None = None,
-        refresh_cache: bool | None = None,
-        retriable: bool | None = None,
-        untrackable_result: bool = False,
-    ) -> None:
-        self.flow_run_id = flow_run_id
-        self.task_run_id = task_run_id
-        self.scheduled_time = scheduled_time
-        self.cache_key = cache_key
-        self.cache_expiration = cache_expiration
-        self.pause_timeout = pause_timeout
-        self.pause_reschedule = pause_reschedule
-        self.pause_key = pause_key
-        self.refresh_cache = refresh_cache
-        self.retriable = retriable
-        self.untrackable_result = untrackable_result
-
-    def __repr__(self) -> str:
-        fields = ", ".join(
-            f"{name}={getattr(self, name)!r}"
-            for name in self.__slots__
-            if getattr(self, name) not in (None, False)
-        )
-        return f"StateDetails({fields})"
 
 
 class State(Generic[R]):
@@ -346,190 +302,3 @@ def get_state_result(state: State[Any], raise_on_failure: bool = True) -> Any:
             raise state.data
         return state.data
     raise UnfinishedRun(f"Run is in {kind.value} state, its result is not available.")
-
-
-# ---------------------------------------------------------------------- constructors
-def _make(
-    type: StateType,
-    name: str | None,
-    message: str | None,
-    data: Any,
-    details: StateDetails | None,
-    extra: dict[str, Any],
-) -> State[Any]:
-    if extra:
-        details = details if details is not None else StateDetails()
-        for key, value in extra.items():
-            setattr(details, key, value)
-    return State(type, name=name, message=message, data=data, state_details=details)
-
-
-def Scheduled(
-    scheduled_time: _dt.datetime | None = None,
-    *,
-    name: str | None = None,
-    message: str | None = None,
-    data: Any = None,
-    state_details: StateDetails | None = None,
-) -> State[Any]:
-    """Return a SCHEDULED state, due at ``scheduled_time`` (now by default)."""
-    return _make(
-        StateType.SCHEDULED,
-        name,
-        message,
-        data,
-        state_details,
-        {"scheduled_time": scheduled_time or now()},
-    )
-
-
-def Pending(*, name: str | None = None, message: str | None = None, data: Any = None,
-            state_details: StateDetails | None = None) -> State[Any]:
-    """Return a PENDING state."""
-    return _make(StateType.PENDING, name, message, data, state_details, {})
-
-
-def Running(*, name: str | None = None, message: str | None = None, data: Any = None,
-            state_details: StateDetails | None = None) -> State[Any]:
-    """Return a RUNNING state."""
-    return _make(StateType.RUNNING, name, message, data, state_details, {})
-
-
-def Completed(data: Any = None, *, name: str | None = None, message: str | None = None,
-              state_details: StateDetails | None = None) -> State[Any]:
-    """Return a COMPLETED state holding ``data`` as its result."""
-    return _make(StateType.COMPLETED, name, message, data, state_details, {})
-
-
-def Failed(data: Any = None, *, name: str | None = None, message: str | None = None,
-           state_details: StateDetails | None = None) -> State[Any]:
-    """Return a FAILED state; ``data`` is usually the exception."""
-    return _make(StateType.FAILED, name, message, data, state_details, {})
-
-
-def Crashed(data: Any = None, *, name: str | None = None, message: str | None = None,
-            state_details: StateDetails | None = None) -> State[Any]:
-    """Return a CRASHED state: the run was stopped by its environment, not its code."""
-    return _make(StateType.CRASHED, name, message, data, state_details, {})
-
-
-def Cancelled(data: Any = None, *, name: str | None = None, message: str | None = None,
-              state_details: StateDetails | None = None) -> State[Any]:
-    """Return a CANCELLED state."""
-    return _make(StateType.CANCELLED, name, message, data, state_details, {})
-
-
-def Cancelling(*, name: str | None = None, message: str | None = None, data: Any = None,
-               state_details: StateDetails | None = None) -> State[Any]:
-    """Return a CANCELLING state: cancellation was asked for and is under way."""
-    return _make(StateType.CANCELLING, name, message, data, state_details, {})
-
-
-def Paused(
-    timeout_seconds: float | None = None,
-    pause_expiration_time: _dt.datetime | None = None,
-    reschedule: bool = False,
-    pause_key: str | None = None,
-    *,
-    name: str | None = None,
-    message: str | None = None,
-    data: Any = None,
-    state_details: StateDetails | None = None,
-) -> State[Any]:
-    """Return a PAUSED state, expiring after ``timeout_seconds`` or at a set time."""
-    if timeout_seconds is not None and pause_expiration_time is not None:
-        raise ValueError("Give timeout_seconds or pause_expiration_time, not both.")
-    expiry = pause_expiration_time
-    if timeout_seconds is not None:
-        expiry = now() + _dt.timedelta(seconds=timeout_seconds)
-    return _make(
-        StateType.PAUSED,
-        name,
-        message,
-        data,
-        state_details,
-        {"pause_timeout": expiry, "pause_reschedule": reschedule, "pause_key": pause_key},
-    )
-
-
-def Suspended(
-    timeout_seconds: float | None = None,
-    pause_expiration_time: _dt.datetime | None = None,
-    pause_key: str | None = None,
-    *,
-    message: str | None = None,
-    data: Any = None,
-) -> State[Any]:
-    """Return a PAUSED state named ``Suspended``: the run will be rescheduled to resume."""
-    return Paused(
-        timeout_seconds,
-        pause_expiration_time,
-        True,
-        pause_key,
-        name="Suspended",
-        message=message,
-        data=data,
-    )
-
-
-def AwaitingRetry(scheduled_time: _dt.datetime | None = None, *, message: str | None = None,
-                  data: Any = None, state_details: StateDetails | None = None) -> State[Any]:
-    """Return a SCHEDULED state named ``AwaitingRetry``: a retry is due at ``scheduled_time``."""
-    return Scheduled(scheduled_time, name="AwaitingRetry", message=message, data=data,
-                     state_details=state_details)
-
-
-def Retrying(*, message: str | None = None, data: Any = None,
-             state_details: StateDetails | None = None) -> State[Any]:
-    """Return a RUNNING state named ``Retrying``."""
-    return Running(name="Retrying", message=message, data=data, state_details=state_details)
-
-
-def Late(scheduled_time: _dt.datetime | None = None, *, message: str | None = None,
-         data: Any = None, state_details: StateDetails | None = None) -> State[Any]:
-    """Return a SCHEDULED state named ``Late``: the run missed its start time."""
-    return Scheduled(scheduled_time, name="Late", message=message, data=data,
-                     state_details=state_details)
-
-
-# ---------------------------------------------------------------------- aggregation
-def aggregate_counts(
-    counts: dict[StateType, int], total: int, bad: Iterable[State[Any]]
-) -> tuple[StateType, str]:
-    """Apply Prefect 2's rules to a summary of many states.
-
-    Args:
-        counts: How many states of each type.
-        total: How many states in all.
-        bad: The states worth keeping for their exceptions (failed first come first).
-
-    Returns:
-        The aggregate state type and its message (``"1/2 states failed."``).
-    """
-    del bad
-    completed = counts.get(StateType.COMPLETED, 0)
-    cancelled = counts.get(StateType.CANCELLED, 0)
-    failed = counts.get(StateType.FAILED, 0) + counts.get(StateType.CRASHED, 0)
-    paused = counts.get(StateType.PAUSED, 0)
-    final = sum(counts.get(t, 0) for t in TERMINAL_TYPES)
-    if completed == total:
-        return StateType.COMPLETED, "All states completed."
-    if cancelled:
-        return StateType.CANCELLED, f"{cancelled}/{total} states cancelled."
-    if failed:
-        return StateType.FAILED, f"{failed}/{total} states failed."
-    if paused:
-        return StateType.PAUSED, f"{paused}/{total} states paused."
-    if final < total:
-        return StateType.RUNNING, f"{total - final}/{total} states are not final."
-    parts = ", ".join(f"{n} {t.value}" for t, n in counts.items() if n)
-    return StateType.COMPLETED, f"Given states: {parts}"
-
-
-def aggregate_states(states: list[State[Any]]) -> State[Any]:
-    """Return one state standing for a list of states, with the list as its data."""
-    counts: dict[StateType, int] = {}
-    for s in states:
-        counts[s.type] = counts.get(s.type, 0) + 1
-    kind, message = aggregate_counts(counts, len(states), ())
-    return State(kind, message=message, data=states)

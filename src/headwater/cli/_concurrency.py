@@ -15,13 +15,13 @@ from typing import Annotated
 
 import typer
 
-from headwater._private.cli._common import fail
 from headwater._private.concurrency.protocol import (
     TAG_PREFIX,
     ConcurrencyBackend,
     tag_limit_name,
 )
 from headwater._private.concurrency.store import Limits, limits_path, load_limits, save_limits
+from headwater.cli._common import fail
 from headwater.exceptions import ObjectNotFound, SettingsError
 
 concurrency_app = typer.Typer(no_args_is_help=True,

@@ -1,0 +1,71 @@
+"""States: the `State` object, its details, constructors and aggregation rules.
+
+One module per job; this package re-exports them, so callers import from
+``headwater._private.states`` (and users from ``headwater.states``):
+
+* `model`: `State`, reading its result (`get_state_result`), the freed-result
+  marker `FREED` and `ResultRef`;
+* `details`: `StateDetails`;
+* `constructors`: `Completed`, `Failed`, `Scheduled`, `Paused`... ;
+* `aggregation`: Prefect 2's rules for the state standing for many.
+"""
+
+from headwater._private.state_types import TERMINAL_TYPES, StateType
+from headwater._private.states.aggregation import aggregate_counts, aggregate_states
+from headwater._private.states.constructors import (
+    AwaitingRetry,
+    Cancelled,
+    Cancelling,
+    Completed,
+    Crashed,
+    Failed,
+    Late,
+    Paused,
+    Pending,
+    Retrying,
+    Running,
+    Scheduled,
+    Suspended,
+)
+from headwater._private.states.details import StateDetails
+from headwater._private.states.model import (
+    BAD_TYPES,
+    FREED,
+    ResultRef,
+    State,
+    get_state_exception,
+    get_state_result,
+    is_state,
+    is_state_iterable,
+    now,
+)
+
+__all__ = [
+    "BAD_TYPES",
+    "FREED",
+    "TERMINAL_TYPES",
+    "AwaitingRetry",
+    "Cancelled",
+    "Cancelling",
+    "Completed",
+    "Crashed",
+    "Failed",
+    "Late",
+    "Paused",
+    "Pending",
+    "ResultRef",
+    "Retrying",
+    "Running",
+    "Scheduled",
+    "State",
+    "StateDetails",
+    "StateType",
+    "Suspended",
+    "aggregate_counts",
+    "aggregate_states",
+    "get_state_exception",
+    "get_state_result",
+    "is_state",
+    "is_state_iterable",
+    "now",
+]

@@ -1,0 +1,5 @@
+"""``python -m headwater.cli``: the ``headwater`` command line."""
+
+from headwater.cli import main
+
+main()
