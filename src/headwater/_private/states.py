@@ -13,8 +13,8 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
-from headwater._private.state_types import TERMINAL_TYPES as TERMINAL_TYPES
-from headwater._private.state_types import StateType as StateType
+from headwater._private.storage.state_types import TERMINAL_TYPES as TERMINAL_TYPES
+from headwater._private.storage.state_types import StateType as StateType
 from headwater.exceptions import (
     AsyncContextError,
     CancelledRun,

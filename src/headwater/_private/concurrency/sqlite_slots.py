@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 from headwater._private.concurrency.protocol import ConcurrencyLimit
 from headwater._private.concurrency.slots import Granted
+from headwater._private.storage import lease_rules as rules
+from headwater._private.storage import lease_sqlite
 from headwater.exceptions import ConcurrencySlotAcquisitionError
-from headwater.server.services import lease_rules as rules
-from headwater.server.services import lease_sqlite
 
 if TYPE_CHECKING:
     from headwater._private.concurrency.leases import APIRequest

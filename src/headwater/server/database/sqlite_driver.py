@@ -1,4 +1,4 @@
-"""The async driver of :mod:`~headwater.server.database.sqlite_records` (the server's).
+"""The async driver of :mod:`~headwater._private.storage.record_statements` (the server's).
 
 ``sqlite_records`` holds the one write path for records on SQLite: a
 sans-I/O generator of statements. The embedded recorder drives it over a
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater._private.steps import drive_async
-from headwater.server.database.sqlite_records import BatchCounts, Exec, Query, Statements
+from headwater._private.storage.record_statements import BatchCounts, Exec, Query, Statements
 
 __all__ = ["run_statements"]
 

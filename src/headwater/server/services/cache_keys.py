@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.database.sqlite_records import MAX_INDEXED_CACHE_KEY
+from headwater._private.storage.bookkeeping import utc
+from headwater._private.storage.record_statements import MAX_INDEXED_CACHE_KEY
 from headwater.server.database.tables import task_run_state, task_run_state_cache
-from headwater.server.services.bookkeeping import utc
 
 __all__ = ["index_cached_states", "read_cache_entry"]
 

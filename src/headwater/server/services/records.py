@@ -8,7 +8,7 @@ be re-sent after a failure, in whole or in part.
 First, references are checked: a state, log or task run may name a run from
 this batch or one already stored; any other id fails the whole batch (422)
 before anything is written. Then, on SQLite, the batch is stored by the
-statements of :mod:`~headwater.server.database.sqlite_records`, the embedded
+statements of :mod:`~headwater._private.storage.record_statements`, the embedded
 recorder's write path, driven over this transaction's connection
 (:mod:`~headwater.server.database.sqlite_driver`): one write path, so the API
 and the embedded store cannot drift apart. On PostgreSQL, SQLAlchemy Core
@@ -38,27 +38,27 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.database import tables as t
-from headwater.server.database.bulk import insert_ignore_many, stored_ids
-from headwater.server.database.sqlite_driver import run_statements
-from headwater.server.database.sqlite_records import (
-    batch_statements,
-    stored_time,
-    variable_limit,
-)
-from headwater.server.schemas.records import (
-    RecordsBatch,
-    RecordsBatchResult,
-    StateColumns,
-    TaskRunColumns,
-)
-from headwater.server.services.bookkeeping import (
+from headwater._private.storage.bookkeeping import (
     BOOK_COLUMNS,
     EMPTY_BOOK,
     Book,
     fold,
     fold_book,
     utc,
+)
+from headwater._private.storage.record_statements import (
+    batch_statements,
+    stored_time,
+    variable_limit,
+)
+from headwater.server.database import tables as t
+from headwater.server.database.bulk import insert_ignore_many, stored_ids
+from headwater.server.database.sqlite_driver import run_statements
+from headwater.server.schemas.records import (
+    RecordsBatch,
+    RecordsBatchResult,
+    StateColumns,
+    TaskRunColumns,
 )
 from headwater.server.services.cache_keys import index_cached_states
 from headwater.server.services.runs import FLOW, TASK, RunKind, insert_ignore, now

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from headwater._private.state_types import TERMINAL_TYPES
+from headwater._private.storage.state_types import TERMINAL_TYPES
 
 __all__ = ["BOOK_COLUMNS", "EMPTY_BOOK", "FINAL_TYPES", "Book", "advance", "advance_book",
            "fold", "fold_book", "utc"]

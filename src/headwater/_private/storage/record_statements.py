@@ -36,8 +36,8 @@ from itertools import chain
 from typing import Any, NamedTuple
 
 from headwater._private.steps import drive
-from headwater.server.database.steps import sqlite_transaction
-from headwater.server.services.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
+from headwater._private.storage.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
+from headwater._private.storage.transactions import sqlite_transaction
 
 __all__ = ["MAX_INDEXED_CACHE_KEY", "MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec",
            "Prepared", "Query", "Statements", "batch_statements", "prepare_batch",
