@@ -1,6 +1,6 @@
 """The lease rules' sans-I/O core, and its SQLite statements against SQLAlchemy's rows.
 
-The core (``server/services/lease_rules.py``) is driven by hand here: it
+The core (``_private/storage/lease_rules.py``) is driven by hand here: it
 yields what it needs to read or write and decides from the answers. Its
 SQLite statements (``lease_sqlite.py``) must store exactly what SQLAlchemy
 stores for ``tables.py``'s types, since the API's other routes read and

@@ -25,7 +25,7 @@ from headwater._private import recording
 from headwater._private.recording.prepare import prepare_items
 from headwater._private.recording.recorder import STATE, TASK_RUN, Recorder, _json_batch
 from headwater._private.recording.transports import SQLiteTransport, sqlite_path
-from headwater._private.storage.record_statements import write_batch
+from headwater._private.storage.record_writer import write_batch
 from headwater.client._factory import embedded_client
 from headwater.states import Completed, Pending, Running
 

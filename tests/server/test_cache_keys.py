@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from headwater._private.storage.record_statements import MAX_INDEXED_CACHE_KEY
+from headwater._private.storage.prepared import MAX_INDEXED_CACHE_KEY
 
 from .server_helpers import at, make_flow_run, make_task_run, new_id
 

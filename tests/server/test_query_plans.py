@@ -432,7 +432,7 @@ def data() -> Data:
 @pytest.fixture(scope="module")
 def sqlite_path(tmp_path_factory: pytest.TempPathFactory, data: Data) -> Path:
     """The data set in SQLite, written by the embedded recorder's writer."""
-    from headwater._private.storage.record_statements import write_batch
+    from headwater._private.storage.record_writer import write_batch
     from headwater._private.storage.sqlite_schema import ensure_sqlite_schema
 
     path = tmp_path_factory.mktemp("plans") / "headwater.db"

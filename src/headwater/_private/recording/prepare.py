@@ -1,6 +1,6 @@
 """Queued record tuples straight to SQLite's stored values (embedded mode).
 
-The embedded transport writes :class:`~headwater._private.storage.record_statements.Prepared`
+The embedded transport writes :class:`~headwater._private.storage.prepared.Prepared`
 records, made here in one pass over the recorder's queue: no API-shaped
 JSON in between (that shape is made only when a batch must be kept on
 disk, see ``payload.py``). Runs in the recorder's thread; the cost per task
@@ -19,12 +19,8 @@ from headwater._private.ids import new_id_block
 from headwater._private.recording.payload import json_safe, state_details_dict
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
 from headwater._private.storage.bookkeeping import FINAL_TYPES
-from headwater._private.storage.record_statements import (
-    MAX_INDEXED_CACHE_KEY,
-    NULL,
-    Prepared,
-    stored_time,
-)
+from headwater._private.storage.prepared import MAX_INDEXED_CACHE_KEY, Prepared
+from headwater._private.storage.stored_values import NULL, stored_time
 
 __all__ = ["prepare_items"]
 

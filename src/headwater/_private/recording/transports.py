@@ -2,7 +2,7 @@
 
 Embedded mode (no ``HEADWATER_API_URL``) writes straight to the SQLite file
 with the standard library (`SQLiteTransport`), through the server's own
-write path for record batches (``headwater._private.storage.record_statements``):
+write path for record batches (the storage core, ``headwater._private.storage``):
 the same rows as ``POST /api/records/batch`` stores, without importing
 FastAPI, SQLAlchemy and pydantic into every flow run (~600 ms) or paying
 for HTTP framing per batch. (Concurrency slots and the flow-run watcher
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from headwater._private.storage.record_statements import Prepared
+    from headwater._private.storage.prepared import Prepared
     from headwater.client import HeadwaterClient
 
 _BUSY_TIMEOUT_MS = 30_000  # as the server's: another process's write makes us wait, not fail
@@ -129,7 +129,7 @@ class SQLiteTransport:
 
     async def send(self, batch: dict[str, Any]) -> None:
         """Store one API-shaped batch whole (a spooled one), or raise with nothing stored."""
-        from headwater._private.storage.record_statements import write_batch
+        from headwater._private.storage.record_writer import write_batch
 
         await self._write(write_batch, await self._connection(), batch)
 
@@ -141,7 +141,7 @@ class SQLiteTransport:
 
     async def send_staged(self, prepared: Prepared) -> None:
         """Store staged records whole, or raise with nothing stored."""
-        from headwater._private.storage.record_statements import write_batch
+        from headwater._private.storage.record_writer import write_batch
 
         await self._write(write_batch, await self._connection(), prepared)
 

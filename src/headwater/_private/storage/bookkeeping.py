@@ -1,7 +1,7 @@
 """How a run's row follows its states: current state, run_count, start/end times.
 
 One rule for every write path: ``set_state`` (one state at a time), the
-records batch on PostgreSQL (SQLAlchemy) and on SQLite (``sqlite_records``,
+records batch on PostgreSQL (SQLAlchemy) and on SQLite (``record_statements``,
 which the embedded recorder drives too). A book is a tuple of the
 ``BOOK_COLUMNS``; times may be datetimes or SQLite's stored text (fixed
 width, so text order is time order), with ``seconds`` saying how far apart

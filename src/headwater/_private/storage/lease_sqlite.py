@@ -25,7 +25,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from headwater._private.steps import drive
 from headwater._private.storage import lease_rules as rules
-from headwater._private.storage.record_statements import stored_time
+from headwater._private.storage.stored_values import stored_time
 from headwater._private.storage.transactions import sqlite_transaction
 
 __all__ = ["Statement", "decode", "run", "statement"]

@@ -46,11 +46,9 @@ from headwater._private.storage.bookkeeping import (
     fold_book,
     utc,
 )
-from headwater._private.storage.record_statements import (
-    batch_statements,
-    stored_time,
-    variable_limit,
-)
+from headwater._private.storage.record_statements import batch_statements
+from headwater._private.storage.record_writer import variable_limit
+from headwater._private.storage.stored_values import stored_time
 from headwater.server.database import tables as t
 from headwater.server.database.bulk import insert_ignore_many, stored_ids
 from headwater.server.database.sqlite_driver import run_statements
@@ -166,7 +164,7 @@ def _text(value: Any) -> str | None:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    # With microseconds always: sqlite_records converts a column of UTC times at once.
+    # With microseconds always: stored_values.stored_times converts a column of UTC times at once.
     return value.isoformat(timespec="microseconds") if value is not None else None
 
 
@@ -204,7 +202,7 @@ def _plain_columns(rows: list[Any], columns: TaskRunColumns | StateColumns | Non
 
 
 def _plain_batch(batch: RecordsBatch, columns: Columns) -> dict[str, Any]:
-    """The batch in the plain JSON shape ``sqlite_records`` takes (ids and times as text)."""
+    """The batch in the plain JSON shape ``record_statements`` takes (ids and times as text)."""
     plain: dict[str, Any] = {"flows": batch.get("flows") or []}
     plain["flow_runs"] = [
         {**r, "id": str(r["id"]), "parent_task_run_id": _text(r.get("parent_task_run_id")),
