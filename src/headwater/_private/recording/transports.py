@@ -229,13 +229,9 @@ async def _ensure_schema(con: sqlite3.Connection, path: Path) -> None:
     if ensure_sqlite_schema(con):
         return
     # An older (or foreign) database: the alembic migrations, through the server's stack.
-    from headwater.server.database.engine import Database
+    from headwater.client._factory import upgrade_database
 
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await database.start()
-    finally:
-        await database.aclose()
+    await upgrade_database(f"sqlite+aiosqlite:///{path}")
 
 
 def sqlite_path(home: Path, connection_url: str | None) -> Path | None:
