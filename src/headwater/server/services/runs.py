@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater._private.names import random_flow_run_name
 from headwater._private.storage.bookkeeping import Book, advance, utc
+from headwater._private.storage.run_names import random_flow_run_name
 from headwater.server.database import tables as t
 from headwater.server.orchestration.rules import decide
 from headwater.server.schemas import actions as a
