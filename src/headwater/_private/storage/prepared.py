@@ -54,8 +54,6 @@ class Prepared:
         cache: Cache key index entries of COMPLETED task run states that
             carry a cache key: ``(cache_key, state id, task run id, time,
             cache_expiration)``.
-        books: When the maker computed it: each run's bookkeeping
-            (``BOOK_COLUMNS``) over this batch's states, by run id.
         fresh: True when the runs here were never stored before (the
             embedded recorder's batches, straight from its queue): saves
             looking each one up. Storing such a batch again is still
@@ -63,7 +61,7 @@ class Prepared:
             earlier runs are looked up before they are folded in.
     """
 
-    __slots__ = ("books", "cache", "flow_names", "flow_runs", "fresh", "logs", "states",
+    __slots__ = ("cache", "flow_names", "flow_runs", "fresh", "logs", "states",
                  "task_runs")
 
     def __init__(self) -> None:
@@ -73,7 +71,6 @@ class Prepared:
         self.states: list[tuple[Any, ...]] = []
         self.logs: list[tuple[Any, ...]] = []
         self.cache: list[tuple[Any, ...]] = []
-        self.books: dict[str, tuple[Any, ...]] | None = None
         self.fresh = False
 
     def __len__(self) -> int:

@@ -32,9 +32,10 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Mapping
 from itertools import chain
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from headwater._private.storage.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
+from headwater._private.storage.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_books
 from headwater._private.storage.prepared import Prepared, prepare_batch
 from headwater._private.storage.stored_values import NULL, seconds_between
 
@@ -71,9 +72,8 @@ class BatchCounts(NamedTuple):
 Statements = Generator[Exec | Query, Any, BatchCounts]
 
 
-def _fold(book: tuple[Any, ...], states: list[tuple[str, str, str, str]]) -> tuple[Any, ...]:
-    """Apply states ``(id, type, name, stored time)`` to a run's book (the one rule)."""
-    return fold_book(book, states, seconds_between)
+#: A state row of :class:`Prepared` as ``fold_books`` takes it: run, id, type, name, time.
+_AS_FOLDED = itemgetter(1, 0, 3, 4, 5)
 
 
 # Rows go in by ``INSERT ... SELECT ... FROM (VALUES (?, ...), (?, ...), ...)``,
@@ -208,14 +208,9 @@ def _stored(table: str, ids: Iterable[str]) -> Query:
 
 
 def _book_of(p: Prepared) -> Callable[[str], tuple[Any, ...]]:
-    """``run id -> book`` for runs new in this batch (from the batch's states)."""
-    if p.books is not None:
-        known = p.books
-        return lambda run: known.get(run, EMPTY_BOOK)
-    by_run: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
-    for state in p.states:
-        by_run[state[1]].append((state[0], state[3], state[4], state[5]))
-    return lambda run: _fold(EMPTY_BOOK, by_run.get(run, []))
+    """``run id -> book`` for runs new in this batch, from the batch's states (the one rule)."""
+    books = fold_books({}, map(_AS_FOLDED, p.states), seconds_between)
+    return lambda run: books.get(run, EMPTY_BOOK)
 
 
 def batch_statements(batch: Mapping[str, Any], created: str,
@@ -297,15 +292,13 @@ def _fold_stored(states: list[tuple[Any, ...]], table: str, created: str,
             by_run[state[1]].append(state)
     if not by_run:
         return []
-    books = yield Query(f"SELECT id, {', '.join(BOOK_COLUMNS)} FROM {table} "
-                        f"WHERE id IN {_JSON_IDS}", (json.dumps(sorted(by_run)),))
-    updates, kept = [], []
-    for run, *stored_book in books:
-        new = by_run[run]
-        kept += new
-        folded = [(s[0], s[3], s[4], s[5]) for s in new]
-        updates.append((run, *_fold(tuple(stored_book), folded)))
-    yield from _update_books(table, updates, created, max_variables)
+    rows = yield Query(f"SELECT id, {', '.join(BOOK_COLUMNS)} FROM {table} "
+                       f"WHERE id IN {_JSON_IDS}", (json.dumps(sorted(by_run)),))
+    books = {run: tuple(book) for run, *book in rows}
+    kept = [state for run in books for state in by_run[run]]
+    fold_books(books, map(_AS_FOLDED, kept), seconds_between)
+    yield from _update_books(table, [(run, *book) for run, book in books.items()], created,
+                             max_variables)
     return kept
 
 
