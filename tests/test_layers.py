@@ -40,7 +40,7 @@ SERVER_IMPORTS_ALLOWED = (
 STORAGE_MAY_IMPORT = ("headwater.exceptions", "headwater._private.steps")
 # TODO(lead): lower to 6. The largest strongly connected component of the import
 # graph on this branch (every import counted, TYPE_CHECKING and lazy ones too).
-MAX_CYCLE = 68
+MAX_CYCLE = 45
 
 
 class Import(NamedTuple):
