@@ -2,11 +2,10 @@
 
 One rule for every write path: ``set_state`` (one state at a time), the
 records batch on PostgreSQL (SQLAlchemy) and on SQLite (``record_statements``,
-which the embedded recorder drives too), and the embedded recorder's staging
-(``recording/prepare.py``): all through :func:`fold_books`. A book is a tuple of the
-``BOOK_COLUMNS``; times may be datetimes, SQLite's stored text (fixed
-width, so text order is time order) or integers (the recorder's
-microseconds), with ``seconds`` saying how far apart two of them are.
+which the embedded recorder drives too), all through :func:`fold_books`. A book is a tuple of the
+``BOOK_COLUMNS``; times may be datetimes or SQLite's stored text (fixed
+width, so text order is time order), with ``seconds`` saying how far apart
+two of them are.
 
 - The current state is the latest by timestamp. A state older than the
   current one (it arrived late) joins the history and counts for
@@ -66,9 +65,10 @@ def fold_books(books: dict[K, tuple[Any, ...]],
     """Apply recorded states to the books of their runs, in time order: the whole rule.
 
     Every write path comes here, directly or through :func:`fold_book` and
-    :func:`advance_book`. The embedded recorder hands over a whole batch at
-    once (states of many runs, times as integers), so the rule is one loop
-    with local names only, not a call per state.
+    :func:`advance_book`. The SQLite write path hands over a whole batch at
+    once (states of many runs; the embedded recorder's batches hold
+    thousands), so the rule is one loop with local names only, not a call
+    per state: it runs while the flow's threads want the GIL.
 
     Args:
         books: The books so far by run key, updated in place; a run without
