@@ -23,7 +23,7 @@ What it builds (deterministic, from ``--seed``):
   final one (1.97 states per task run), so start and end times and run
   counts are real. Ids are time-ordered (version 7), as the recorder makes.
 
-SQLite is built with ``headwater.server.database.sqlite_records.write_batch``
+SQLite is built with ``headwater._private.storage.record_writer.write_batch``
 (the embedded recorder's write path) in batches of the ``POST
 /api/records/batch`` shape; PostgreSQL through ``POST /api/records/batch``
 itself. Then each query runs ``--reps`` times (after one warm-up) through
@@ -209,8 +209,8 @@ def batches(plan: Plan) -> Iterator[dict[str, Any]]:
 # ---------------------------------------------------------------------- building
 def build_sqlite(path: Path, plan: Plan) -> float:
     """Create the schema and write the data set with the embedded recorder's writer."""
-    from headwater.server.database.sqlite_records import write_batch
-    from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+    from headwater._private.storage.record_writer import write_batch
+    from headwater._private.storage.sqlite_schema import ensure_sqlite_schema
 
     con = sqlite3.connect(path, isolation_level=None)
     try:

@@ -1,14 +1,14 @@
-"""Regenerate ``src/headwater/server/database/sqlite_schema.sql`` from the migrations.
+"""Regenerate ``src/headwater/_private/storage/sqlite_schema.sql`` from the migrations.
 
 Run it after adding a migration (and bumping ``HEAD_REVISION`` in
-``src/headwater/server/database/revision.py``)::
+``src/headwater/_private/storage/revision.py``)::
 
     python scripts/dump_sqlite_schema.py          # rewrite the file
     python scripts/dump_sqlite_schema.py --check  # exit 1 if it is out of date
 
 It runs ``alembic upgrade head`` on a temporary SQLite database and writes
 out that database's ``sqlite_master`` statements, which
-``headwater.server.database.sqlite_schema.ensure_sqlite_schema`` replays to
+``headwater._private.storage.sqlite_schema.ensure_sqlite_schema`` replays to
 create a fresh database without alembic.
 """
 
@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from headwater.server.database.sqlite_schema import SCHEMA_FILE, regenerate_sql
+from headwater._private.storage.sqlite_schema import SCHEMA_FILE
+from headwater.server.database.migrate import regenerate_sql
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """The lease rules' sans-I/O core, and its SQLite statements against SQLAlchemy's rows.
 
-The core (``server/services/lease_rules.py``) is driven by hand here: it
+The core (``_private/storage/lease_rules.py``) is driven by hand here: it
 yields what it needs to read or write and decides from the answers. Its
 SQLite statements (``lease_sqlite.py``) must store exactly what SQLAlchemy
 stores for ``tables.py``'s types, since the API's other routes read and
@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from headwater.server.services import lease_rules as rules
-from headwater.server.services import lease_sqlite
+from headwater._private.storage import lease_rules as rules
+from headwater._private.storage import lease_sqlite
 
 NOW = dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone.utc)
 
@@ -96,7 +96,7 @@ def test_renew_only_extends_a_live_lease() -> None:
 # ---------------------------------------------------------------------- SQLite rows
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
-    from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+    from headwater._private.storage.sqlite_schema import ensure_sqlite_schema
 
     path = tmp_path / "headwater.db"
     con = sqlite3.connect(path)
@@ -156,7 +156,7 @@ def test_status_of_a_database_without_tables_is_empty(tmp_path: Path) -> None:
 def test_the_rules_and_the_direct_store_import_no_server_stack() -> None:
     code = ("import sys\n"
             "import headwater._private.concurrency.sqlite_slots\n"
-            "import headwater.server.services.lease_sqlite\n"
+            "import headwater._private.storage.lease_sqlite\n"
             "heavy = {'sqlalchemy', 'fastapi', 'starlette', 'aiosqlite', 'httpx', 'alembic'}\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

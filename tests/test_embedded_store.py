@@ -25,9 +25,9 @@ from headwater._private import recording
 from headwater._private.recording.prepare import prepare_items
 from headwater._private.recording.recorder import STATE, TASK_RUN, Recorder, _json_batch
 from headwater._private.recording.transports import SQLiteTransport
+from headwater._private.storage.record_writer import write_batch
 from headwater._private.target import sqlite_path
 from headwater.client._factory import embedded_client
-from headwater.server.database.sqlite_records import write_batch
 from headwater.states import Completed, Pending, Running
 
 Items = list[tuple[Any, ...]]
@@ -343,7 +343,7 @@ def test_an_older_database_is_migrated_before_recording(tmp_path: Path) -> None:
         command.upgrade(alembic_config(connection), "0001")  # type: ignore[arg-type]
     engine.dispose()
     con = _database(path)  # migrates to the head revision through the server's stack
-    from headwater.server.database.revision import HEAD_REVISION
+    from headwater._private.storage.revision import HEAD_REVISION
 
     assert con.execute("SELECT version_num FROM alembic_version").fetchall() == [(HEAD_REVISION,)]
     items = _task_items([dt.datetime.now(dt.timezone.utc)] * 3)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from headwater.server.database.sqlite_records import MAX_INDEXED_CACHE_KEY
+from headwater._private.storage.prepared import MAX_INDEXED_CACHE_KEY
 
 from .server_helpers import at, make_flow_run, make_task_run, new_id
 

@@ -432,8 +432,8 @@ def data() -> Data:
 @pytest.fixture(scope="module")
 def sqlite_path(tmp_path_factory: pytest.TempPathFactory, data: Data) -> Path:
     """The data set in SQLite, written by the embedded recorder's writer."""
-    from headwater.server.database.sqlite_records import write_batch
-    from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+    from headwater._private.storage.record_writer import write_batch
+    from headwater._private.storage.sqlite_schema import ensure_sqlite_schema
 
     path = tmp_path_factory.mktemp("plans") / "headwater.db"
     con = sqlite3.connect(path, isolation_level=None)

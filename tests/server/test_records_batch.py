@@ -241,7 +241,7 @@ def test_new_run_bookkeeping_matches_fold() -> None:
     import random
     import uuid
 
-    from headwater.server.services.bookkeeping import Book, fold
+    from headwater._private.storage.bookkeeping import Book, fold
     from headwater.server.services.records import _new_book
 
     rng = random.Random(7)

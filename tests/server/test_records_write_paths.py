@@ -1,6 +1,6 @@
 """The records batch's two write paths: refusals store nothing, and both store the same rows.
 
-On SQLite the API stores a batch with ``sqlite_records``' statements (the
+On SQLite the API stores a batch with ``record_statements``' statements (the
 embedded recorder's write path); on PostgreSQL with SQLAlchemy Core. The Core
 path runs on SQLite too, which lets these tests hold the two to the same rows.
 """

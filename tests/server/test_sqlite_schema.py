@@ -19,9 +19,10 @@ import pytest
 pytest.importorskip("alembic")
 pytest.importorskip("sqlalchemy")
 
-from headwater.server.database import sqlite_schema
-from headwater.server.database.revision import HEAD_REVISION
-from headwater.server.database.sqlite_schema import PAGE_SIZE, ensure_sqlite_schema
+from headwater._private.storage import sqlite_schema
+from headwater._private.storage.revision import HEAD_REVISION
+from headwater._private.storage.sqlite_schema import PAGE_SIZE, ensure_sqlite_schema
+from headwater.server.database.migrate import regenerate_sql
 
 from .server_helpers import make_flow_run
 
@@ -104,7 +105,7 @@ def test_packaged_schema_is_what_the_migrations_create(tmp_path: Path) -> None:
 
 def test_packaged_file_is_the_regenerated_text() -> None:
     packaged = sqlite_schema.SCHEMA_FILE.read_text(encoding="utf-8")
-    assert packaged == sqlite_schema.regenerate_sql(), _REGENERATE
+    assert packaged == regenerate_sql(), _REGENERATE
 
 
 def test_alembic_version_is_alembics_own_table(fresh: Path) -> None:
@@ -264,7 +265,7 @@ def test_processes_racing_on_one_fresh_file_create_it_once(fresh: Path) -> None:
     go = fresh.with_name("go")
     code = (
         "import os, sqlite3, sys, time\n"
-        "from headwater.server.database.sqlite_schema import ensure_sqlite_schema\n"
+        "from headwater._private.storage.sqlite_schema import ensure_sqlite_schema\n"
         "db, go = sys.argv[1], sys.argv[2]\n"
         "con = sqlite3.connect(db, timeout=30, isolation_level=None)\n"
         "print('ready', flush=True)\n"
@@ -299,7 +300,7 @@ def test_processes_racing_on_one_fresh_file_create_it_once(fresh: Path) -> None:
 def test_module_imports_no_server_stack(fresh: Path) -> None:
     code = (
         "import sqlite3, sys\n"
-        "from headwater.server.database.sqlite_schema import ensure_sqlite_schema\n"
+        "from headwater._private.storage.sqlite_schema import ensure_sqlite_schema\n"
         "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
         "assert ensure_sqlite_schema(con)\n"
         "heavy = {'sqlalchemy', 'alembic', 'fastapi', 'pydantic', 'starlette', 'aiosqlite'}\n"

@@ -1,4 +1,8 @@
-"""Run names: ``add-3`` for task runs, ``crimson-otter`` for flow runs, or user templates."""
+"""Run names: ``add-3`` for task runs, ``crimson-otter`` for flow runs, or user templates.
+
+Random flow run names come from the storage core (``storage/run_names.py``),
+which the server uses too for runs created without a name.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +10,14 @@ import random
 import string
 from typing import TYPE_CHECKING, Any
 
+from headwater._private.storage.run_names import random_flow_run_name
 from headwater.exceptions import InvalidOptionError
 
 if TYPE_CHECKING:
     from headwater._private.flows import Flow
     from headwater._private.tasks import Task
 
-_ADJECTIVES = (
-    "amber", "brisk", "calm", "crimson", "daring", "eager", "fearless", "gentle", "golden",
-    "hidden", "icy", "jolly", "keen", "lively", "mellow", "nimble", "olive", "proud",
-    "quiet", "rapid", "silver", "steady", "tidy", "upbeat", "vivid", "wandering", "witty",
-    "young", "zesty", "bold", "clever", "dusky", "electric", "frosty", "glowing", "humble",
-)
-_NOUNS = (
-    "otter", "heron", "falcon", "badger", "lynx", "salmon", "beaver", "marten", "osprey",
-    "trout", "kestrel", "newt", "pike", "wren", "egret", "ibis", "stoat", "vole", "moose",
-    "bison", "crane", "finch", "gecko", "hare", "koala", "lemur", "mink", "orca", "puffin",
-    "quail", "raven", "seal", "tapir", "urchin", "walrus", "yak", "zebra",
-)
 _rng = random.Random()
-
-
-def random_flow_run_name() -> str:
-    """Return a friendly random name such as ``crimson-otter``."""
-    return f"{_rng.choice(_ADJECTIVES)}-{_rng.choice(_NOUNS)}"
 
 
 def _format(template: str, parameters: dict[str, Any], option: str, owner: str) -> str:

@@ -56,3 +56,20 @@ def embedded_client(database_url: str | None = None, *, use_settings: bool = Tru
     client = HeadwaterClient(EMBEDDED_URL, transport=httpx.ASGITransport(app=app), **options)
     client.on_close(app.state.database.aclose)
     return client
+
+
+async def upgrade_database(database_url: str) -> None:
+    """Bring the database at ``database_url`` to the head revision, as the in-process app would.
+
+    Embedded mode writes its SQLite file with the storage core, which creates
+    a fresh database itself but cannot migrate an older one: that takes
+    alembic and SQLAlchemy, so it is done here, where embedded mode may bring
+    up the server stack (the runtime never imports ``headwater.server``).
+    """
+    from headwater.server.database.engine import Database
+
+    database = Database(database_url)
+    try:
+        await database.start()
+    finally:
+        await database.aclose()

@@ -3,7 +3,7 @@
 Embedded mode on SQLite. Going through the in-process API cost about 6 ms
 per slot taken (httpx's ASGI transport, FastAPI, SQLAlchemy, aiosqlite) and
 imported that whole stack into every flow with a tag limit; this store runs
-the API's own lease rules (``server/services/lease_rules.py``) with the
+the API's own lease rules (the storage core's ``lease_rules.py``) with the
 API's own SQLite statements (``lease_sqlite.py``) over a ``sqlite3``
 connection: the same tables, rows, expiry, renewal and reclaim, so
 processes writing the file directly and processes going through a server
@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, TypeVar
 from headwater._private import background
 from headwater._private.concurrency.protocol import ConcurrencyLimit
 from headwater._private.concurrency.slots import Granted
+from headwater._private.storage import lease_rules as rules
+from headwater._private.storage import lease_sqlite
 from headwater.exceptions import ConcurrencySlotAcquisitionError
-from headwater.server.services import lease_rules as rules
-from headwater.server.services import lease_sqlite
 
 if TYPE_CHECKING:
     from headwater._private.concurrency.leases import APIRequest

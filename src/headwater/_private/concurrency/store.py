@@ -75,7 +75,7 @@ def read_sqlite_limits(path: Path) -> dict[str, tuple[int, float]]:
     import datetime as dt
     import sqlite3
 
-    from headwater.server.services import lease_rules, lease_sqlite
+    from headwater._private.storage import lease_rules, lease_sqlite
 
     if not path.exists():
         return {}

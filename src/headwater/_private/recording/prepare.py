@@ -1,6 +1,6 @@
 """Queued record tuples straight to SQLite's stored values (embedded mode).
 
-The embedded transport writes :class:`~headwater.server.database.sqlite_records.Prepared`
+The embedded transport writes :class:`~headwater._private.storage.prepared.Prepared`
 records, made here in one pass over the recorder's queue: no API-shaped
 JSON in between (that shape is made only when a batch must be kept on
 disk, see ``payload.py``). Runs in the recorder's thread; the cost per task
@@ -18,13 +18,8 @@ from typing import Any
 from headwater._private.ids import new_id_block
 from headwater._private.recording.payload import json_safe, state_details_dict
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
-from headwater.server.database.sqlite_records import (
-    MAX_INDEXED_CACHE_KEY,
-    NULL,
-    Prepared,
-    stored_time,
-)
-from headwater.server.services.bookkeeping import FINAL_TYPES
+from headwater._private.storage.prepared import MAX_INDEXED_CACHE_KEY, Prepared
+from headwater._private.storage.stored_values import NULL, stored_time
 
 __all__ = ["prepare_items"]
 
@@ -65,56 +60,35 @@ def _details(details: Any) -> str:
     return json.dumps(state_details_dict(details))
 
 
-_RUNNING, _CANCELLING = "RUNNING", "CANCELLING"
-_TERMINAL = FINAL_TYPES
-
-
-class _Run:
-    """A run's bookkeeping over the states of one batch, kept as they are queued."""
-
-    __slots__ = ("hex", "last", "last_time", "last_type", "n", "run_count", "start", "total")
-
-    def __init__(self, run_hex: str) -> None:
-        self.hex = run_hex
-        self.last = -1  # index of the current state
-        self.last_time: int | None = None
-        self.last_type: Any = None
-        self.n = self.run_count = 0
-        self.start = -1  # index of the first RUNNING state
-        self.total = 0.0
-
-
 def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
     """Turn queued items (see ``recorder.py``) into stored values, in queue order.
 
-    The bookkeeping of each run over this batch's states is computed on the
-    way, from the datetimes at hand. A run's states are queued in the order
-    they happened; should a clock step back, :attr:`Prepared.books` is left
-    unset and the bookkeeping is computed from the stored times instead.
+    No bookkeeping here: the storage core computes each run's book from the
+    stored values when it writes the batch (``record_statements``), with the
+    one rule every write path uses.
 
     This loop holds the GIL while the flow runs, so the common item (a state
     change) is handled inline, with local names only.
     """
     out = Prepared()
     out.fresh = True  # straight from the queue: never stored (a failed batch is resent as JSON)
-    runs: dict[int, _Run] = {}  # by run id (UUID.int, as queued)
+    runs: dict[int, str] = {}  # stored id by run id (UUID.int, as queued)
     states = out.states
     append = states.append
     block = new_id_block()
-    ordered = True
     second_texts, second_text = _SECOND_TEXTS, _second_text
     epoch, microsecond, utc = _EPOCH, _MICROSECOND, _UTC
 
     # Values are bound as plain ``str`` and ``NULL``, never ``None`` or enums:
-    # those bind several times slower (see ``sqlite_records``).
+    # those bind several times slower (see ``record_statements``).
     for item in items:
         if item[0] != STATE:
             _created(item, out, runs)
             continue
         _, run_id, is_task, type_, name, message, timestamp, details = item
-        run = runs.get(run_id)
-        if run is None:
-            run = runs[run_id] = _Run(f"{run_id:032x}")
+        run_hex = runs.get(run_id)
+        if run_hex is None:
+            run_hex = runs[run_id] = f"{run_id:032x}"
         i = len(states)
         if timestamp.tzinfo is None:
             timestamp = timestamp.replace(tzinfo=utc)
@@ -129,48 +103,32 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
             key = details.cache_key
             if (key is not None and len(key) <= MAX_INDEXED_CACHE_KEY
                     and type_ == "COMPLETED" and is_task):
-                out.cache.append((key, state_id, run.hex, text,
+                out.cache.append((key, state_id, run_hex, text,
                                   _time(details.cache_expiration)
                                   if details.cache_expiration is not None else NULL))
-        append((state_id, run.hex, is_task, type_,
+        append((state_id, run_hex, is_task, type_,
                 name if name is not None else type_.capitalize(), text,
                 message if message is not None else NULL, details_text, NULL))
-        last_time = run.last_time
-        if type_ == _RUNNING:
-            run.run_count += 1
-            if run.start < 0:
-                run.start = i
-        if last_time is not None:
-            if ts < last_time:
-                ordered = False
-            elif run.last_type == _CANCELLING and type_ not in _TERMINAL:
-                continue  # history only: a cancel request stays current (bookkeeping.py)
-            elif run.last_type == _RUNNING:
-                run.total += (ts - last_time) / 1e6  # as timedelta.total_seconds() does
-        run.last, run.last_time, run.last_type = i, ts, type_
-        run.n += 1
-    if ordered:
-        out.books = {run.hex: _book(run, states) for run in runs.values() if run.n}
     return out
 
 
-def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, _Run]) -> None:
+def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, str]) -> None:
     """Add a run's creation (or a log batch) to ``out``."""
     kind = item[0]
     if kind == TASK_RUN:
         _, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected = item
-        run = runs[run_id] = _Run(f"{run_id:032x}")
+        run_hex = runs[run_id] = f"{run_id:032x}"
         out.task_runs.append((
-            run.hex, name, f"{flow_run_id:032x}" if flow_run_id is not None else NULL,
+            run_hex, name, f"{flow_run_id:032x}" if flow_run_id is not None else NULL,
             task_key, task_name, dynamic_key, NULL, NULL,
             json.dumps(sorted(tags)) if tags else "[]", _time(expected)))
     elif kind == FLOW_RUN:
         _, flow_run, name, parameters = item
-        run = runs[flow_run.id.int] = _Run(flow_run.id.hex)
+        run_hex = runs[flow_run.id.int] = flow_run.id.hex
         out.flow_names.add(flow_run.flow_name)
         parent_task, parent_flow = flow_run.parent_task_run_id, flow_run.parent_flow_run_id
         out.flow_runs.append((
-            run.hex, name, flow_run.flow_name, NULL, json.dumps(json_safe(parameters)),
+            run_hex, name, flow_run.flow_name, NULL, json.dumps(json_safe(parameters)),
             json.dumps(list(flow_run.tags)), parent_task.hex if parent_task else NULL,
             parent_flow.hex if parent_flow else NULL, _time(flow_run.expected_start_time)))
     elif kind == LOGS:
@@ -179,14 +137,6 @@ def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, _Run]) -> Non
             (f"{block + i:032x}", r["name"], r["level"], _hex(r.get("flow_run_id")),
              _hex(r.get("task_run_id")), r["message"], _log_time(r["timestamp"]))
             for i, r in enumerate(item[1]))
-
-
-def _book(run: _Run, states: list[tuple[Any, ...]]) -> tuple[Any, ...]:
-    last = states[run.last]
-    type_ = last[3]
-    return (last[0], type_, last[4], last[5], run.n, run.run_count,
-            states[run.start][5] if run.start >= 0 else NULL,
-            last[5] if type_ in _TERMINAL else NULL, run.total)
 
 
 def _log_time(text: str) -> str:

@@ -2,7 +2,7 @@
 
 Embedded mode (no ``HEADWATER_API_URL``) writes straight to the SQLite file
 with the standard library (`SQLiteTransport`), through the server's own
-write path for record batches (``headwater.server.database.sqlite_records``):
+write path for record batches (the storage core, ``headwater._private.storage``):
 the same rows as ``POST /api/records/batch`` stores, without importing
 FastAPI, SQLAlchemy and pydantic into every flow run (~600 ms) or paying
 for HTTP framing per batch. (Concurrency slots and the flow-run watcher
@@ -21,9 +21,9 @@ from headwater._private import background
 from headwater._private.files import create_private
 
 if TYPE_CHECKING:
+    from headwater._private.storage.prepared import Prepared
     from headwater._private.target import Target
     from headwater.client import HeadwaterClient
-    from headwater.server.database.sqlite_records import Prepared
 
 _BUSY_TIMEOUT_MS = 30_000  # as the server's: another process's write makes us wait, not fail
 _WAL_BOUND_BYTES = 64 * 1024 * 1024  # the write-ahead log's size between idle checkpoints
@@ -105,7 +105,7 @@ class SQLiteTransport:
         try:
             con.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
             if con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                from headwater.server.database.sqlite_schema import PAGE_SIZE
+                from headwater._private.storage.sqlite_schema import PAGE_SIZE
 
                 con.execute(f"PRAGMA page_size={PAGE_SIZE}")  # a new file's: before WAL mode
                 con.execute("PRAGMA journal_mode=WAL")
@@ -129,7 +129,7 @@ class SQLiteTransport:
 
     async def send(self, batch: dict[str, Any]) -> None:
         """Store one API-shaped batch whole (a spooled one), or raise with nothing stored."""
-        from headwater.server.database.sqlite_records import write_batch
+        from headwater._private.storage.record_writer import write_batch
 
         await self._write(write_batch, await self._connection(), batch)
 
@@ -141,7 +141,7 @@ class SQLiteTransport:
 
     async def send_staged(self, prepared: Prepared) -> None:
         """Store staged records whole, or raise with nothing stored."""
-        from headwater.server.database.sqlite_records import write_batch
+        from headwater._private.storage.record_writer import write_batch
 
         await self._write(write_batch, await self._connection(), prepared)
 
@@ -179,18 +179,14 @@ class SQLiteTransport:
 
 
 async def _ensure_schema(con: sqlite3.Connection, path: Path) -> None:
-    from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+    from headwater._private.storage.sqlite_schema import ensure_sqlite_schema
 
     if ensure_sqlite_schema(con):
         return
     # An older (or foreign) database: the alembic migrations, through the server's stack.
-    from headwater.server.database.engine import Database
+    from headwater.client._factory import upgrade_database
 
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    try:
-        await database.start()
-    finally:
-        await database.aclose()
+    await upgrade_database(f"sqlite+aiosqlite:///{path}")
 
 
 def transport_factory(target: Target) -> Any:

@@ -10,7 +10,6 @@ One module per job; this package re-exports them, so callers import from
 * `aggregation`: Prefect 2's rules for the state standing for many.
 """
 
-from headwater._private.state_types import TERMINAL_TYPES, StateType
 from headwater._private.states.aggregation import aggregate_counts, aggregate_states
 from headwater._private.states.constructors import (
     AwaitingRetry,
@@ -39,6 +38,7 @@ from headwater._private.states.model import (
     is_state_iterable,
     now,
 )
+from headwater._private.storage.state_types import TERMINAL_TYPES, StateType
 
 __all__ = [
     "BAD_TYPES",

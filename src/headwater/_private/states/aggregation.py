@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from headwater._private.state_types import TERMINAL_TYPES, StateType
 from headwater._private.states.model import State
+from headwater._private.storage.state_types import TERMINAL_TYPES, StateType
 
 __all__ = ["aggregate_counts", "aggregate_states"]
 

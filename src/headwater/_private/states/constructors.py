@@ -9,9 +9,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from headwater._private.state_types import StateType
 from headwater._private.states.details import StateDetails
 from headwater._private.states.model import State, now
+from headwater._private.storage.state_types import StateType
 
 __all__ = [
     "AwaitingRetry",

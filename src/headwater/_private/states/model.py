@@ -11,8 +11,9 @@ import asyncio
 import datetime as _dt
 from typing import Any, Generic, TypeVar
 
-from headwater._private.state_types import TERMINAL_TYPES, StateType
 from headwater._private.states.details import StateDetails
+from headwater._private.storage.state_types import TERMINAL_TYPES as TERMINAL_TYPES
+from headwater._private.storage.state_types import StateType as StateType
 from headwater.exceptions import (
     AsyncContextError,
     CancelledRun,

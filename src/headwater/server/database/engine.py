@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from headwater._private.files import create_private
-from headwater.server.database.sqlite_schema import PAGE_SIZE
+from headwater._private.storage.sqlite_schema import PAGE_SIZE
 
 __all__ = ["Database", "DatabaseBusyError", "default_database_url", "normalize_url"]
 
@@ -110,7 +110,7 @@ class Database:
         """Create the engine and apply migrations; later calls return at once.
 
         A SQLite file that is fresh (or already at the head revision) is
-        prepared with :func:`~headwater.server.database.sqlite_schema.ensure_sqlite_schema`
+        prepared with :func:`~headwater._private.storage.sqlite_schema.ensure_sqlite_schema`
         instead, without importing alembic; anything else is migrated by alembic.
         """
         if self._engine is not None:
@@ -210,7 +210,7 @@ def _ensure_sqlite_file(path: str) -> bool:
     together wait on the busy timeout, then find the schema). False: the
     database is older or foreign, and the alembic migrations must run.
     """
-    from headwater.server.database.sqlite_schema import ensure_sqlite_schema
+    from headwater._private.storage.sqlite_schema import ensure_sqlite_schema
 
     create_private(Path(path))  # runs, parameters and logs are the user's alone
     con = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)

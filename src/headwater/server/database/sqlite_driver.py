@@ -1,8 +1,8 @@
-"""The async driver of :mod:`~headwater.server.database.sqlite_records` (the server's).
+"""The async driver of :mod:`~headwater._private.storage.record_statements` (the server's).
 
-``sqlite_records`` holds the one write path for records on SQLite: a
+``record_statements`` holds the one write path for records on SQLite: a
 sans-I/O generator of statements. The embedded recorder drives it over a
-``sqlite3`` connection (``write_batch``); the API drives it here, over the
+``sqlite3`` connection (``record_writer.write_batch``); the API drives it here, over the
 SQLAlchemy connection of its write transaction, so both store the same rows
 by construction. Statements go through ``exec_driver_sql``: ``?``
 placeholders reach aiosqlite as they are, with no SQL compiled by
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater._private.driving import drive_async
-from headwater.server.database.sqlite_records import BatchCounts, Exec, Query, Statements
+from headwater._private.storage.record_statements import BatchCounts, Exec, Query, Statements
 
 __all__ = ["run_statements"]
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from headwater._private.state_types import TERMINAL_TYPES, StateType
+from headwater._private.storage.state_types import TERMINAL_TYPES, StateType
 
 __all__ = [
     "TERMINAL_TYPES",

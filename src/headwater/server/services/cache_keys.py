@@ -2,7 +2,7 @@
 
 Every path that stores task run states keeps it: ``set_state`` and the
 PostgreSQL records path here, the SQLite records path (the server's and the
-embedded recorder's) in ``sqlite_records``, with the same rule: an entry
+embedded recorder's) in ``record_statements``, with the same rule: an entry
 per cache key, pointing at the newest COMPLETED state recorded with that key
 in its details, with that state's ``cache_expiration``; keys longer than
 ``MAX_INDEXED_CACHE_KEY`` characters are left out.
@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.database.sqlite_records import MAX_INDEXED_CACHE_KEY
+from headwater._private.storage.bookkeeping import utc
+from headwater._private.storage.prepared import MAX_INDEXED_CACHE_KEY
 from headwater.server.database.tables import task_run_state, task_run_state_cache
-from headwater.server.services.bookkeeping import utc
 
 __all__ = ["index_cached_states", "read_cache_entry"]
 

@@ -11,14 +11,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater._private.names import random_flow_run_name
+from headwater._private.storage.bookkeeping import Book, advance, utc
+from headwater._private.storage.run_names import random_flow_run_name
 from headwater.server.database import tables as t
 from headwater.server.orchestration.rules import decide
 from headwater.server.schemas import actions as a
 from headwater.server.schemas import filters as f
 from headwater.server.schemas.core import StateType
 from headwater.server.services import concurrency
-from headwater.server.services.bookkeeping import Book, advance, utc
 from headwater.server.services.cache_keys import index_cached_states
 from headwater.server.services.filters import (
     flow_clauses,

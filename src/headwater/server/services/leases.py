@@ -26,12 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater._private.driving import drive_async
+from headwater._private.storage import lease_rules as rules
+from headwater._private.storage import lease_sqlite
+from headwater._private.storage.lease_rules import TAG_PREFIX, LeaseImpossible
 from headwater.server.database import tables as t
 from headwater.server.schemas.concurrency import LeaseGrant, LeaseIncrement, LimitStatus
-from headwater.server.services import lease_rules as rules
-from headwater.server.services import lease_sqlite
 from headwater.server.services.flows_and_runs import now
-from headwater.server.services.lease_rules import TAG_PREFIX, LeaseImpossible
 
 __all__ = [
     "TAG_PREFIX",

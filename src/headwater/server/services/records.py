@@ -8,7 +8,7 @@ be re-sent after a failure, in whole or in part.
 First, references are checked: a state, log or task run may name a run from
 this batch or one already stored; any other id fails the whole batch (422)
 before anything is written. Then, on SQLite, the batch is stored by the
-statements of :mod:`~headwater.server.database.sqlite_records`, the embedded
+statements of :mod:`~headwater._private.storage.record_statements`, the embedded
 recorder's write path, driven over this transaction's connection
 (:mod:`~headwater.server.database.sqlite_driver`): one write path, so the API
 and the embedded store cannot drift apart. On PostgreSQL, SQLAlchemy Core
@@ -38,27 +38,25 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.database import tables as t
-from headwater.server.database.bulk import insert_ignore_many, stored_ids
-from headwater.server.database.sqlite_driver import run_statements
-from headwater.server.database.sqlite_records import (
-    batch_statements,
-    stored_time,
-    variable_limit,
-)
-from headwater.server.schemas.records import (
-    RecordsBatch,
-    RecordsBatchResult,
-    StateColumns,
-    TaskRunColumns,
-)
-from headwater.server.services.bookkeeping import (
+from headwater._private.storage.bookkeeping import (
     BOOK_COLUMNS,
     EMPTY_BOOK,
     Book,
     fold,
     fold_book,
     utc,
+)
+from headwater._private.storage.record_statements import batch_statements
+from headwater._private.storage.record_writer import variable_limit
+from headwater._private.storage.stored_values import stored_time
+from headwater.server.database import tables as t
+from headwater.server.database.bulk import insert_ignore_many, stored_ids
+from headwater.server.database.sqlite_driver import run_statements
+from headwater.server.schemas.records import (
+    RecordsBatch,
+    RecordsBatchResult,
+    StateColumns,
+    TaskRunColumns,
 )
 from headwater.server.services.cache_keys import index_cached_states
 from headwater.server.services.flows_and_runs import FLOW, TASK, RunKind, insert_ignore, now
@@ -166,7 +164,7 @@ def _text(value: Any) -> str | None:
 
 
 def _iso(value: dt.datetime | None) -> str | None:
-    # With microseconds always: sqlite_records converts a column of UTC times at once.
+    # With microseconds always: stored_values.stored_times converts a column of UTC times at once.
     return value.isoformat(timespec="microseconds") if value is not None else None
 
 
@@ -204,7 +202,7 @@ def _plain_columns(rows: list[Any], columns: TaskRunColumns | StateColumns | Non
 
 
 def _plain_batch(batch: RecordsBatch, columns: Columns) -> dict[str, Any]:
-    """The batch in the plain JSON shape ``sqlite_records`` takes (ids and times as text)."""
+    """The batch in the plain JSON shape ``record_statements`` takes (ids and times as text)."""
     plain: dict[str, Any] = {"flows": batch.get("flows") or []}
     plain["flow_runs"] = [
         {**r, "id": str(r["id"]), "parent_task_run_id": _text(r.get("parent_task_run_id")),

@@ -2,7 +2,7 @@
 
 Importing it costs nothing: :mod:`headwater.server.database.migrate` compares
 the stored revision with it before deciding to import alembic, and
-:mod:`headwater.server.database.sqlite_schema` stores it in a database it
+:mod:`headwater._private.storage.sqlite_schema` stores it in a database it
 creates from the packaged DDL.
 """
 

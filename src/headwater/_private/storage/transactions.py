@@ -2,7 +2,7 @@
 
 The write paths that must behave the same over a stdlib ``sqlite3``
 connection (embedded mode) and over the server's SQLAlchemy connection
-(records in ``sqlite_records``, slot leases in ``services/lease_rules``) are
+(records in ``record_statements``, slot leases in ``lease_rules``) are
 step generators, run by :func:`~headwater._private.driving.drive` or
 :func:`~headwater._private.driving.drive_async`; :func:`sqlite_transaction`
 gives the stdlib drivers their transaction.

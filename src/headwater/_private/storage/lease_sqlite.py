@@ -24,9 +24,9 @@ import uuid
 from typing import Any, NamedTuple, TypeVar
 
 from headwater._private.driving import drive
-from headwater.server.database.sqlite_records import stored_time
-from headwater.server.database.steps import sqlite_transaction
-from headwater.server.services import lease_rules as rules
+from headwater._private.storage import lease_rules as rules
+from headwater._private.storage.stored_values import stored_time
+from headwater._private.storage.transactions import sqlite_transaction
 
 __all__ = ["Statement", "decode", "run", "statement"]
 
@@ -114,7 +114,7 @@ def run(con: sqlite3.Connection, steps: rules.Steps[T], *, write: bool = True) -
     """Run an operation of :mod:`.lease_rules` in one transaction on ``con``.
 
     ``con`` is in autocommit mode (``isolation_level=None``) and has a busy
-    timeout; see :func:`~headwater.server.database.steps.sqlite_transaction`
+    timeout; see :func:`~headwater._private.storage.transactions.sqlite_transaction`
     for why writes begin ``IMMEDIATE``. On any error the transaction is
     rolled back.
     """

@@ -1,4 +1,4 @@
-"""A records batch written to SQLite with the standard library alone.
+"""The statements that store a records batch in SQLite (standard library only).
 
 The embedded recorder's write path. A batch in the ``POST /api/records/batch``
 shape (plain JSON types: ids as UUID text, times as ISO 8601 text, task runs
@@ -11,7 +11,8 @@ imports to record itself. The rows are exactly those the server stores
 
 The logic is a generator (:func:`batch_statements`) that yields statements
 and receives their results, so it knows nothing about connections;
-:func:`write_batch` drives it over a ``sqlite3`` connection.
+``record_writer.write_batch`` drives it over a ``sqlite3`` connection,
+``server/database/sqlite_driver.py`` over the server's SQLAlchemy one.
 
 What it trusts, unlike the API: the batch comes from this process's own
 recorder, so references are not checked (the recorder queues a run's
@@ -24,26 +25,23 @@ total run time), also for runs whose states span several batches.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
-import re
 import sqlite3
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Mapping
 from itertools import chain
+from operator import itemgetter
 from typing import Any, NamedTuple
 
-from headwater._private.driving import drive
-from headwater.server.database.steps import sqlite_transaction
-from headwater.server.services.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_book
+from headwater._private.storage.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_books
+from headwater._private.storage.prepared import Prepared, prepare_batch
+from headwater._private.storage.stored_values import NULL, seconds_between
 
-__all__ = ["MAX_INDEXED_CACHE_KEY", "MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec",
-           "Prepared", "Query", "Statements", "batch_statements", "prepare_batch",
-           "prepared_statements", "stored_time", "stored_times", "variable_limit", "write_batch"]
+__all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Query", "Statements",
+           "batch_statements", "prepared_statements"]
 
-_UTC = dt.timezone.utc
 _JSON_IDS = "(SELECT value FROM json_each(?))"
 
 
@@ -74,168 +72,10 @@ class BatchCounts(NamedTuple):
 Statements = Generator[Exec | Query, Any, BatchCounts]
 
 
-# ---------------------------------------------------------------------- values
-def _hex(ids: Iterable[str]) -> list[str]:
-    """Canonical UUID texts as SQLite stores them (32 hex digits), a column at once."""
-    text = "\n".join(ids)
-    return text.replace("-", "").split("\n") if text else []
+#: A state row of :class:`Prepared` as ``fold_books`` takes it: run, id, type, name, time.
+_AS_FOLDED = itemgetter(1, 0, 3, 4, 5)
 
 
-def _hex_one(value: str | None) -> str | None:
-    return value.replace("-", "") if value is not None else None
-
-
-def stored_time(value: str | dt.datetime) -> str:
-    """A time as SQLite stores it: naive UTC text, fixed width (text order is time order)."""
-    when = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-    when = when.replace(tzinfo=_UTC) if when.tzinfo is None else when.astimezone(_UTC)
-    return when.replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
-_D = "[0-9]"
-_UTC_ISO = f"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}T{_D}{{2}}:{_D}{{2}}:{_D}{{2}}\\.{_D}{{6}}\\+00:00"
-_UTC_ISO_LINES = re.compile(f"(?:{_UTC_ISO}\n)*{_UTC_ISO}")
-
-
-def stored_times(texts: list[str | None], default: str) -> list[str]:
-    """:func:`stored_time` for a column (``default`` for None).
-
-    The common case, every value UTC with microseconds (what ``isoformat``
-    gives for the engine's times), is converted by three string operations
-    over the whole column instead of a parse per value.
-    """
-    if texts and None not in texts:
-        joined = "\n".join(texts)  # type: ignore[arg-type]
-        if len(joined) == 33 * len(texts) - 1 and _UTC_ISO_LINES.fullmatch(joined):
-            return joined.replace("T", " ").replace("+00:00", "").split("\n")
-    return [stored_time(v) if v is not None else default for v in texts]
-
-
-def _json_texts(values: Iterable[Any], empty: str | None) -> list[Any]:
-    """JSON text per value: ``empty`` for None (and for an empty value when given)."""
-    dumps = json.dumps
-    if empty is None:
-        return [dumps(v) if v is not None else None for v in values]
-    return [dumps(v) if v else empty for v in values]
-
-
-def _seconds(later: str, earlier: str) -> float:
-    """Seconds from ``earlier`` to ``later`` (stored times)."""
-    return (dt.datetime.fromisoformat(later) - dt.datetime.fromisoformat(earlier)).total_seconds()
-
-
-# ---------------------------------------------------------------------- bookkeeping
-def _fold(book: tuple[Any, ...], states: list[tuple[str, str, str, str]]) -> tuple[Any, ...]:
-    """Apply states ``(id, type, name, stored time)`` to a run's book (the one rule)."""
-    return fold_book(book, states, _seconds)
-
-
-# ---------------------------------------------------------------------- prepared records
-class Prepared:
-    """A batch's records as stored values: what :func:`prepared_statements` writes.
-
-    Ids are 32 hex digits, times stored text (:func:`stored_time`), JSON
-    columns JSON text. Made from an API batch
-    by :func:`prepare_batch`, or by the embedded recorder straight from its
-    queue (one conversion, not two). Runs carry no bookkeeping: it is computed from the states here.
-
-    Attributes:
-        flow_names: Flows to create if missing (by name).
-        flow_runs: ``(id, name, flow_name, flow_version, parameters, tags,
-            parent_task_run_id, parent_flow_run_id, expected_start_time)``.
-        task_runs: ``(id, name, flow_run_id, task_key, task_name, dynamic_key,
-            cache_key, task_version, tags, expected_start_time)``.
-        states: ``(id, run_id, is_task, type, name, time, message, details,
-            data)``, in the order they happened for each run.
-        logs: ``(id, name, level, flow_run_id, task_run_id, message, time)``.
-        cache: Cache key index entries of COMPLETED task run states that
-            carry a cache key: ``(cache_key, state id, task run id, time,
-            cache_expiration)``.
-        books: When the maker computed it: each run's bookkeeping
-            (``BOOK_COLUMNS``) over this batch's states, by run id.
-        fresh: True when the runs here were never stored before (the
-            embedded recorder's batches, straight from its queue): saves
-            looking each one up. Storing such a batch again is still
-            harmless: its rows and states are skipped by id, and states of
-            earlier runs are looked up before they are folded in.
-    """
-
-    __slots__ = ("books", "cache", "flow_names", "flow_runs", "fresh", "logs", "states",
-                 "task_runs")
-
-    def __init__(self) -> None:
-        self.flow_names: set[str] = set()
-        self.flow_runs: list[tuple[Any, ...]] = []
-        self.task_runs: list[tuple[Any, ...]] = []
-        self.states: list[tuple[Any, ...]] = []
-        self.logs: list[tuple[Any, ...]] = []
-        self.cache: list[tuple[Any, ...]] = []
-        self.books: dict[str, tuple[Any, ...]] | None = None
-        self.fresh = False
-
-    def __len__(self) -> int:
-        return len(self.flow_runs) + len(self.task_runs) + len(self.states) + len(self.logs)
-
-
-def _indexed(cache_key: Any) -> bool:
-    """Whether a state's cache key goes into the cache key index."""
-    return isinstance(cache_key, str) and len(cache_key) <= MAX_INDEXED_CACHE_KEY
-
-
-def _columns(value: Any, names: tuple[str, ...]) -> dict[str, list[Any]]:
-    """Columns from either shape the API accepts (a list of rows, or columns)."""
-    if isinstance(value, dict):
-        n = len(value["id"])
-        return {name: value.get(name) or [None] * n for name in names}
-    rows = list(value or ())
-    return {name: [row.get(name) for row in rows] for name in names}
-
-
-_TASK_RUN_FIELDS = ("id", "flow_run_id", "task_key", "task_name", "dynamic_key", "name", "tags",
-                    "expected_start_time", "cache_key", "task_version")
-_STATE_FIELDS = ("id", "run_id", "run_kind", "type", "name", "message", "timestamp",
-                 "state_details", "data")
-
-
-def prepare_batch(batch: Mapping[str, Any], created: str) -> Prepared:
-    """Turn a batch in the API's JSON shape into stored values (``created`` fills missing times)."""
-    out = Prepared()
-    out.flow_names = {f["name"] for f in batch.get("flows") or ()}
-    for r in batch.get("flow_runs") or ():
-        out.flow_names.add(r["flow_name"])
-        expected = r.get("expected_start_time")
-        out.flow_runs.append((
-            r["id"].replace("-", ""), r["name"], r["flow_name"], r.get("flow_version"),
-            json.dumps(r.get("parameters") or {}), json.dumps(r.get("tags") or []),
-            _hex_one(r.get("parent_task_run_id")), _hex_one(r.get("parent_flow_run_id")),
-            stored_time(expected) if expected else created))
-    tr = _columns(batch.get("task_runs"), _TASK_RUN_FIELDS)
-    out.task_runs = list(zip(
-        _hex(tr["id"]), tr["name"], [_hex_one(f) for f in tr["flow_run_id"]], tr["task_key"],
-        tr["task_name"], tr["dynamic_key"], tr["cache_key"], tr["task_version"],
-        _json_texts(tr["tags"], "[]"), stored_times(tr["expected_start_time"], created),
-        strict=True))
-    st = _columns(batch.get("states"), _STATE_FIELDS)
-    out.states = list(zip(
-        _hex(st["id"]), _hex(st["run_id"]), [k != "flow" for k in st["run_kind"]], st["type"],
-        [n if n is not None else t.capitalize() for n, t in zip(st["name"], st["type"],
-                                                                strict=True)],
-        stored_times(st["timestamp"], created), st["message"],
-        _json_texts(st["state_details"], "{}"), _json_texts(st["data"], None), strict=True))
-    out.cache = [(details["cache_key"], state[0], state[1], state[5],
-                  stored_time(details["cache_expiration"])
-                  if details.get("cache_expiration") else NULL)
-                 for state, details in zip(out.states, st["state_details"], strict=True)
-                 if details and _indexed(details.get("cache_key")) and state[2]
-                 and state[3] == "COMPLETED"]
-    out.logs = [(_hex_one(line.get("id")) or uuid.uuid4().hex, line["name"], line["level"],
-                 _hex_one(line.get("flow_run_id")), _hex_one(line.get("task_run_id")),
-                 line["message"], stored_time(line["timestamp"]))
-                for line in batch.get("logs") or ()]
-    return out
-
-
-# ---------------------------------------------------------------------- statements
 # Rows go in by ``INSERT ... SELECT ... FROM (VALUES (?, ...), (?, ...), ...)``,
 # up to 256 rows per statement: Python binds the values, SQLite stores the
 # rows in one sqlite3_step, which Python runs with the GIL released.
@@ -266,8 +106,6 @@ _TASK_RUN_COLUMNS = ("id", "name", "flow_run_id", "task_key", "task_name", "dyna
 _STATE_COLUMNS = ("id", "{fk}", "type", "name", "timestamp", "message", "state_details", "data")
 _STATE_PICK = (0, 1, 3, 4, 5, 6, 7, 8)  # a state row's values that are stored (not is_task)
 _LOG_COLUMNS = ("id", "name", "level", "flow_run_id", "task_run_id", "message", "timestamp")
-#: Bound for SQL NULL where binding ``None`` would be slow (see the note above).
-NULL = 0
 #: Columns that may be NULL and hold text (JSON and times too): read through ``nullif``.
 _NULLABLE_TEXT = frozenset({
     "flow_version", "parent_task_run_id", "parent_flow_run_id", "flow_run_id", "task_run_id",
@@ -320,11 +158,6 @@ _STATES = {is_task: _Table(f"{table}_state",
            for is_task, table in ((False, "flow_run"), (True, "task_run"))}
 _LOGS = _Table("log", _LOG_COLUMNS, tuple(range(len(_LOG_COLUMNS))), len(_LOG_COLUMNS),
                ("created",))
-#: Cache keys up to this many characters are indexed (``task_run_state_cache``).
-#: A key is any text a ``cache_key_fn`` returns, and a PostgreSQL index entry
-#: holds at most ~2.7 kB: a longer key would fail the whole write. (Such a key
-#: does not fit a lookup URL either; the result storage's index has it.)
-MAX_INDEXED_CACHE_KEY = 1000
 # The newest state under a key wins; the others were indexed before it.
 _CACHE = _Table(
     "task_run_state_cache",
@@ -375,14 +208,9 @@ def _stored(table: str, ids: Iterable[str]) -> Query:
 
 
 def _book_of(p: Prepared) -> Callable[[str], tuple[Any, ...]]:
-    """``run id -> book`` for runs new in this batch (from the batch's states)."""
-    if p.books is not None:
-        known = p.books
-        return lambda run: known.get(run, EMPTY_BOOK)
-    by_run: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
-    for state in p.states:
-        by_run[state[1]].append((state[0], state[3], state[4], state[5]))
-    return lambda run: _fold(EMPTY_BOOK, by_run.get(run, []))
+    """``run id -> book`` for runs new in this batch, from the batch's states (the one rule)."""
+    books = fold_books({}, map(_AS_FOLDED, p.states), seconds_between)
+    return lambda run: books.get(run, EMPTY_BOOK)
 
 
 def batch_statements(batch: Mapping[str, Any], created: str,
@@ -464,15 +292,13 @@ def _fold_stored(states: list[tuple[Any, ...]], table: str, created: str,
             by_run[state[1]].append(state)
     if not by_run:
         return []
-    books = yield Query(f"SELECT id, {', '.join(BOOK_COLUMNS)} FROM {table} "
-                        f"WHERE id IN {_JSON_IDS}", (json.dumps(sorted(by_run)),))
-    updates, kept = [], []
-    for run, *stored_book in books:
-        new = by_run[run]
-        kept += new
-        folded = [(s[0], s[3], s[4], s[5]) for s in new]
-        updates.append((run, *_fold(tuple(stored_book), folded)))
-    yield from _update_books(table, updates, created, max_variables)
+    rows = yield Query(f"SELECT id, {', '.join(BOOK_COLUMNS)} FROM {table} "
+                       f"WHERE id IN {_JSON_IDS}", (json.dumps(sorted(by_run)),))
+    books = {run: tuple(book) for run, *book in rows}
+    kept = [state for run in books for state in by_run[run]]
+    fold_books(books, map(_AS_FOLDED, kept), seconds_between)
+    yield from _update_books(table, [(run, *book) for run, book in books.items()], created,
+                             max_variables)
     return kept
 
 
@@ -500,47 +326,3 @@ def _update_sql(table: str, n: int) -> str:
     row = f"({', '.join('?' * (1 + len(BOOK_COLUMNS)))})"
     return (f"UPDATE {table} SET {sets}, updated = ? FROM (VALUES {', '.join([row] * n)}) "
             f"AS v WHERE {table}.id = v.column1")
-
-
-# ---------------------------------------------------------------------- the driver
-@functools.cache
-def variable_limit() -> int:
-    """How many values one statement may bind in this process's SQLite library.
-
-    A compile-time limit, the same for every connection: read once from a
-    throwaway in-memory connection (``getlimit`` is Python 3.11+).
-    """
-    con = sqlite3.connect(":memory:")
-    try:
-        getlimit = getattr(con, "getlimit", None)
-        if getlimit is not None:
-            return int(getlimit(9))  # SQLITE_LIMIT_VARIABLE_NUMBER
-    finally:
-        con.close()
-    return MAX_VARIABLES if sqlite3.sqlite_version_info >= (3, 32) else 999
-
-
-def write_batch(con: sqlite3.Connection, batch: Mapping[str, Any] | Prepared,
-                now: dt.datetime | None = None) -> BatchCounts:
-    """Store ``batch`` (API-shaped, or prepared) in one write transaction on ``con``.
-
-    ``con`` is in autocommit mode (``isolation_level=None``).
-
-    ``BEGIN IMMEDIATE`` takes the write lock up front, so another process's
-    writer makes this one wait (``busy_timeout``) instead of failing halfway.
-    On any error the transaction is rolled back: a batch is stored whole or
-    not at all.
-    """
-    created = stored_time(now or dt.datetime.now(_UTC))
-    limit = variable_limit()
-    statements = (prepared_statements(batch, created, limit) if isinstance(batch, Prepared)
-                  else batch_statements(batch, created, limit))
-    cursor = con.cursor()
-
-    def carry_out(step: Exec | Query) -> Any:
-        if isinstance(step, Exec):
-            return cursor.executemany(step.sql, step.params).rowcount
-        return cursor.execute(step.sql, step.params).fetchall()
-
-    with sqlite_transaction(con):
-        return drive(statements, carry_out)
