@@ -38,6 +38,7 @@ The hierarchy::
                |    +-- NotPausedError       resume_flow_run of a run that is not paused
                +-- ConcurrencySlotAcquisitionError  (also a ValueError)
                +-- AcquireConcurrencySlotTimeoutError  (also a TimeoutError)
+               +-- RecordsRefusedError       (also a ValueError)
                +-- Signal                    raised in a task to choose its state
                     +-- Fail, Success, Skip, Retry, Pause   (public in headwater.signals)
 
@@ -84,6 +85,7 @@ __all__ = [
     "ParameterBindError",
     "ParameterTypeError",
     "PausedRun",
+    "RecordsRefusedError",
     "RunInputError",
     "SettingsError",
     "Signal",
@@ -205,6 +207,16 @@ class ConcurrencySlotAcquisitionError(HeadwaterException, ValueError):
 
 class AcquireConcurrencySlotTimeoutError(HeadwaterException, TimeoutError):
     """Raised when concurrency slots were not free before ``timeout_seconds``."""
+
+
+class RecordsRefusedError(HeadwaterException, ValueError):
+    """Raised when the store refuses run records for what they hold (resending cannot help).
+
+    ``status_code`` is 422, as the API answers such a batch, so the recorder
+    treats a refusal by the local database and by a server alike.
+    """
+
+    status_code = 422
 
 
 class Signal(HeadwaterException):

@@ -7,6 +7,7 @@ import typer
 from headwater.cli._concurrency import concurrency_app
 from headwater.cli._config import config_app
 from headwater.cli._profile import profile_app
+from headwater.cli._records import records_app
 from headwater.cli._runs import flow_app, flow_run_app, task_run_app
 from headwater.cli._server import server_app
 
@@ -24,6 +25,7 @@ app.add_typer(concurrency_app, name="concurrency-limit")
 app.add_typer(flow_app, name="flow")
 app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
+app.add_typer(records_app, name="records")
 
 
 @app.callback()

@@ -1,18 +1,19 @@
 """``headwater flow ls``, ``flow-run ls|inspect|logs|cancel|delete`` and ``task-run ls``.
 
-Each command reads the API through ``headwater.client.get_client()``: the
-server at ``HEADWATER_API_URL``, or the local database when it is unset.
-Rich tables for people, ``--json`` for scripts.
+Each command reads the API of the process's target (``headwater._private.target``):
+the server at ``HEADWATER_API_URL``, or the local database when it is unset,
+with a client on headwater's background loop. Rich tables for people,
+``--json`` for scripts.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as _dt
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import anyio
 import typer
 
 from headwater.cli._common import fail
@@ -27,16 +28,17 @@ JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.
 
 
 def _call(fn: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``fn(client)`` with a client from the settings; headwater's errors become CLI errors."""
-    from headwater.client import get_client
+    """Run ``fn(client)`` with a client for the target; headwater's errors become CLI errors."""
+    from headwater._private import background
+    from headwater._private.target import current_target
     from headwater.exceptions import HeadwaterException
 
     async def main() -> T:
-        async with get_client() as client:
+        async with current_target().client() as client:
             return await fn(client)
 
     try:
-        return asyncio.run(main())
+        return background.run(main)
     except HeadwaterException as exc:  # API errors, unknown runs, refused requests
         fail(str(exc))
 
@@ -195,7 +197,7 @@ def flow_run_logs(flow_run_id: str,
                 continue
             if not follow or _is_final(await client.read_flow_run(flow_run_id)):
                 return
-            await asyncio.sleep(1.0)
+            await anyio.sleep(1.0)
 
     _call(stream)
 

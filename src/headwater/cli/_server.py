@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from headwater.cli._common import fail
+from headwater.cli._records import ship_local_spool
 
 __all__ = ["server_app"]
 
@@ -67,10 +68,17 @@ def start(
     warning = _exposure_warning(host, auth)
     if warning is not None:
         typer.secho(warning, fg=typer.colors.YELLOW, err=True)
+    # Records this home's processes could not store (this server was down) go in first.
+    ship_local_spool(app, _api_key())
     uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
 
 
-def _auth_enabled() -> bool:
+def _api_key() -> str | None:
     from headwater.settings import get_current_settings
 
-    return get_current_settings().server.api_key is not None
+    secret = get_current_settings().server.api_key
+    return secret.get_secret_value() if secret is not None else None
+
+
+def _auth_enabled() -> bool:
+    return _api_key() is not None

@@ -368,15 +368,18 @@ class Recorder:
             write_atomic(self._spool_dir / f"{name}.json", json.dumps(batch))
 
     async def _send_spooled(self, transport: Transport) -> None:
-        if self._spool_dir is None or not self._spool_dir.is_dir():
+        """Ship the spool first, in order; an outage raises (stop here, try again next time).
+
+        A batch the API refuses for itself is set aside (``spool/rejected``)
+        by `ship_spool`, so it never holds up the ones behind it.
+        """
+        if self._spool_dir is None:
             return
-        for path in sorted(self._spool_dir.glob("*.json")):
-            try:
-                batch = json.loads(path.read_text())
-            except (OSError, ValueError):
-                continue
-            await transport.send(batch)  # raises: stop here, try again next time
-            path.unlink(missing_ok=True)
+        from headwater._private.recording.spool import ship_spool
+
+        report = await ship_spool(self._spool_dir, transport)
+        if report.error is not None:
+            raise report.error
 
     # ------------------------------------------------------------------ batches
     def _drain(self, markers: list[threading.Event | _Marker]) -> list[tuple[Any, ...]] | None:
@@ -471,15 +474,15 @@ def _is_refused_key(exc: BaseException) -> bool:
 
 
 def _is_permanent(exc: BaseException) -> bool:
-    """The API refused the batch itself: sending it again cannot help.
+    """The store refused the batch itself: sending it again cannot help (see `is_refusal`).
 
     Not an outage (no answer, 5xx, 408, 429) and not a refused key (401,
     403): those keep the batch, since a fixed key or a server back up
     stores it as it is.
     """
-    status = getattr(exc, "status_code", None)
-    return (isinstance(status, int) and 400 <= status < 500
-            and status not in (401, 403, 408, 429))
+    from headwater._private.recording.spool import is_refusal
+
+    return is_refusal(exc)
 
 
 async def _send(transport: Transport, batch: _Batch) -> None:

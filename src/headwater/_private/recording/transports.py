@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater._private import background
 from headwater._private.files import create_private
+from headwater.exceptions import RecordsRefusedError
 
 if TYPE_CHECKING:
     from headwater._private.storage.prepared import Prepared
@@ -162,8 +163,23 @@ class SQLiteTransport:
         keep their order; a daemon, so a write stuck on another process's
         lock cannot hold up the interpreter's exit (the recorder's exit
         flush is bounded).
+
+        Raises:
+            RecordsRefusedError: The database refused what the batch holds
+                (text it cannot encode, a value too deep to serialise, a
+                broken reference): sending it again cannot help.
+            sqlite3.OperationalError: The file is locked, full or unreadable:
+                try again later.
         """
-        await background.run_blocking(fn, *args)
+        try:
+            await background.run_blocking(fn, *args)
+        except sqlite3.OperationalError:
+            raise  # locked, disk full, I/O: an outage, not the batch's fault
+        except (sqlite3.DatabaseError, sqlite3.InterfaceError, ValueError, TypeError,
+                KeyError, RecursionError, OverflowError) as exc:
+            raise RecordsRefusedError(
+                f"The local database refused a batch of run records: "
+                f"{type(exc).__name__}: {exc}") from exc
 
     async def _connection(self) -> sqlite3.Connection:
         if self._con is None:

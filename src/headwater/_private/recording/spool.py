@@ -1,0 +1,135 @@
+"""The spool: run records kept on disk while they could not be stored, and shipping them.
+
+While the API is unreachable (or refuses this process's key), the recorder
+writes each batch it could not store to ``HEADWATER_HOME/spool`` as one JSON
+file in the API's shape, named so that names sort in the order written.
+Batches are shipped in that order by the next recorder on the same home, by
+``headwater records flush``, and when ``headwater server start`` opens the
+local database.
+
+A batch the API refuses for itself (a 4xx that is not an outage or a
+refused key: sending it again cannot help) is moved to ``spool/rejected``
+with a ``.reason`` file beside it, so one bad batch never holds up the ones
+behind it, and the spool never grows forever behind it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["REJECTED", "SpoolReport", "count_records", "is_refusal", "ship_spool",
+           "spooled_files"]
+
+_log = logging.getLogger("headwater.recording")
+
+REJECTED = "rejected"
+"""The folder, inside the spool, of batches the API refused for themselves."""
+
+
+class _Sender(Protocol):
+    async def send(self, batch: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class SpoolReport:
+    """What one shipping of the spool did."""
+
+    shipped_files: int = 0
+    shipped_records: int = 0
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+    unreadable: list[Path] = field(default_factory=list)
+    error: BaseException | None = None  # an outage: shipping stopped here, to try again later
+    left: int = 0  # files still waiting after this shipping
+
+
+def spooled_files(spool_dir: Path) -> list[Path]:
+    """The batches waiting in ``spool_dir``, oldest first (none when it does not exist)."""
+    if not spool_dir.is_dir():
+        return []
+    return sorted(spool_dir.glob("*.json"))
+
+
+def count_records(batch: dict[str, Any]) -> int:
+    """How many records a batch in the API's shape holds (row lists and column tables alike)."""
+    total = 0
+    for value in batch.values():
+        if isinstance(value, list):
+            total += len(value)
+        elif isinstance(value, dict) and value:
+            total += len(next(iter(value.values())))
+    return total
+
+
+# The answers that blame the batch itself: malformed (400), in conflict with
+# stored data (409), too large (413), refused for its content (422, and the
+# local database's RecordsRefusedError). Any other answer (no answer, 5xx, a
+# refused key, 404 or 421 from a server that is not the one meant) is not
+# the batch's fault: it is kept and sent again.
+_REFUSALS = frozenset({400, 409, 413, 422})
+
+
+def is_refusal(exc: BaseException) -> bool:
+    """Whether the store refused the batch for what it holds (sending it again cannot help)."""
+    return getattr(exc, "status_code", None) in _REFUSALS
+
+
+def _reject(path: Path, reason: str) -> Path:
+    folder = path.parent / REJECTED
+    folder.mkdir(exist_ok=True)
+    target = folder / path.name
+    path.replace(target)
+    target.with_suffix(".reason").write_text(reason + "\n", encoding="utf-8")
+    return target
+
+
+async def ship_spool(spool_dir: Path, transport: _Sender,
+                     progress: Callable[[Path, int], Awaitable[None] | None] | None = None,
+                     ) -> SpoolReport:
+    """Send the spooled batches in order; stop at the first outage.
+
+    Args:
+        spool_dir: The spool folder.
+        transport: Sends one API-shaped batch; raises on failure.
+        progress: Called with each file shipped and its record count.
+
+    Returns:
+        What was shipped, rejected (moved to ``spool/rejected`` with its
+        reason) or skipped as unreadable, and the outage that stopped the
+        shipping, if any.
+    """
+    report = SpoolReport()
+    files = spooled_files(spool_dir)
+    for index, path in enumerate(files):
+        try:
+            batch = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:  # shipped meanwhile by another process
+            continue
+        except (OSError, ValueError):
+            report.unreadable.append(path)
+            continue
+        try:
+            await transport.send(batch)
+        except Exception as exc:
+            if not is_refusal(exc):
+                report.error = exc
+                report.left = len(files) - index
+                return report
+            reason = f"{type(exc).__name__}: {exc}"
+            report.rejected.append((_reject(path, reason), reason))
+            _log.error("The headwater API refused a spooled batch of run records (%s); it was "
+                       "moved to %s.", reason, spool_dir / REJECTED)
+            continue
+        path.unlink(missing_ok=True)
+        report.shipped_files += 1
+        records = count_records(batch)
+        report.shipped_records += records
+        if progress is not None:
+            waited = progress(path, records)
+            if waited is not None:
+                await waited
+    return report
