@@ -90,8 +90,9 @@ def run_on_headwater(name: str, root: Path) -> tuple[str, str]:
     recording = "# needs-recording" in source
     try:
         done = subprocess.run(
-            [sys.executable, str(script)], cwd=workdir, env=headwater_env(workdir / "home", recording),
-            capture_output=True, text=True, timeout=CASE_TIMEOUT, check=False,
+            [sys.executable, str(script)], cwd=workdir,
+            env=headwater_env(workdir / "home", recording), capture_output=True, text=True,
+            timeout=CASE_TIMEOUT, check=False,
         )
     except subprocess.TimeoutExpired:
         return f"[timed out after {CASE_TIMEOUT} s]\n", ""
