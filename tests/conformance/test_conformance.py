@@ -104,7 +104,8 @@ def run_on_headwater(name: str, root: Path) -> tuple[str, str]:
 def headwater_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[str, str]]:
     """Every case's output on headwater, run WORKERS at a time."""
     root = tmp_path_factory.mktemp("conformance")
-    names = case_names()
+    # A case with nothing to compare against is skipped: do not spend a run on it.
+    names = [name for name in case_names() if expected_output(name) is not None]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         outputs = list(pool.map(lambda name: run_on_headwater(name, root), names))
     return dict(zip(names, outputs, strict=True))

@@ -7,5 +7,4 @@ def plain():
     return None
 
 
-print(plain.retries, plain.retry_delay_seconds, plain.timeout_seconds)
-print(plain.validate_parameters, plain.log_prints)
+print(plain.retries, plain.retry_delay_seconds, plain.timeout_seconds, plain.log_prints)
