@@ -119,13 +119,17 @@ def make_template_home(python: Path, root: Path) -> Path:
 # Prefect (no threads are running yet, so forking is safe) but never runs a flow.
 FORK_SERVER = r"""
 import atexit, json, os, runpy, sys, traceback
-import prefect, prefect.context, prefect.engine, prefect.flows, prefect.tasks
+import prefect, prefect.context, prefect.settings, prefect.engine, prefect.flows, prefect.tasks
 import prefect.task_runners, prefect.client.orchestration, prefect.server.api.server
 
 def child(req):
     os.environ["PREFECT_HOME"] = req["home"]
     # Prefect 2 reads its settings once, at import: read them again for this home.
+    # The old root context must go first, or the new one starts from its values.
+    prefect.context.GLOBAL_SETTINGS_CONTEXT = None
     prefect.context.GLOBAL_SETTINGS_CONTEXT = prefect.context.root_settings_context()
+    if str(prefect.settings.PREFECT_HOME.value()) != req["home"]:
+        sys.exit("fork server: PREFECT_HOME did not follow the environment")
     os.chdir(req["cwd"])
     for fd, path in ((1, req["stdout"]), (2, req["stderr"])):
         os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), fd)
@@ -249,8 +253,10 @@ def main(argv: list[str] | None = None) -> int:
         servers: queue.Queue[ForkServer] | None = None
         if not args.fresh:
             servers = queue.Queue()
+            server_home = root / "fork-server-home"  # never the template: it is copied
+            server_home.mkdir()
             for _ in range(args.jobs):
-                servers.put(ForkServer(python, prefect_env(template), root))
+                servers.put(ForkServer(python, prefect_env(server_home), root))
         try:
             with ThreadPoolExecutor(max_workers=args.jobs) as pool:
                 for line in pool.map(

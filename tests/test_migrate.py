@@ -124,12 +124,18 @@ def test_unchanged_source_reports_unchanged() -> None:
         ("from prefect.utilities.asyncutils import sync_compatible\n", 1,
          "headwater.utilities.asyncutils"),
         ("async def f():\n    await s.result(fetch=False)\n", 2, "fetch="),
+        ("async def f():\n    return fut.result()\n", 2, "result_async"),
+        ("async def f():\n    return [x.wait() for x in futs]\n", 2, "wait_async"),
     ],
 )
 def test_unsafe_cases_are_reported(source: str, line: int, fragment: str) -> None:
     found = issues(source)
     assert [issue.line for issue in found] == [line]
     assert fragment in found[0].message
+
+
+def test_blocking_calls_in_sync_code_are_not_reported() -> None:
+    assert issues("def f():\n    return fut.result(), fut.wait()\n") == []
 
 
 def test_existing_modules_are_not_reported() -> None:

@@ -115,6 +115,7 @@ class _Migrator(cst.CSTTransformer):
         super().__init__()
         self.issues: list[MigrationIssue] = []
         self._async_depth: list[bool] = []
+        self._awaited: set[int] = set()
 
     def _report(self, node: cst.CSTNode, message: str) -> None:
         line = self.get_metadata(PositionProvider, node).start.line
@@ -200,10 +201,15 @@ class _Migrator(cst.CSTTransformer):
         )
         return updated.with_changes(expression=waited)
 
+    def visit_Await(self, node: cst.Await) -> None:
+        self._awaited.add(id(node.expression))
+
     def visit_Call(self, node: cst.Call) -> None:
         method = _method(node)
         if method == "map":
             self._check_map_args(node)
+        if self._in_async and method in ("result", "wait") and id(node) not in self._awaited:
+            self._check_blocking_call(node, method)
         func = node.func
         if (
             self._in_async
@@ -221,6 +227,18 @@ class _Migrator(cst.CSTTransformer):
                     "passes the whole dict to every run (docs/migration.md#dicts-are-not-"
                     "mapped-over); map over d.keys() explicitly",
                 )
+
+    def _check_blocking_call(self, node: cst.Call, method: str) -> None:
+        # Prefect 2 made a future of a *sync* task blocking even in async code;
+        # headwater raises AsyncContextError there. A state's result() is fine,
+        # and nothing here says which of the two (or neither) the object is.
+        if method == "result" and _keyword(node, "fetch") is not None:
+            return
+        self._report(
+            node, f"'.{method}()' not awaited in an async function: if this is a future, "
+            f"headwater raises AsyncContextError; write 'await ....{method}_async()' "
+            "(docs/migration.md#blocking-future-methods-raise-in-async-code)",
+        )
 
     def _check_gathered(self, node: cst.Call, gatherer: str) -> None:
         for inner in m.findall(node, m.Call(func=m.Attribute(attr=m.Name()))):

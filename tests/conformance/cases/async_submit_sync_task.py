@@ -1,4 +1,5 @@
-# Source: https://docs-2.prefect.io/latest/concepts/task-runners/ (sync tasks submitted from async flows)
+# Source: https://docs-2.prefect.io/latest/api-ref/prefect/tasks/#prefect.tasks.Task.submit (a sync task submitted from an async flow is not awaited; its future's result() blocks)
+# deliberate-difference: docs/migration.md#blocking-future-methods-raise-in-async-code
 import asyncio
 
 from prefect import flow, task
@@ -11,8 +12,11 @@ def double(x):
 
 @flow
 async def f():
-    fut = await double.submit(5)
-    return await fut.result()
+    fut = double.submit(5)
+    try:
+        return fut.result()
+    except Exception as exc:
+        return type(exc).__name__
 
 
 print(asyncio.run(f()))

@@ -1,6 +1,7 @@
-# Source: https://docs-2.prefect.io/latest/api-ref/prefect/exceptions/ (UpstreamTaskError for runs whose upstream failed)
+# Source: https://docs-2.prefect.io/latest/concepts/tasks/#wait-for (calling a task directly with a failed upstream future)
 from prefect import flow, task
-from prefect.exceptions import UpstreamTaskError
+
+ran = []
 
 
 @task
@@ -10,16 +11,17 @@ def bad():
 
 @task
 def down(x):
+    ran.append(x)
     return x
 
 
 @flow
 def f():
-    fut = down.submit(bad.submit())
     try:
-        fut.result()
-    except UpstreamTaskError:
-        return "UpstreamTaskError caught"
+        down(bad.submit())
+    except Exception as exc:
+        return type(exc).__name__, ran
+    return "no error", ran
 
 
 print(f())

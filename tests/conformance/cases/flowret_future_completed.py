@@ -1,4 +1,4 @@
-# Source: https://docs-2.prefect.io/latest/concepts/flows/#final-state-determination (returning a future returns its result)
+# Source: https://docs-2.prefect.io/latest/concepts/flows/#final-state-determination (what calling a flow that returns a completed future gives)
 from prefect import flow, task
 
 

@@ -1,4 +1,4 @@
-# Source: https://docs-2.prefect.io/latest/concepts/tasks/#map (sync tasks can be mapped from async flows)
+# Source: https://docs-2.prefect.io/latest/api-ref/prefect/tasks/#prefect.tasks.Task.map (a sync task mapped from an async flow is not awaited)
 import asyncio
 
 from prefect import flow, task
@@ -11,8 +11,8 @@ def inc(x):
 
 @flow
 async def f():
-    futs = await inc.map([5, 6])
-    return [await x.result() for x in futs]
+    futs = inc.map([5, 6])
+    return [x.wait().name for x in futs]
 
 
 print(asyncio.run(f()))
