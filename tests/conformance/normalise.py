@@ -32,9 +32,11 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(?:datetime\.datetime|DateTime)\([^)]*\)"), "<TIMESTAMP>"),
     # Clock times as log formatters print them: 12:00:00.123
     (re.compile(r"\b\d{2}:\d{2}:\d{2}\.\d{3}\b"), "<TIME>"),
-    # timedelta strings (0:00:00.012345) and "in 0.01s"-style durations.
+    # timedelta strings (0:00:00.012345) and measured durations ("in 0.0123s").
+    # Configured values such as "timeout of 0.1 seconds" have fewer decimals and
+    # are kept: they do not vary.
     (re.compile(r"\b\d+:\d{2}:\d{2}\.\d+\b"), "<DURATION>"),
-    (re.compile(r"\b\d+\.\d+ ?(?:s|seconds|sec)\b"), "<DURATION>"),
+    (re.compile(r"\b\d+\.\d{3,} ?(?:s|seconds|sec)\b"), "<DURATION>"),
     (re.compile(r"\b0x[0-9a-f]{4,}\b", re.I), "0x<ADDR>"),
     # Generated flow run names (adjective-noun), in the contexts where they are
     # printed: log prefixes and messages, and the `flow_run_name=` lines cases print.

@@ -6,7 +6,7 @@ from prefect import flow, task
 seen = []
 
 
-@task(on_completion=[lambda t, r, s: seen.append(s.name)])
+@task(on_completion=[lambda task, task_run, state: seen.append(state.name)])
 async def t():
     return 1
 

@@ -4,8 +4,8 @@ from prefect import flow
 seen = []
 
 
-@flow(on_crashed=[lambda f, r, s: seen.append("crashed")],
-      on_failure=[lambda f, r, s: seen.append("failure")])
+@flow(on_crashed=[lambda flow, flow_run, state: seen.append("crashed")],
+      on_failure=[lambda flow, flow_run, state: seen.append("failure")])
 def f():
     raise KeyboardInterrupt()
 

@@ -4,7 +4,7 @@ from prefect import flow
 seen = []
 
 
-@flow(on_completion=[lambda f, r, s: seen.append(1), lambda f, r, s: seen.append(2)])
+@flow(on_completion=[lambda flow, flow_run, state: seen.append(1), lambda flow, flow_run, state: seen.append(2)])
 def f():
     return 1
 

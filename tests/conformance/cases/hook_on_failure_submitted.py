@@ -4,7 +4,7 @@ from prefect import flow, task
 seen = []
 
 
-@task(on_failure=[lambda t, r, s: seen.append(r.name)])
+@task(on_failure=[lambda task, task_run, state: seen.append(task_run.name)])
 def t(i):
     raise ValueError(str(i))
 

@@ -4,7 +4,7 @@ from prefect import flow, task
 seen = []
 
 
-@task(retries=2, retry_delay_seconds=0, on_failure=[lambda t, r, s: seen.append(s.name)])
+@task(retries=2, retry_delay_seconds=0, on_failure=[lambda task, task_run, state: seen.append(state.name)])
 def t():
     raise ValueError("x")
 

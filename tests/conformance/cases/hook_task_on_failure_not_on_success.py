@@ -4,8 +4,8 @@ from prefect import flow, task
 seen = []
 
 
-@task(on_failure=[lambda t, r, s: seen.append("failure")],
-      on_completion=[lambda t, r, s: seen.append("completion")])
+@task(on_failure=[lambda task, task_run, state: seen.append("failure")],
+      on_completion=[lambda task, task_run, state: seen.append("completion")])
 def t():
     return 1
 

@@ -11,7 +11,7 @@ def t():
 
 @flow
 def f():
-    t.with_options(on_completion=[lambda tk, r, s: seen.append(s.name)])()
+    t.with_options(on_completion=[lambda task, task_run, state: seen.append(state.name)])()
 
 
 f()

@@ -1,5 +1,6 @@
 # Source: https://docs-2.prefect.io/latest/concepts/task-runners/ (ConcurrentTaskRunner is the default)
 from prefect import flow
+from prefect.task_runners import ConcurrentTaskRunner
 
 
 @flow
@@ -7,4 +8,4 @@ def f():
     return 1
 
 
-print(type(f.task_runner).__name__)
+print(isinstance(f.task_runner, ConcurrentTaskRunner))

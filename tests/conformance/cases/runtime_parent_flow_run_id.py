@@ -1,4 +1,4 @@
-# Source: https://docs-2.prefect.io/latest/concepts/runtime-context/ (a subflow's parent_flow_run_id)
+# Source: https://docs-2.prefect.io/latest/concepts/runtime-context/ (a subflow's parent_flow_run_id is its parent's id)
 from prefect import flow
 from prefect.runtime import flow_run
 
@@ -10,7 +10,8 @@ def child():
 
 @flow
 def parent():
-    return child() == flow_run.id, child() is not None
+    parent_id = child()
+    return type(parent_id).__name__, str(parent_id) == str(flow_run.id)
 
 
 print(parent())

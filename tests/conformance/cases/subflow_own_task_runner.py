@@ -6,12 +6,12 @@ from prefect.task_runners import SequentialTaskRunner
 
 @flow(task_runner=SequentialTaskRunner())
 def child():
-    return type(get_run_context().task_runner).__name__
+    return isinstance(get_run_context().task_runner, SequentialTaskRunner)
 
 
 @flow
 def parent():
-    return type(get_run_context().task_runner).__name__, child()
+    return isinstance(get_run_context().task_runner, SequentialTaskRunner), child()
 
 
 print(parent())
