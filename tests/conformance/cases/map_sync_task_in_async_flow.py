@@ -1,4 +1,5 @@
 # Source: https://docs-2.prefect.io/latest/api-ref/prefect/tasks/#prefect.tasks.Task.map (a sync task mapped from an async flow is not awaited)
+# deliberate-difference: docs/migration.md#blocking-future-methods-raise-in-async-code
 import asyncio
 
 from prefect import flow, task
