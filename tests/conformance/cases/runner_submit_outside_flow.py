@@ -1,0 +1,13 @@
+# Source: https://docs-2.prefect.io/latest/concepts/tasks/ (submit needs a flow run)
+from prefect import task
+
+
+@task
+def t():
+    return 1
+
+
+try:
+    t.submit()
+except Exception as exc:
+    print(type(exc).__name__)
