@@ -94,6 +94,12 @@ def _install_error_handlers(app: FastAPI) -> None:
                    "type": str(err.get("type", ""))} for err in exc.errors()[:50]]
         return JSONResponse({"detail": errors}, status_code=422)
 
+    async def too_deep(_: Request, exc: Exception) -> JSONResponse:
+        # JSON nested thousands of levels deep: parsing or storing it recursed too far.
+        return _error(422, "The request nests values too deeply to store (at most a few "
+                           "hundred levels).")
+
+    app.add_exception_handler(RecursionError, too_deep)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnknownRunsError, unknown_reference)
     app.add_exception_handler(UnknownReferenceError, unknown_reference)

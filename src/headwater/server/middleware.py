@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -109,11 +110,41 @@ class LoopbackHostMiddleware:
         await self.app(scope, receive, send)
 
 
+# A JSON escape of a lone surrogate or of NUL: ``\\uD800``..``\\uDFFF`` not in a
+# valid pair, ``\\u0000``. Group 1 is the run of backslashes before the ``u``:
+# an escape only when it is odd (``\\\\u0000`` is a backslash, then text).
+_TEXT_ESCAPE = re.compile(
+    rb"(\\+)u(0000|[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?"
+    rb"|[dD][c-fC-F][0-9a-fA-F]{2})")
+
+
+def _keep_as_text(match: re.Match[bytes]) -> bytes:
+    slashes, code = match.group(1), match.group(2)
+    if len(slashes) % 2 == 0 or len(code) > 4:  # not an escape, or a valid surrogate pair
+        return match.group(0)
+    return slashes + b"\\u" + code  # one more backslash: the six characters, as text
+
+
+def valid_json_text(body: bytes) -> bytes:
+    """``body`` with each JSON escape of a lone surrogate or NUL turned into plain text.
+
+    Neither can be stored: a lone surrogate is no character (UTF-8 cannot
+    encode it; Python gives one for a file name that is not UTF-8), and
+    PostgreSQL text cannot hold NUL. Rather than refuse a whole batch of run
+    records for one such character, the API stores the escape's six
+    characters (``\\udcff``, ``\\u0000``), on every database alike.
+    """
+    if b"\\u" not in body:
+        return body
+    return _TEXT_ESCAPE.sub(_keep_as_text, body)
+
+
 class BodyLimitMiddleware:
     """Refuse request bodies over ``max_bytes`` with 413, before any route runs.
 
     The body is read here in full (routes need it whole anyway) and replayed
-    to the app, so an oversized body never reaches a route half-read.
+    to the app, so an oversized body never reaches a route half-read; text
+    no database can store is made valid on the way (`valid_json_text`).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
@@ -142,7 +173,7 @@ class BodyLimitMiddleware:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
+        body = valid_json_text(b"".join(chunks))
         sent = False
 
         async def replay() -> Message:

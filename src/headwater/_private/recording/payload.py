@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from headwater._private.ids import new_id_text
+from headwater._private.recording.isolation import MAX_DEPTH
 from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
 
 _DETAIL_FIELDS = ("scheduled_time", "cache_key", "cache_expiration", "pause_timeout",
@@ -22,14 +23,21 @@ def _time(value: _dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def json_safe(value: Any) -> Any:
-    """Parameters are user data: keep what JSON can carry, describe the rest."""
+def json_safe(value: Any, depth: int = 0) -> Any:
+    """Parameters are user data: keep what JSON can carry, describe the rest.
+
+    Nesting deeper than ``isolation.MAX_DEPTH`` is described, not copied: a
+    value 2,000 levels deep would otherwise stop the recorder with a
+    ``RecursionError`` here, or in ``json.dumps`` later.
+    """
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, (dict, list, tuple, set, frozenset)) and depth >= MAX_DEPTH:
+        return f"<{type(value).__name__} nested deeper than {MAX_DEPTH} levels: not stored>"
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [json_safe(v) for v in value]
+        return [json_safe(v, depth + 1) for v in value]
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
     if isinstance(value, uuid.UUID):

@@ -142,6 +142,8 @@ class Recorder:
         self._round: asyncio.Future[None] | None = None  # the sends in flight
         self._pending_records = 0
         self._warned = False
+        self._warned_set_aside = False
+        self.records_set_aside = 0  # refused for what they hold, kept aside alone
         self._failing = False
         self._service: concurrent.futures.Future[Any] | None = None  # the loop task, once started
         self._waker = background.Waker()
@@ -312,22 +314,83 @@ class Recorder:
             try:
                 await _send(transport, batch)
             except Exception as exc:
-                if not isinstance(batch, dict):
-                    # Kept for a retry, maybe on disk: in the API's shape from now on.
-                    self._pending[0] = self._as_json(batch)
+                as_json = batch if isinstance(batch, dict) else self._as_json(batch)
+                # Kept for a retry, maybe on disk: in the API's shape from now on.
+                self._pending[0] = as_json
                 if not _is_permanent(exc):
                     self._transport_failed(exc)
                     return
-                # The API refused the batch itself (a bug, not an outage):
-                # sending it again cannot help, so say so and drop it.
-                _log.error("The headwater API refused a batch of run records (%s); it was "
-                           "dropped. Please report this.", exc)
+                # Refused for what it holds: store what can be stored, set
+                # aside alone what cannot (never the whole batch).
+                try:
+                    await self._store_isolating(transport, as_json)
+                except Exception as outage:  # an outage meanwhile: keep the batch, retry
+                    self._transport_failed(outage)
+                    return
             self._pending_records -= _count(self._pending.pop(0))
             self.batches_sent += 1
         if self._failing:
             self._failing = False
             _log.warning("The headwater API is reachable again; buffered run records were "
                          "shipped.")
+
+    async def _store_isolating(self, transport: Transport, batch: dict[str, Any]) -> None:
+        """Store a refused batch: valid text first, then every unit the store accepts.
+
+        See `headwater._private.recording.isolation`. Raises on an outage
+        (the batch stays pending; what was stored is stored again as no-ops).
+        """
+        from headwater._private.recording import isolation
+
+        clean = isolation.sanitize(batch)
+        if clean != batch:
+            try:
+                await transport.send(clean)
+                return
+            except Exception as exc:
+                if not _is_permanent(exc):
+                    raise
+        await self._bisect(transport, isolation.split_units(clean))
+
+    async def _bisect(self, transport: Transport, units: list[dict[str, Any]]) -> None:
+        from headwater._private.recording import isolation
+
+        try:
+            await transport.send(isolation.merge(units))
+            return
+        except Exception as exc:
+            if not _is_permanent(exc):
+                raise
+            refusal = exc
+        if len(units) > 1:
+            for half in isolation.halves(units):
+                await self._bisect(transport, half)
+            return
+        pieces = isolation.finer(units[0])
+        if len(pieces) > 1:
+            for piece in pieces:
+                await self._bisect(transport, [piece])
+            return
+        self._set_aside(units[0], refusal)
+
+    def _set_aside(self, unit: dict[str, Any], refusal: BaseException) -> None:
+        """Keep a record the store refused alone, with its reason, and say so (once)."""
+        from headwater._private.recording.spool import REJECTED, count_records
+
+        count = count_records(unit)
+        self.records_set_aside += count
+        reason = f"{type(refusal).__name__}: {refusal}"
+        where = "it was dropped (no spool folder)"
+        if self._spool_dir is not None:
+            name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+            folder = self._spool_dir / REJECTED
+            write_atomic(folder / f"{name}.json", json.dumps(unit))
+            write_atomic(folder / f"{name}.reason", reason + "\n")
+            where = f"it was set aside in {folder} ('headwater records ls' lists it)"
+        level = logging.DEBUG if self._warned_set_aside else logging.ERROR
+        self._warned_set_aside = True
+        _log.log(level, "A run record could not be stored (%s); %s. The other records of its "
+                 "batch were stored.", reason, where)
 
     def _as_json(self, items: list[tuple[Any, ...]] | _Staged) -> dict[str, Any]:
         """Queued items in the API's shape, with the buffered count kept exact."""

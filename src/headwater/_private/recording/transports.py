@@ -55,12 +55,25 @@ class ClientTransport:
         self.max_log_bytes = max_log_bytes
 
     async def send(self, batch: dict[str, Any]) -> None:
-        """Store one batch; raises on failure (the recorder keeps it and retries)."""
+        """Store one batch; raises on failure (the recorder keeps it and retries).
+
+        Raises:
+            RecordsRefusedError: The batch cannot even be turned into JSON
+                (text UTF-8 cannot encode, nesting too deep): like an API
+                refusal, sending it again cannot help.
+        """
+        import pydantic_core
+
         records = {key: part for key, part in batch.items() if key != "logs"}
-        if any(self._has_rows(part) for part in records.values()):
-            await self.client.send_record_batch(records)
-        for chunk in self._log_chunks(batch.get("logs") or ()):
-            await self.client.create_logs(chunk)
+        try:
+            if any(self._has_rows(part) for part in records.values()):
+                await self.client.send_record_batch(records)
+            for chunk in self._log_chunks(batch.get("logs") or ()):
+                await self.client.create_logs(chunk)
+        except (pydantic_core.PydanticSerializationError, UnicodeError, RecursionError) as exc:
+            raise RecordsRefusedError(
+                f"A batch of run records cannot be sent as JSON: {type(exc).__name__}: {exc}"
+            ) from exc
 
     @staticmethod
     def _has_rows(part: Any) -> bool:

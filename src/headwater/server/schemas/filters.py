@@ -14,6 +14,7 @@ from pydantic import Field
 
 from headwater.server.schemas.actions import MAX_INT, ActionModel
 from headwater.server.schemas.core import StateType
+from headwater.server.schemas.text import IndexedStr
 from headwater.server.schemas.times import UtcDatetime
 
 __all__ = [
@@ -64,10 +65,15 @@ class NullableIdFilter(ActionModel):
 
 
 class NameFilter(ActionModel):
-    """Match names exactly (``any_``) or by case-insensitive substring (``like_``)."""
+    """Match names exactly (``any_``) or by case-insensitive substring (``like_``).
+
+    A ``like_`` longer than a name can be (512 characters) could match
+    nothing: it is refused with 422, where SQLite refused patterns over
+    50,000 bytes with an error (a 500).
+    """
 
     any_: list[str] | None = None
-    like_: str | None = None
+    like_: IndexedStr | None = None
 
 
 class TagsFilter(ActionModel):
