@@ -59,9 +59,9 @@ SERVER_IMPORTS_ALLOWED: tuple[str, ...] = ()
 # below the storage core, which drives its statement generators with it.
 STORAGE_MAY_IMPORT = ("headwater._private.driving",)
 # The largest strongly connected component of the import graph (every import
-# counted, TYPE_CHECKING and lazy ones too): today the in-process slot manager
-# (concurrency.lease_handles, manager, slot_book, slot_waiting).
-MAX_CYCLE = 4
+# counted, TYPE_CHECKING and lazy ones too): today three modules, e.g. options,
+# cache_policies and caching (validating cache_policy; policies use cache keys).
+MAX_CYCLE = 3
 PRIVATE = "headwater._private"
 # The runtime's layers, bottom to top: (modules or packages under headwater._private).
 LAYERS: tuple[tuple[str, ...], ...] = (
