@@ -11,7 +11,32 @@ The rules (``docs/architecture.md``):
   (``headwater.server``): it writes through the storage core;
 - the storage core (``headwater._private.storage``) imports only the
   standard library and itself;
-- the import graph has no large cycles.
+- the runtime is layered, bottom to top, and a module imports only from its
+  own layer or lower ones (``LAYERS``; every module under
+  ``headwater._private`` has a layer):
+
+  0. ``storage``, ``driving``, ``clock``, ``ids``, ``files``, ``settings``,
+     ``background``, ``target``, ``sigterm``, ``headwater.exceptions``
+  1. ``states``, ``run_records``, ``protocols`` (what lower layers know of
+     tasks, flows and jobs)
+  2. ``context``, ``futures``, ``collections``, ``annotations``, ``runners``,
+     ``run_views``
+  3. ``options``, ``names``, ``parameters``, ``cache_policies``, ``results``,
+     ``caching``, ``triggers``, ``signal_states``
+  4. ``run_logging``, ``logging_config``, ``log_handlers``, ``log_formatters``,
+     ``recording``
+  5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
+     ``pausing``, ``flow_run_watch``, ``flow_run_readers``
+  6. ``tasks``, ``flows``, the public modules (``headwater.runtime``...)
+
+  A lower module that needs a higher one types against a protocol of
+  ``protocols.py`` or ``options.py`` (``TaskLike``, ``TaskDefinition``,
+  ``RunnableJob``...), takes plain arguments, or is handed a callable by the
+  higher module when that is imported (``states.model.in_sync_run``,
+  ``caching.run_logger``). The client (``headwater.client``), which the
+  recorder and the remote controls use, is outside these layers;
+- the import graph has no cycle of more than ``MAX_CYCLE`` modules (the
+  layers keep cycles within one layer).
 """
 
 from __future__ import annotations
@@ -33,9 +58,26 @@ SERVER_IMPORTS_ALLOWED: tuple[str, ...] = ()
 # The one step loop pair (``drive``/``drive_async``), a standard-library leaf
 # below the storage core, which drives its statement generators with it.
 STORAGE_MAY_IMPORT = ("headwater._private.driving",)
-# TODO(lead): lower to 6. The largest strongly connected component of the import
-# graph on this branch (every import counted, TYPE_CHECKING and lazy ones too).
-MAX_CYCLE = 48
+# The largest strongly connected component of the import graph (every import
+# counted, TYPE_CHECKING and lazy ones too): today three modules, e.g. options,
+# cache_policies and caching (validating cache_policy; policies use cache keys).
+MAX_CYCLE = 3
+PRIVATE = "headwater._private"
+# The runtime's layers, bottom to top: (modules or packages under headwater._private).
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
+     "sigterm"),
+    ("states", "run_records", "protocols"),
+    ("context", "futures", "collections", "annotations", "runners", "run_views"),
+    ("options", "names", "parameters", "cache_policies", "results", "caching", "triggers",
+     "signal_states"),
+    ("run_logging", "logging_config", "log_handlers", "log_formatters", "recording"),
+    ("engine", "cancellation", "concurrency", "remote_control", "pausing", "flow_run_watch",
+     "flow_run_readers"),
+    ("tasks", "flows"),
+)
+# Outside headwater._private: the exceptions at the bottom, the public modules on top.
+TOP = len(LAYERS)
 
 
 class Import(NamedTuple):
@@ -195,6 +237,49 @@ def test_import_cycles_stay_small(modules: dict[str, Path]) -> None:
     listing = "\n".join(f"  {len(c)} modules: {', '.join(c)}" for c in cycles[:3])
     assert largest <= MAX_CYCLE, (
         f"the largest import cycle has {largest} modules (at most {MAX_CYCLE}):\n{listing}")
+
+
+def layer_of(module: str) -> int | None:
+    """The layer of a module of the runtime (``LAYERS``); None outside the runtime.
+
+    ``headwater.exceptions`` is at the bottom, the other public modules of
+    ``headwater`` on top; the client, server, CLI and testing stacks are
+    not layered.
+    """
+    if module in ("headwater.exceptions", PRIVATE):  # ``headwater._private`` is empty
+        return 0
+    if _within(module, PRIVATE):
+        for number, names in enumerate(LAYERS):
+            if any(_within(module, f"{PRIVATE}.{name}") for name in names):
+                return number
+        return -1  # unplaced: test_every_runtime_module_has_a_layer names it
+    if any(_within(module, f"headwater.{stack}")
+           for stack in ("client", "server", "cli", "testing")):
+        return None
+    return TOP if _within(module, "headwater") else None
+
+
+def test_every_runtime_module_has_a_layer(modules: dict[str, Path]) -> None:
+    unplaced = sorted(name for name in modules if layer_of(name) == -1)
+    assert not unplaced, (
+        f"modules under {PRIVATE} without a layer (add them to LAYERS in "
+        f"tests/test_layers.py): {', '.join(unplaced)}")
+
+
+def test_the_runtime_imports_only_its_own_layer_or_lower_ones(modules: dict[str, Path]) -> None:
+    offending = []
+    for imp in all_imports(modules):
+        target = imp.target
+        while target and target not in modules:
+            target = target.rpartition(".")[0]
+        importer_layer, target_layer = layer_of(imp.importer), layer_of(target)
+        if (importer_layer is not None and target_layer is not None
+                and target_layer > importer_layer):
+            offending.append(imp)
+    assert not offending, _report(
+        offending, "a runtime module may import only from its own layer or lower ones "
+        "(LAYERS in tests/test_layers.py; type against a protocol of protocols.py or "
+        "options.py, pass plain arguments, or let the higher module hand over a callable)")
 
 
 def test_the_checks_see_every_kind_of_import(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import datetime as _dt
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.cache_policies import (
@@ -29,8 +30,8 @@ from headwater._private.results.hashing import stable_hash
 from headwater.exceptions import UnhashableInputError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.steps import ComputeCacheKey
-    from headwater._private.tasks import Task
+    from headwater._private.options import TaskDefinition, TaskOptions
+    from headwater._private.run_records import FlowRun, TaskRun
 
 _log = logging.getLogger("headwater.task_runs")
 
@@ -70,11 +71,18 @@ def task_input_hash(context: TaskRunContext, arguments: dict[str, Any]) -> str |
     return join_parts(parts)
 
 
-def _run_logger() -> Any:
-    from headwater._private.run_logging import get_run_logger
+def _outside_runs() -> logging.Logger:
+    return _log
 
+
+run_logger: Callable[[], logging.Logger | logging.LoggerAdapter[Any]] = _outside_runs
+"""The current run's logger, else ``headwater.task_runs``: set by ``run_logging`` when
+imported (caching sits below it; before it no run can exist)."""
+
+
+def _run_logger() -> logging.Logger | logging.LoggerAdapter[Any]:
     try:
-        return get_run_logger()
+        return run_logger()
     except Exception:  # outside a run
         return _log
 
@@ -87,7 +95,7 @@ def join_parts(parts: list[KeyPart]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def effective_policy(options: Any) -> CachePolicy | None:
+def effective_policy(options: TaskOptions) -> CachePolicy | None:
     """Return the cache policy a task's options ask for (None: no caching)."""
     if options.cache_policy is not None:
         return options.cache_policy  # type: ignore[no-any-return]
@@ -105,22 +113,23 @@ def cache_key_for(policy: CachePolicy, ctx: TaskRunContext, arguments: dict[str,
     return stable_hash(ctx.task.task_key, key)
 
 
-def compute_cache_key(step: ComputeCacheKey) -> tuple[str | None, str | None]:
-    """Carry out ``ComputeCacheKey``: ``(key, warning)``; any failure gives no key and a warning.
+def compute_cache_key(task: TaskDefinition, run: TaskRun, flow_run: FlowRun | None,
+                      args: Any, kwargs: Any) -> tuple[str | None, str | None]:
+    """Return the key of a run of ``task`` (the ``ComputeCacheKey`` step) and a warning.
 
-    Policies see the run's context as ``headwater.runtime`` does: the task
-    run context the job set for the run (a bare one when driven without it).
+    Any failure gives no key and a warning. Policies see the run's context as
+    ``headwater.runtime`` does: the task run context the job set for the run
+    (a bare one when driven without it).
     """
-    spec = step.about
-    policy = effective_policy(spec.task.options)
+    policy = effective_policy(task.options)
     if policy is None:
         return None, None
     try:
         ctx = task_run_ctx.get()
-        if ctx is None or ctx.task_run is not spec.run:
-            ctx = TaskRunContext(spec.task, spec.run, spec.task.is_async, None, False)
-        parameters = spec.flow_run.parameters if spec.flow_run is not None else {}
-        arguments = spec.task.bind(step.args, step.kwargs)
+        if ctx is None or ctx.task_run is not run:
+            ctx = TaskRunContext(task, run, task.is_async, None, False)
+        parameters = flow_run.parameters if flow_run is not None else {}
+        arguments = task.bind(args, kwargs)
         return cache_key_for(policy, ctx, arguments, parameters), None
     except UnhashableInputError as exc:
         return None, (f"{exc} This run is not cached; pass a hashable value, or leave the "
@@ -165,7 +174,7 @@ class CacheKeyExplanation:
         return f"CacheKeyExplanation(key={self.key!r}, parts={len(self.parts)})"
 
 
-def explain_cache_key(task: Task[..., Any], *args: Any, **kwargs: Any) -> CacheKeyExplanation:
+def explain_cache_key(task: TaskDefinition, *args: Any, **kwargs: Any) -> CacheKeyExplanation:
     """Show which parts make the cache key of ``task(*args, **kwargs)``.
 
     Run it twice with the calls you expected to share a key and compare the

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.states import BAD_TYPES, FREED, State, StateType
+from headwater._private.states import model as _state_model
 from headwater.exceptions import MissingContextError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.task_job import TaskJob
-    from headwater._private.flows import Flow
+    from headwater._private.protocols import FlowLike, RunnableJob, TaskLike
     from headwater._private.runners import TaskRunner
-    from headwater._private.tasks import Task
 
 
 class RunTracker:
@@ -40,7 +39,7 @@ class RunTracker:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._inflight: dict[int, TaskJob] = {}
+        self._inflight: dict[int, RunnableJob] = {}
         self._counters: dict[str, int] = {}
         self._summaries: list[State[Any]] = []
         self._keys: list[str | None] = []  # the task key of each summary (None: a subflow)
@@ -52,12 +51,12 @@ class RunTracker:
             self._counters[task_key] = n + 1
             return n
 
-    def started(self, job: TaskJob) -> None:
+    def started(self, job: RunnableJob) -> None:
         """Note a child run that the flow must wait for before it finishes."""
         with self._lock:
             self._inflight[id(job)] = job
 
-    def finished(self, job: TaskJob | None, state: State[Any],
+    def finished(self, job: RunnableJob | None, state: State[Any],
                  task_key: str | None = None) -> None:
         """Note a child run's final state; forget the job and anything it held."""
         summary = summarize(state)
@@ -67,7 +66,7 @@ class RunTracker:
             self._summaries.append(summary)
             self._keys.append(task_key)
 
-    def inflight(self) -> list[TaskJob]:
+    def inflight(self) -> list[RunnableJob]:
         """Return the child runs that have not finished yet."""
         with self._lock:
             return list(self._inflight.values())
@@ -107,7 +106,7 @@ class FlowRunContext:
     __slots__ = ("_flow", "_flow_run", "_is_async", "_log_prints", "_loop", "_scope",
                  "_task_runner", "_tracker")
 
-    def __init__(self, flow: Flow[..., Any], flow_run: FlowRun, task_runner: TaskRunner,
+    def __init__(self, flow: FlowLike, flow_run: FlowRun, task_runner: TaskRunner,
                  is_async: bool, loop: asyncio.AbstractEventLoop | None,
                  log_prints: bool) -> None:
         self._flow = flow
@@ -120,7 +119,7 @@ class FlowRunContext:
         self._scope: Any = None  # the run's CancelScope, set by the engine when it starts
 
     @property
-    def flow(self) -> Flow[..., Any]:
+    def flow(self) -> FlowLike:
         """The flow being run."""
         return self._flow
 
@@ -148,7 +147,7 @@ class TaskRunContext:
 
     __slots__ = ("_is_async", "_log_prints", "_loop", "_task", "_task_run")
 
-    def __init__(self, task: Task[..., Any], task_run: TaskRun, is_async: bool,
+    def __init__(self, task: TaskLike, task_run: TaskRun, is_async: bool,
                  loop: asyncio.AbstractEventLoop | None, log_prints: bool) -> None:
         self._task = task
         self._task_run = task_run
@@ -157,7 +156,7 @@ class TaskRunContext:
         self._log_prints = log_prints
 
     @property
-    def task(self) -> Task[..., Any]:
+    def task(self) -> TaskLike:
         """The task being run."""
         return self._task
 
@@ -208,6 +207,10 @@ def in_sync_run() -> bool:
     """Return True when the caller is a sync flow or task body (so it may block)."""
     ctx: TaskRunContext | FlowRunContext | None = task_run_ctx.get() or flow_run_ctx.get()
     return ctx is not None and not ctx._is_async
+
+
+# States sit below the run contexts; ``State.result`` asks through this hook.
+_state_model.in_sync_run = in_sync_run
 
 
 def in_async_run_on_loop() -> bool:

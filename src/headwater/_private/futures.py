@@ -20,7 +20,7 @@ from headwater._private.states import State, get_state_result
 from headwater.exceptions import AsyncContextError, DeadlockError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.task_job import TaskJob
+    from headwater._private.protocols import RunnableJob
     from headwater._private.run_records import TaskRun
 
 R = TypeVar("R")
@@ -40,7 +40,7 @@ class HeadwaterFuture(Generic[R]):
 
     __slots__ = ("__weakref__", "_callbacks", "_event", "_job", "_state", "_task_run")
 
-    def __init__(self, task_run: TaskRun, job: TaskJob | None) -> None:
+    def __init__(self, task_run: TaskRun, job: RunnableJob | None) -> None:
         self._task_run = task_run
         self._job = job
         self._state: State[R] | None = None

@@ -14,8 +14,7 @@ from headwater._private.storage.run_names import random_flow_run_name
 from headwater.exceptions import InvalidOptionError
 
 if TYPE_CHECKING:
-    from headwater._private.flows import Flow
-    from headwater._private.tasks import Task
+    from headwater._private.options import FlowDefinition, TaskDefinition
 
 _rng = random.Random()
 
@@ -35,7 +34,7 @@ def _format(template: str, parameters: dict[str, Any], option: str, owner: str) 
         ) from None
 
 
-def flow_run_name(flow: Flow[..., Any], parameters: dict[str, Any]) -> str:
+def flow_run_name(flow: FlowDefinition, parameters: dict[str, Any]) -> str:
     """Return the name for a new run of ``flow`` (callables are applied once it starts)."""
     template = flow.options.flow_run_name
     if isinstance(template, str):
@@ -43,7 +42,7 @@ def flow_run_name(flow: Flow[..., Any], parameters: dict[str, Any]) -> str:
     return random_flow_run_name()
 
 
-def task_run_name(task: Task[..., Any], key: int, args: tuple[Any, ...],
+def task_run_name(task: TaskDefinition, key: int, args: tuple[Any, ...],
                   kwargs: dict[str, Any]) -> str:
     """Return the name for a new run of ``task``: ``name-<key>`` or its template."""
     template = task.options.task_run_name

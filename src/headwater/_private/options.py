@@ -3,16 +3,22 @@
 Every option is declared and validated here once. ``Task.with_options`` and
 ``Flow.with_options`` copy the object with ``dataclasses.replace``, so a bad
 value is rejected the same way wherever it comes from.
+
+With them, the protocols `TaskDefinition` and `FlowDefinition`: a task or a
+flow as the modules below ``tasks.py`` and ``flows.py`` (the engine, run
+names, parameters, cache keys) see it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import inspect
 import numbers
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
+from headwater._private.protocols import FlowLike, TaskLike
 from headwater.exceptions import InvalidOptionError
 
 _BAD_NAME_CHARS = ("/", "%", "&", ">", "<")
@@ -258,3 +264,54 @@ def replace_options(options: Any, changes: dict[str, Any], not_set: Any) -> Any:
     """Copy ``options`` with every change whose value is not the ``not_set`` sentinel."""
     given = {k: v for k, v in changes.items() if v is not not_set}
     return dataclasses.replace(options, **given)
+
+
+class TaskDefinition(TaskLike, Protocol):
+    """A task as the engine, run names and cache keys see it (``Task`` is the one).
+
+    The modules below ``tasks.py`` type against it, so they never import it.
+    """
+
+    @property
+    def options(self) -> TaskOptions:
+        """The task's options."""
+        ...
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the function is a coroutine function."""
+        ...
+
+    def bind(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        """Return the arguments of a call by parameter name (defaults included)."""
+        ...
+
+
+class FlowDefinition(FlowLike, Protocol):
+    """A flow as the engine and parameter validation see it (``Flow`` is the one).
+
+    The modules below ``flows.py`` type against it, so they never import it.
+    """
+
+    _validators: dict[str, Any] | None
+    """Parameter validators, built on the first validated run (``parameters.py``)."""
+
+    @property
+    def options(self) -> FlowOptions:
+        """The flow's options."""
+        ...
+
+    @property
+    def fn(self) -> Callable[..., Any]:
+        """The undecorated function."""
+        ...
+
+    @property
+    def is_async(self) -> bool:
+        """Whether the function is a coroutine function."""
+        ...
+
+    @property
+    def signature(self) -> inspect.Signature:
+        """The function's signature."""
+        ...

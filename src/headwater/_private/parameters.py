@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from headwater.exceptions import ParameterBindError, ParameterTypeError
 
 if TYPE_CHECKING:
-    from headwater._private.flows import Flow
+    from headwater._private.options import FlowDefinition
 
 _VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
 
@@ -43,7 +43,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def call_arguments(flow: Flow[..., Any],
+def call_arguments(flow: FlowDefinition,
                    parameters: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
     """Turn a parameters dict back into ``(args, kwargs)`` for the function."""
     known = {k: v for k, v in parameters.items() if k in flow.signature.parameters}
@@ -51,12 +51,12 @@ def call_arguments(flow: Flow[..., Any],
     return bound.args, bound.kwargs
 
 
-def prepare_validators(flow: Flow[..., Any]) -> None:
+def prepare_validators(flow: FlowDefinition) -> None:
     """Build (and cache on the flow) the validators for its parameters."""
     _adapters(flow)
 
 
-def _adapters(flow: Flow[..., Any]) -> dict[str, Any]:
+def _adapters(flow: FlowDefinition) -> dict[str, Any]:
     cached = flow._validators
     if cached is not None:
         return cached
@@ -98,7 +98,7 @@ def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
         }
 
 
-def validate_parameters(flow: Flow[..., Any], parameters: dict[str, Any]) -> dict[str, Any]:
+def validate_parameters(flow: FlowDefinition, parameters: dict[str, Any]) -> dict[str, Any]:
     """Validate and coerce parameters against the flow's type hints.
 
     Raises:
@@ -144,7 +144,7 @@ def _type_name(adapter: Any) -> str:
     return getattr(core, "__name__", None) or str(core).replace("typing.", "")
 
 
-def parameter_schema(flow: Flow[..., Any]) -> dict[str, Any]:
+def parameter_schema(flow: FlowDefinition) -> dict[str, Any]:
     """Return the JSON schema of the flow's parameters, with docstring descriptions."""
     from pydantic import ConfigDict, Field, create_model
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from headwater._private import caching
 from headwater._private.context import FlowRunContext, TaskRunContext, flow_run_ctx, task_run_ctx
 from headwater.exceptions import MissingContextError
 
@@ -80,6 +81,10 @@ def get_run_logger(**extra: Any) -> logging.LoggerAdapter:  # type: ignore[type-
         "There is no active flow or task run: get_run_logger() must be called inside one. "
         "Outside runs, use logging.getLogger(__name__)."
     )
+
+
+# Caching sits below the run loggers; ``task_input_hash`` warns through this hook.
+caching.run_logger = get_run_logger
 
 
 def _null_logger() -> logging.Logger:

@@ -24,7 +24,7 @@ from typing_extensions import Self
 from headwater._private import background
 
 if TYPE_CHECKING:
-    from headwater._private.engine.task_job import TaskJob
+    from headwater._private.protocols import RunnableJob
 
 DEFAULT_MAX_WORKERS = 100
 
@@ -48,7 +48,7 @@ class TaskRunner(abc.ABC):
         """Release resources once every submitted job has finished."""
 
     @abc.abstractmethod
-    def submit(self, job: TaskJob) -> None:
+    def submit(self, job: RunnableJob) -> None:
         """Start ``job`` now, or queue it; must not block on the job's completion."""
 
     def __enter__(self) -> Self:
@@ -62,7 +62,7 @@ class TaskRunner(abc.ABC):
         return f"{type(self).__name__}()"
 
 
-def submit_async_job(job: TaskJob) -> None:
+def submit_async_job(job: RunnableJob) -> None:
     """Start an async job on its loop: the flow's loop, or the background loop for sync flows."""
     loop = job.loop
     if loop is None:
@@ -111,7 +111,7 @@ class ThreadPoolTaskRunner(TaskRunner):
                 executor = self._executor
         return executor
 
-    def submit(self, job: TaskJob) -> None:
+    def submit(self, job: RunnableJob) -> None:
         """Queue a sync job on the pool, or start an async job on its loop."""
         if job.is_async:
             submit_async_job(job)
@@ -143,7 +143,7 @@ class SequentialTaskRunner(TaskRunner):
     def __init__(self) -> None:
         self._previous: Any = None
 
-    def submit(self, job: TaskJob) -> None:
+    def submit(self, job: RunnableJob) -> None:
         """Run ``job`` now (sync), or chain it after the previous async job."""
         if not job.is_async:
             if job.try_claim():
@@ -164,7 +164,7 @@ class SequentialTaskRunner(TaskRunner):
         self._previous = job.async_task = _context_of(job).run(job.loop.create_task, chained())
 
 
-def _context_of(job: TaskJob) -> contextvars.Context:
+def _context_of(job: RunnableJob) -> contextvars.Context:
     """The context the job was submitted in (a copy of the caller's for direct calls)."""
     return job.context if job.context is not None else contextvars.copy_context()
 
@@ -176,7 +176,7 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return False
 
 
-def _run_if_unclaimed(job: TaskJob) -> None:
+def _run_if_unclaimed(job: RunnableJob) -> None:
     # A thread waiting on this job's future may have run it already (see
     # Job.help); claiming makes sure it runs exactly once.
     if job.try_claim():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from headwater._private.context import flow_run_ctx
+from headwater._private.run_views import FLOW_RUN_EMPTY, flow_run_attr
 
 __all__ = [
     "flow_name",
@@ -23,29 +23,10 @@ __all__ = [
     "tags",
 ]
 
-_EMPTY: dict[str, Any] = {
-    "id": None, "name": None, "flow_name": None, "flow_version": None, "parameters": {},
-    "tags": [], "run_count": 0, "scheduled_start_time": None, "parent_flow_run_id": None,
-    "parent_task_run_id": None,
-}
-
 
 def __getattr__(attr: str) -> Any:
-    if attr not in _EMPTY:
-        raise AttributeError(f"headwater.runtime.flow_run has no attribute {attr!r}")
-    ctx = flow_run_ctx.get()
-    if ctx is None:
-        empty = _EMPTY[attr]
-        return empty.copy() if isinstance(empty, (dict, list)) else empty
-    run = ctx.flow_run
-    if attr == "flow_version":
-        return ctx.flow.options.version
-    if attr == "scheduled_start_time":
-        return run.expected_start_time
-    if attr == "parameters":
-        return dict(run.parameters)
-    return getattr(run, attr)
+    return flow_run_attr(attr)
 
 
 def __dir__() -> list[str]:
-    return sorted(_EMPTY)
+    return sorted(FLOW_RUN_EMPTY)

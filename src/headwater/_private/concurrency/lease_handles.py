@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from headwater._private.concurrency.manager import SlotManager
+__all__ = ["SlotKeeper", "SlotLease", "SlotTicket"]
 
-__all__ = ["SlotLease", "SlotTicket"]
+
+class SlotKeeper(Protocol):
+    """What leases and tickets call back into: the `SlotManager` that handed them out."""
+
+    def _release(self, lease: SlotLease) -> None: ...
+
+    def _renew(self, lease: SlotLease, duration: float | None) -> bool: ...
+
+    def _cancel(self, ticket: SlotTicket) -> bool: ...
 
 
 class SlotLease:
@@ -18,7 +25,7 @@ class SlotLease:
     __slots__ = ("_manager", "_released", "duration", "expires_at", "holder", "id", "names",
                  "occupy")
 
-    def __init__(self, manager: SlotManager, names: tuple[str, ...], occupy: int,
+    def __init__(self, manager: SlotKeeper, names: tuple[str, ...], occupy: int,
                  duration: float | None, now: float, holder: str | None) -> None:
         self._manager = manager
         self._released = False
@@ -58,7 +65,7 @@ class SlotTicket:
     __slots__ = ("decaying", "done", "duration", "holder", "lease", "manager", "names",
                  "occupy", "on_grant")
 
-    def __init__(self, manager: SlotManager, names: tuple[str, ...], occupy: int,
+    def __init__(self, manager: SlotKeeper, names: tuple[str, ...], occupy: int,
                  decaying: bool, duration: float | None, holder: str | None) -> None:
         self.manager = manager
         self.names = names

@@ -6,14 +6,20 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from headwater._private.concurrency.protocol import Lease
 
 if TYPE_CHECKING:
     import asyncio
 
-    from headwater._private.concurrency.remote import APIConcurrencyBackend
+
+class LeaseBackend(Protocol):
+    """What an `APILease` calls back into: the `APIConcurrencyBackend` that granted it."""
+
+    def renew_lease(self, lease: APILease, duration: float) -> bool: ...
+
+    def release_lease(self, lease: APILease) -> None: ...
 
 
 class APILease:
@@ -26,7 +32,7 @@ class APILease:
     __slots__ = ("_backend", "_lock", "_released", "auto_renew", "duration", "expires_at",
                  "holder", "id", "names", "occupy")
 
-    def __init__(self, backend: APIConcurrencyBackend | None, lease_id: uuid.UUID,
+    def __init__(self, backend: LeaseBackend | None, lease_id: uuid.UUID,
                  names: tuple[str, ...], occupy: int, duration: float,
                  auto_renew: bool, holder: str | None) -> None:
         self._backend = backend

@@ -14,17 +14,28 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from headwater._private.clock import Clock
 from headwater._private.concurrency.lease_handles import SlotTicket
 from headwater._private.driving import drive, drive_async
 from headwater.exceptions import AcquireConcurrencySlotTimeoutError
 
-if TYPE_CHECKING:
-    from headwater._private.concurrency.manager import SlotManager
+__all__ = ["TicketQueue", "wait", "wait_async", "waiting"]
 
-__all__ = ["wait", "wait_async", "waiting"]
+
+class TicketQueue(Protocol):
+    """What a waiter asks of the queue its ticket is in: the `SlotManager`."""
+
+    def _clock(self) -> Clock: ...
+
+    def _poke(self) -> None: ...
+
+    def _abandon(self, ticket: SlotTicket) -> None: ...
+
+    def _time_until_change(self, ticket: SlotTicket) -> float | None: ...
+
+    def _listen(self, ticket: SlotTicket, on_grant: Callable[[], None]) -> bool: ...
 
 
 class _Sleep(NamedTuple):
@@ -42,7 +53,7 @@ class _Park(NamedTuple):
 _WaitStep = _Sleep | _Park
 
 
-def waiting(manager: SlotManager, ticket: SlotTicket, timeout: float | None,
+def waiting(manager: TicketQueue, ticket: SlotTicket, timeout: float | None,
             granted: Callable[[], bool]) -> Generator[_WaitStep, bool, None]:
     """What waiting for ``ticket`` takes, a step at a time: the one loop of both waits.
 
@@ -75,7 +86,7 @@ def waiting(manager: SlotManager, ticket: SlotTicket, timeout: float | None,
             manager._poke()
 
 
-def wait(manager: SlotManager, ticket: SlotTicket, timeout: float | None) -> None:
+def wait(manager: TicketQueue, ticket: SlotTicket, timeout: float | None) -> None:
     """Block the calling thread until ``ticket`` is granted (:func:`waiting`'s sync driver)."""
     event = threading.Event()
     if manager._listen(ticket, event.set):
@@ -94,7 +105,7 @@ def wait(manager: SlotManager, ticket: SlotTicket, timeout: float | None) -> Non
         raise
 
 
-async def wait_async(manager: SlotManager, ticket: SlotTicket, timeout: float | None) -> None:
+async def wait_async(manager: TicketQueue, ticket: SlotTicket, timeout: float | None) -> None:
     """Wait on the running loop until ``ticket`` is granted (:func:`waiting`'s async driver)."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[None] = loop.create_future()

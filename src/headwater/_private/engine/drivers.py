@@ -81,7 +81,8 @@ def _plan(step: PlanResult) -> Outcome:
 def _cache_key(step: ComputeCacheKey) -> tuple[str | None, str | None]:
     from headwater._private.caching import compute_cache_key
 
-    return compute_cache_key(step)
+    about = step.about
+    return compute_cache_key(about.task, about.run, about.flow_run, step.args, step.kwargs)
 
 
 def _log_hook_error(hook: Callable[..., Any], step: RunHooks) -> None:
@@ -133,13 +134,14 @@ def _awaiting(awaitable: Any) -> Callable[[], Coroutine[Any, Any, Any]]:
 def _load_cached(step: LoadCached) -> Any:
     from headwater._private.results.io import load_cached
 
-    return load_cached(step)
+    return load_cached(step.key, step.storage, step.lock)
 
 
 def _persist(step: PersistResult) -> Any:
     from headwater._private.results.io import persist_result
 
-    return persist_result(step)
+    return persist_result(step.value, step.storage, step.serializer, step.key_template,
+                          step.cache_key, step.expiration, step.lock, step.run)
 
 
 def _acquire(step: AcquireSlots) -> Outcome:

@@ -24,9 +24,8 @@ from headwater._private.states import State, get_state_result
 from headwater.exceptions import AsyncContextError
 
 if TYPE_CHECKING:
-    from headwater._private.flows import Flow
+    from headwater._private.options import FlowDefinition, TaskDefinition
     from headwater._private.runners import TaskRunner
-    from headwater._private.tasks import Task
 
 _default_runner: TaskRunner | None = None
 
@@ -44,7 +43,7 @@ def _outcome(state: State[Any], return_state: bool) -> Any:
     return state if return_state else get_state_result(state)
 
 
-def call_task(task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+def call_task(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
               wait_for: Iterable[Any] | None, return_state: bool) -> Any:
     """Run a sync task inline and return its result (or final state)."""
     job = TaskJob(task, args, kwargs, wait_for, flow_run_ctx.get())
@@ -52,7 +51,7 @@ def call_task(task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any
     return _outcome(job.execute(), return_state)
 
 
-async def call_task_async(task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+async def call_task_async(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
                           wait_for: Iterable[Any] | None, return_state: bool) -> Any:
     """Run an async task on the running loop and return its result (or final state)."""
     job = TaskJob(task, args, kwargs, wait_for, flow_run_ctx.get())
@@ -60,7 +59,7 @@ async def call_task_async(task: Task[..., Any], args: tuple[Any, ...], kwargs: d
     return _outcome(await job.execute_async_claimed(), return_state)
 
 
-def submit_task(task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+def submit_task(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
                 wait_for: Iterable[Any] | None) -> HeadwaterFuture[Any]:
     """Create a task run, hand it to the task runner, and return its future at once."""
     parent = flow_run_ctx.get()
@@ -91,12 +90,12 @@ def wait_for_states(futures: list[HeadwaterFuture[Any]]) -> list[State[Any]]:
     return states
 
 
-def call_flow(flow: Flow[..., Any], parameters: dict[str, Any], return_state: bool) -> Any:
+def call_flow(flow: FlowDefinition, parameters: dict[str, Any], return_state: bool) -> Any:
     """Run a sync flow in the calling thread and return its result (or final state)."""
     return _outcome(FlowJob(flow, parameters).execute(), return_state)
 
 
-async def call_flow_async(flow: Flow[..., Any], parameters: dict[str, Any],
+async def call_flow_async(flow: FlowDefinition, parameters: dict[str, Any],
                           return_state: bool) -> Any:
     """Run an async flow on the running loop and return its result (or final state)."""
     return _outcome(await FlowJob(flow, parameters).execute_async(), return_state)

@@ -40,7 +40,7 @@ from headwater._private.sigterm import sigterm_as_exception
 from headwater._private.states import Failed, State, StateDetails, StateType, now
 
 if TYPE_CHECKING:
-    from headwater._private.flows import Flow
+    from headwater._private.options import FlowDefinition
 
 _FLUSH_TIMEOUT = 30.0  # seconds a top-level flow waits for its log records to ship
 Tokens = tuple[contextvars.Token[Any], contextvars.Token[Any]]
@@ -51,7 +51,7 @@ class FlowJob(Job):
 
     __slots__ = ("flow", "parent", "parent_task", "run")
 
-    def __init__(self, flow: Flow[..., Any], parameters: dict[str, Any]) -> None:
+    def __init__(self, flow: FlowDefinition, parameters: dict[str, Any]) -> None:
         super().__init__(flow.is_async)
         self.flow = flow
         self.parent = flow_run_ctx.get()

@@ -21,10 +21,9 @@ from headwater._private.engine.steps import step_type
 if TYPE_CHECKING:
     from headwater._private.cancellation import CancelScope
     from headwater._private.context import RunTracker
-    from headwater._private.flows import Flow
-    from headwater._private.options import FlowOptions, TaskOptions
+    from headwater._private.options import FlowDefinition, FlowOptions, TaskDefinition, TaskOptions
+    from headwater._private.protocols import FlowOptionsView
     from headwater._private.run_records import FlowRun, TaskRun
-    from headwater._private.tasks import Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +49,10 @@ class TaskRunSpec:
         settings: The settings read for it.
     """
 
-    task: Task[..., Any]
+    task: TaskDefinition
     run: TaskRun
     flow_run: FlowRun | None = None
-    flow_options: FlowOptions | None = None
+    flow_options: FlowOptionsView | None = None
     scope: CancelScope | None = None
     settings: EngineSettings = EngineSettings()
 
@@ -77,7 +76,7 @@ class FlowRunSpec:
         settings: The settings read for it.
     """
 
-    flow: Flow[..., Any]
+    flow: FlowDefinition
     run: FlowRun
     body: Callable[..., Any]
     tracker: RunTracker

@@ -36,7 +36,7 @@ from headwater._private.states import Failed, State, StateDetails, StateType, no
 if TYPE_CHECKING:
     from headwater._private.context import FlowRunContext
     from headwater._private.engine.task_machine import Machine
-    from headwater._private.tasks import Task
+    from headwater._private.options import TaskDefinition
 
 
 class TaskJob(DispatchedJob):
@@ -44,7 +44,7 @@ class TaskJob(DispatchedJob):
 
     __slots__ = ("args", "async_task", "kwargs", "log_prints", "task", "tracked")
 
-    def __init__(self, task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+    def __init__(self, task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
                  wait_for: Any, parent: FlowRunContext | None) -> None:
         upstreams = collect_upstreams(args, kwargs)
         if wait_for:
@@ -199,7 +199,7 @@ def _next_orphan_key() -> int:
         return _orphan_counter - 1
 
 
-def _new_run(task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any],
+def _new_run(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
              parent: FlowRunContext | None) -> TaskRun:
     """The run record of a new call, Pending, with its dynamic key and name."""
     if parent is not None:

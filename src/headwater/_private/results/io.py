@@ -21,7 +21,8 @@ from headwater._private.states import now
 from headwater.exceptions import InvalidOptionError, MissingResult, SerializationError
 
 if TYPE_CHECKING:
-    from headwater._private.engine.steps import LoadCached, PersistResult
+    from headwater._private.results.serializers import Serializer
+    from headwater._private.run_records import TaskRun
 
 INDEX = ".cache"
 LOCK_TIMEOUT = 300.0
@@ -75,83 +76,84 @@ def lookup(storage: ResultStorage, key: str) -> CacheLookup:
     return CacheLookup(True, value, record)
 
 
-def load_cached(step: LoadCached) -> CacheLookup:
-    """Carry out `LoadCached`: look up, and on a miss take the key's lock and look again.
+def load_cached(key: str, storage: ResultStorage | None, lock: bool = True) -> CacheLookup:
+    """Look ``key`` up (the `LoadCached` step); on a miss take the key's lock and look again.
 
     Holding the lock while the task runs makes a second process that races on
     the same key wait and then hit, instead of computing it too. Without a
     lock (or after `LOCK_TIMEOUT`), both compute and the last write wins.
     Without storage, the key is looked up in the in-process cache.
     """
-    if step.storage is None:
-        hit, value, expires = CACHE.get(step.key, now())
+    if storage is None:
+        hit, value, expires = CACHE.get(key, now())
         return CacheLookup(hit, value, expiration=expires)
-    found = lookup(step.storage, step.key)
-    if found.hit or not step.lock:
+    found = lookup(storage, key)
+    if found.hit or not lock:
         return found
-    lock = step.storage.lock(safe_key(step.key))
-    if lock is None:
+    key_lock = storage.lock(safe_key(key))
+    if key_lock is None:
         return found
     try:
-        if not lock.acquire(LOCK_TIMEOUT):
+        if not key_lock.acquire(LOCK_TIMEOUT):
             return found
     except OSError:
         return found
-    again = lookup(step.storage, step.key)
+    again = lookup(storage, key)
     if again.hit:
-        lock.release()
+        key_lock.release()
         return again
     again.warning = again.warning or found.warning
-    again.lock = lock
+    again.lock = key_lock
     return again
 
 
-def persist_result(step: PersistResult) -> tuple[bool, Any]:
-    """Carry out `PersistResult`: answer ``(True, record)`` or ``(False, error)``.
+def persist_result(value: Any, storage: ResultStorage | None, serializer: Serializer | None,
+                   key_template: str | None, cache_key: str | None,
+                   expiration: _dt.datetime | None, lock: CacheLock | None = None,
+                   run: TaskRun | None = None) -> tuple[bool, Any]:
+    """Write a result (the `PersistResult` step): ``(True, record)`` or ``(False, error)``.
 
     Without storage the value goes to the in-process cache: ``(True, None)``.
     """
-    if step.storage is None:
-        assert step.cache_key is not None
-        CACHE.put(step.cache_key, step.value, step.expiration)
+    if storage is None:
+        assert cache_key is not None
+        CACHE.put(cache_key, value, expiration)
         return True, None
-    assert step.serializer is not None
+    assert serializer is not None
     try:
-        storage_key = _storage_key(step)
+        storage_key = _storage_key(key_template, run, cache_key)
     except Exception as exc:
-        if step.lock is not None:
-            step.lock.release()
+        if lock is not None:
+            lock.release()
         return False, exc
     try:
-        payload = serialize(step.serializer, step.value)
-        record = ResultRecord(step.storage, storage_key, step.serializer.type,
-                              checksum(payload), step.expiration, step.cache_key,
-                              step.serializer)
+        payload = serialize(serializer, value)
+        record = ResultRecord(storage, storage_key, serializer.type, checksum(payload),
+                              expiration, cache_key, serializer)
         # Payload first, then the index: an index entry never points at
         # nothing, and a crash between the two leaves only an unindexed file.
-        step.storage.write(storage_key, pack(record, payload))
-        if step.cache_key is not None:
-            step.storage.write(index_key(step.cache_key),
-                               json.dumps(record.metadata()).encode())
+        storage.write(storage_key, pack(record, payload))
+        if cache_key is not None:
+            storage.write(index_key(cache_key), json.dumps(record.metadata()).encode())
         return True, record
     except Exception as exc:  # storage backends raise their own errors
         return False, exc
     finally:
-        if step.lock is not None:
-            step.lock.release()
+        if lock is not None:
+            lock.release()
 
 
-def _storage_key(step: PersistResult) -> str:
+def _storage_key(key_template: str | None, run: TaskRun | None, cache_key: str | None) -> str:
     """The key the result is written under (see `render_storage_key`).
 
     Raises:
         InvalidOptionError: ``result_storage_key`` could not be filled in.
     """
     try:
-        return render_storage_key(step.key_template, step.run, step.cache_key)
+        return render_storage_key(key_template, run, cache_key)
     except Exception as exc:
-        owner = f"task {step.run.task_name!r}" if step.run is not None else "the run"
+        owner = f"task {run.task_name!r}" if run is not None else "the run"
         raise InvalidOptionError(
-            f"result_storage_key {step.key_template!r} of {owner} could not be filled in: "
+            f"result_storage_key {key_template!r} of {owner} could not be filled in: "
             f"{type(exc).__name__}: {exc}. It may use {{parameters[name]}}, "
             "{flow_run.<field>} and {task_run.<field>}.") from None

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from headwater._private.cache_policies import CachePolicy
     from headwater._private.options import FlowOptions, TaskOptions
+    from headwater._private.protocols import FlowOptionsView
     from headwater._private.results.serializers import Serializer
     from headwater._private.results.storage import ResultStorage
     from headwater._private.run_records import TaskRun
@@ -39,7 +40,7 @@ class ResultPlan:
         self.in_memory = in_memory
 
 
-def needs_plan(options: TaskOptions, flow_options: FlowOptions | None,
+def needs_plan(options: TaskOptions, flow_options: FlowOptionsView | None,
                persist_by_default: bool) -> bool:
     """Return False when a task run neither caches nor persists (no plan to build)."""
     if not options.plain_results:
@@ -50,7 +51,7 @@ def needs_plan(options: TaskOptions, flow_options: FlowOptions | None,
     return flow_persist is True or (flow_persist is None and persist_by_default)
 
 
-def plan_for(options: TaskOptions, flow_options: FlowOptions | None,
+def plan_for(options: TaskOptions, flow_options: FlowOptionsView | None,
              persist_by_default: bool) -> ResultPlan | None:
     """Return a task run's result plan, or None when nothing is cached or persisted.
 
@@ -76,7 +77,7 @@ def plan_for(options: TaskOptions, flow_options: FlowOptions | None,
                       options.result_storage_key, options.cache_result_in_memory)
 
 
-def _persist(options: TaskOptions, flow_options: FlowOptions | None,
+def _persist(options: TaskOptions, flow_options: FlowOptionsView | None,
              policy: CachePolicy | None, persist_by_default: bool) -> bool:
     if options.persist_result is not None:
         return options.persist_result
@@ -110,10 +111,10 @@ def render_storage_key(template: str | None, run: TaskRun | None, cache_key: str
     """
     if template is None:
         return safe_key(cache_key) if cache_key is not None else uuid.uuid4().hex
-    from headwater.runtime import flow_run, task_run
+    from headwater._private.run_views import FLOW_RUN, TASK_RUN
 
     parameters = run.parameters if run is not None else {}
-    return template.format(parameters=parameters, flow_run=flow_run, task_run=task_run)
+    return template.format(parameters=parameters, flow_run=FLOW_RUN, task_run=TASK_RUN)
 
 
 def safe_key(key: str) -> str:

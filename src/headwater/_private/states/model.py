@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from headwater._private.states.details import StateDetails
@@ -169,7 +170,7 @@ class State(Generic[R]):
             MissingResult: The result was freed or never stored.
             UnfinishedRun: The run has not finished.
         """
-        if fetch and _in_event_loop() and not _in_sync_run():
+        if fetch and _in_event_loop() and not in_sync_run():
             raise AsyncContextError(
                 "'await state.result(fetch=True)' is the Prefect 2 idiom; in headwater "
                 "State.result() is synchronous. Use 'await state.result_async()' in async "
@@ -237,10 +238,13 @@ def _in_event_loop() -> bool:
     return True
 
 
-def _in_sync_run() -> bool:
-    from headwater._private.context import in_sync_run
+def _outside_runs() -> bool:
+    return False
 
-    return in_sync_run()
+
+in_sync_run: Callable[[], bool] = _outside_runs
+"""Whether the caller is a sync flow or task body: ``context.in_sync_run``, set by
+``context`` when imported (states sit below it; before it no run can exist)."""
 
 
 def is_state(obj: Any) -> bool:
