@@ -6,6 +6,7 @@ import typer
 
 from headwater.cli._concurrency import concurrency_app
 from headwater.cli._config import config_app
+from headwater.cli._migrate import migrate
 from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
 from headwater.cli._runs import flow_app, flow_run_app, task_run_app
@@ -14,7 +15,7 @@ from headwater.cli._server import server_app
 __all__ = ["app", "main"]
 
 # Commands that must work while the settings are broken, to fix them.
-_NO_LOGGING_SETUP = frozenset({"config", "profile"})
+_NO_LOGGING_SETUP = frozenset({"config", "profile", "migrate"})
 
 app = typer.Typer(name="headwater", no_args_is_help=True, add_completion=False,
                   help="headwater: an asyncio-native workflow runtime with Prefect 2's API.")
@@ -26,6 +27,7 @@ app.add_typer(flow_app, name="flow")
 app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
 app.add_typer(records_app, name="records")
+app.command("migrate")(migrate)
 
 
 @app.callback()
