@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from headwater._private.concurrency.leases import APILease, APIRequest, no_lease
 from headwater._private.concurrency.link import ApiLink
 from headwater._private.concurrency.protocol import TAG_PREFIX, ConcurrencyLimit, Lease
+from headwater._private.concurrency.reconcile import Reconciler
 from headwater._private.concurrency.slots import APISlots, SlotStore
 from headwater.exceptions import (
     AcquireConcurrencySlotTimeoutError,
@@ -85,6 +86,8 @@ class APIConcurrencyBackend:
         self._held: dict[uuid.UUID, APILease] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._tags: frozenset[str] = frozenset()
+        # Releases that failed in an outage, given back as soon as the API answers.
+        self._reconciler = Reconciler(self._slots.decrement, self._link.start, self._wake_queue)
 
     @property
     def limited_tags(self) -> frozenset[str]:
@@ -283,9 +286,10 @@ class APIConcurrencyBackend:
                 _settle_error(want, exc)
                 continue
             except Exception as exc:
-                _logger.warning("Could not ask the API for concurrency slots: %s", exc)
+                self._reconciler.failed("ask the API for concurrency slots", exc)
                 blocked.update(want.names)
                 continue
+            self._reconciler.answered()
             if not granted:
                 blocked.update(want.names)
                 continue
@@ -339,8 +343,9 @@ class APIConcurrencyBackend:
         try:
             renewed = await self._slots.renew(lease.id, duration)
         except Exception as exc:  # try again at the next beat; the lease may still be live
-            _logger.warning("Could not renew a concurrency lease: %s", exc)
+            self._reconciler.failed("renew a concurrency lease", exc)
             return not lease.released
+        self._reconciler.answered()
         if not renewed:
             self._held.pop(lease.id, None)
             if lease.mark_lapsed():
@@ -361,11 +366,19 @@ class APIConcurrencyBackend:
             self._held.pop(lease.id, None)
             try:
                 await self._slots.decrement(lease.id)
+            except Exception as exc:  # an outage: given back as soon as the API answers
+                self._reconciler.release_failed(lease.id, exc)
+            else:
+                self._reconciler.answered()
             finally:
-                if self._kick is not None:
-                    self._kick.set()
+                self._wake_queue()
 
         self._link.spawn(decrement)
+
+    def _wake_queue(self) -> None:
+        """A slot was given back here: let this process's waiters ask at once (on the loop)."""
+        if self._kick is not None:
+            self._kick.set()
 
     # ------------------------------------------------------------------ limits
     def set_limit(self, name: str, limit: int, slot_decay_per_second: float = 0.0) -> None:
