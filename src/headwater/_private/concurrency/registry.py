@@ -107,6 +107,15 @@ def _sqlite_slots(path: Path) -> SlotStore:
     return SQLiteSlots(path)
 
 
+def release_held_slots() -> None:
+    """Give back the slots this process holds through the API or the file (an interrupt).
+
+    The backends are closed (their leases released and the releases
+    waited for); the next use opens new ones.
+    """
+    _close_remote()
+
+
 def _close_remote() -> None:
     """At exit: give back the slots this process holds, so others need not wait for expiry."""
     with _lock:

@@ -86,6 +86,7 @@ class APIConcurrencyBackend:
         self._held: dict[uuid.UUID, APILease] = {}
         self._heartbeat: asyncio.Task[None] | None = None
         self._tags: frozenset[str] = frozenset()
+        self._closing = False  # set by close(): nothing more is granted
         # Releases that failed in an outage, given back as soon as the API answers.
         self._reconciler = Reconciler(self._slots.decrement, self._link.start, self._wake_queue)
 
@@ -247,7 +248,9 @@ class APIConcurrencyBackend:
     async def _serve_queue(self) -> None:
         assert self._kick is not None
         delay = MIN_BACKOFF
-        while self._queue:
+        # Not after close(): a cancel can be lost in wait_for below (Python 3.11), and
+        # a queue that may grant nothing more would then be served forever.
+        while self._queue and not self._closing:
             self._kick.clear()
             progressed = await self._try_queue()
             if not self._queue:
@@ -269,6 +272,8 @@ class APIConcurrencyBackend:
         progressed = False
         blocked: set[str] = set()
         done: set[int] = set()
+        if self._closing:
+            return False
         for want in list(self._queue):
             if want.cancelled:
                 done.add(id(want))
@@ -468,7 +473,12 @@ class APIConcurrencyBackend:
             raise
 
     def close(self, timeout: float = 5.0) -> None:
-        """Release held leases, finish pending calls and stop the thread."""
+        """Grant nothing more, release held leases and finish pending calls.
+
+        Closing first: the releases wake this process's waiters, and a grant
+        made for one now would be a lease nobody releases.
+        """
+        self._closing = True
         for lease in list(self._held.values()):
             lease.release()
         self._link.close(timeout)

@@ -21,6 +21,7 @@ from headwater._private.cancellation import close_scope, open_scope
 from headwater._private.context import FlowRunContext, flow_run_ctx, tags_ctx, task_run_ctx
 from headwater._private.engine.drivers import run_machine, run_machine_async
 from headwater._private.engine.flow_machine import flow_machine
+from headwater._private.engine.interrupts import abandon_children, give_back_slots, is_interrupt
 from headwater._private.engine.job import Job, call_namer, engine_settings, env_log_prints
 from headwater._private.engine.reporting import log_for
 from headwater._private.engine.specs import FlowRunSpec
@@ -36,7 +37,7 @@ from headwater._private.run_logging import (
     logging_configured,
 )
 from headwater._private.run_records import FlowRun
-from headwater._private.sigterm import sigterm_as_exception
+from headwater._private.sigterm import sigterm_as_exception, termination_requested
 from headwater._private.states import Failed, State, StateDetails, StateType, now
 
 if TYPE_CHECKING:
@@ -150,6 +151,24 @@ class FlowJob(Job):
         if self.parent is not None and state is not None:
             self.parent._tracker.finished(None, state)
 
+    def _interrupted(self, ctx: FlowRunContext, exc: BaseException | None) -> None:
+        """The process is being interrupted: child runs end Crashed, slots go back.
+
+        An async flow run cancelled from outside (``asyncio.run`` on Ctrl-C,
+        a web request's timeout) cancels its children: none starts later on
+        a loop that may be closed by then.
+        """
+        if isinstance(exc, asyncio.CancelledError) and not is_interrupt(exc):
+            ctx._scope.cancel("The flow run was cancelled.")
+            return
+        if exc is None or not is_interrupt(exc):
+            return
+        # Runs not started yet never start; running ones stop at their next checkpoint.
+        ctx._scope.cancel("The process was interrupted during the flow run.")
+        abandon_children(ctx._tracker, exc)
+        if self.parent is None:
+            give_back_slots()
+
     def execute(self) -> State[Any]:
         """Run the flow to its final state in the calling thread."""
         spec, ctx = self._open(None)
@@ -158,7 +177,15 @@ class FlowJob(Job):
             tokens = self._begin(ctx)
             try:
                 self._start(spec, ctx)
-                return run_machine(flow_machine(spec))
+                state = run_machine(flow_machine(spec))
+            except BaseException as exc:
+                self._interrupted(ctx, exc)
+                raise
+            else:
+                # The machine may end Crashed without raising (a task it waited
+                # on took the signal): the process ends all the same.
+                self._interrupted(ctx, termination_requested())
+                return state
             finally:
                 self._end(ctx, tokens)
                 if top_level:
@@ -182,6 +209,11 @@ class FlowJob(Job):
             try:
                 self._start(spec, ctx)
                 state = await run_machine_async(flow_machine(spec))
+            except BaseException as exc:
+                self._interrupted(ctx, exc)
+                raise
+            else:
+                self._interrupted(ctx, termination_requested())
             finally:
                 self._end(ctx, tokens)
         if top_level:
