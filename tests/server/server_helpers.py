@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -64,6 +70,31 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def start_cli_server(home: Path, port: int, **env: str) -> subprocess.Popen[str]:
+    """``headwater server start`` in a subprocess on ``home``; returns once it answers.
+
+    Fails the test if the server exits early or does not answer within 60 s.
+    """
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    full_env.update(HEADWATER_HOME=str(home), **env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "headwater.cli", "server", "start", "--port", str(port)],
+        env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).json() is True:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None:
+            raise AssertionError(f"the server exited early: {process.communicate()[0]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError("the server did not answer within 60 s")
+        time.sleep(0.1)
 
 
 class LiveServer:

@@ -11,14 +11,13 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from .server_helpers import free_port
+from .server_helpers import free_port, start_cli_server
 
 _FLOW = """
 from headwater import flow, task
@@ -110,21 +109,9 @@ def test_server_start_ships_the_local_spool(tmp_path: Path) -> None:
     home = tmp_path / "home"
     _spool_a_flow_run(home)
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "headwater.cli", "server", "start", "--port", str(port)],
-        env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = start_cli_server(home, port)
     base = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).json() is True:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None, "the server exited early"
-            assert time.monotonic() < deadline, "the server did not answer within 60 s"
-            time.sleep(0.1)
         runs = httpx.post(f"{base}/flow_runs/filter", json={}).json()
         assert [r["state"]["type"] for r in runs] == ["COMPLETED"]
         tasks = httpx.post(f"{base}/task_runs/filter", json={}).json()

@@ -575,10 +575,6 @@ def _count(batch: _Batch) -> int:
         batch = batch.items
     if isinstance(batch, list):
         return sum(len(item[1]) if item[0] == LOGS else 1 for item in batch)
-    total = 0
-    for value in batch.values():
-        if isinstance(value, list):
-            total += len(value)
-        elif isinstance(value, dict) and value:
-            total += len(next(iter(value.values())))
-    return total
+    from headwater._private.recording.spool import count_records
+
+    return count_records(batch)
