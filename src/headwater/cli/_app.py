@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from headwater.cli._concurrency import concurrency_app
@@ -30,9 +33,24 @@ app.add_typer(records_app, name="records")
 app.command("migrate")(migrate)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from headwater import __version__
+
+        typer.echo(f"headwater {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _entry(ctx: typer.Context) -> None:
+def _entry(ctx: typer.Context,
+           _version: bool = typer.Option(False, "--version", callback=_print_version,
+                                         is_eager=True, help="Print the version and exit."),
+           debug: bool = typer.Option(False, "--debug",
+                                      help="Show tracebacks of errors (also HEADWATER_DEBUG=1).")
+           ) -> None:
     """headwater: an asyncio-native workflow runtime with Prefect 2's API."""
+    if debug:
+        os.environ["HEADWATER_DEBUG"] = "1"
     if ctx.invoked_subcommand not in _NO_LOGGING_SETUP:
         from headwater._private.logging_config import setup_logging
 
@@ -59,5 +77,18 @@ def version() -> None:
 
 
 def main() -> None:
-    """Run the ``headwater`` command line."""
-    app()
+    """Run the ``headwater`` command line.
+
+    A user error (a bad setting, an invalid logging file, a run that does not
+    exist...) is one line on stderr with what to do, and exit status 1; its
+    traceback only with ``--debug`` or ``HEADWATER_DEBUG=1``.
+    """
+    from headwater.exceptions import HeadwaterException
+
+    try:
+        app()  # usage errors: click's own message and exit status
+    except HeadwaterException as exc:
+        if os.environ.get("HEADWATER_DEBUG", "").lower() in ("1", "true", "yes"):
+            raise
+        typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(1)

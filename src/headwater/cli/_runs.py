@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -97,15 +98,41 @@ def flow_ls(limit: int = typer.Option(50, help="How many flows."),
            [[f.get("name"), f.get("id"), _when(f.get("created"))] for f in flows])
 
 
+LIMIT_HELP = "How many to show (a page)."
+OFFSET_HELP = "How many to skip first (the next page: --offset 20)."
+
+
+def _state_type(state: str | None) -> str | None:
+    """``--state`` checked before any request: one of the state types, in any case."""
+    if state is None:
+        return None
+    from headwater._private.storage.state_types import StateType
+
+    names = [t.value for t in StateType]
+    if state.upper() not in names:
+        fail(f"--state {state!r} is not a state type; use one of: {', '.join(names)}.")
+    return state.upper()
+
+
+def _page(limit: int, offset: int) -> None:
+    if limit < 1 or offset < 0:
+        fail("--limit must be 1 or more and --offset 0 or more.")
+
+
 @flow_run_app.command("ls")
 def flow_run_ls(flow: str | None = typer.Option(None, "--flow", help="Only runs of this flow."),
-                state: str | None = typer.Option(None, "--state",
-                                                 help="Only runs in this state type."),
-                limit: int = typer.Option(20, "--limit", help="How many runs."),
+                state: str | None = typer.Option(
+                    None, "--state", help="Only runs in this state type (COMPLETED, FAILED...)."),
+                limit: int = typer.Option(20, "--limit", help=LIMIT_HELP),
+                offset: int = typer.Option(0, "--offset", help=OFFSET_HELP),
                 as_json: bool = JSON_OPTION) -> None:
     """List flow runs, newest first."""
+    state_type = _state_type(state)
+    _page(limit, offset)
+
     async def read(client: Any) -> list[dict[str, Any]]:
-        runs = await client.read_flow_runs(flow_name=flow, state_type=state, limit=limit)
+        runs = await client.read_flow_runs(flow_name=flow, state_type=state_type, limit=limit,
+                                           offset=offset)
         return await _with_flow_names(client, runs)
 
     runs = _call(read)
@@ -117,14 +144,51 @@ def flow_run_ls(flow: str | None = typer.Option(None, "--flow", help="Only runs 
              _duration(r), r.get("id")] for r in runs])
 
 
+async def find_flow_run(client: Any, text: str) -> dict[str, Any]:
+    """The flow run ``text`` names: its id, or its name when one run has it.
+
+    Raises:
+        ObjectNotFound: No run has that id or name (the message says so), or
+            several have that name (the message lists them, newest first).
+    """
+    from headwater.client import APIError
+    from headwater.exceptions import ObjectNotFound
+
+    try:
+        run_id = uuid.UUID(text)
+    except ValueError:
+        run_id = None
+    if run_id is not None:
+        try:
+            run: dict[str, Any] = await client.read_flow_run(run_id)
+            return run
+        except APIError as exc:
+            if exc.status_code != 404:
+                raise
+    body = {"flow_runs": {"name": {"any_": [text]}}, "limit": 20,
+            "sort": "EXPECTED_START_TIME_DESC"}
+    named = list(await client.request("POST", "flow_runs/filter", json=body))
+    if len(named) == 1:
+        return dict(named[0])
+    if not named:
+        raise ObjectNotFound(f"no flow run with id or name {text!r}; "
+                             "'headwater flow-run ls' lists the recent ones.")
+    listed = ", ".join(f"{r['id']} ({r.get('state_type') or 'no state'})" for r in named)
+    raise ObjectNotFound(f"{len(named)} flow runs are named {text!r}: {listed}; "
+                         "give the id of the one you mean.")
+
+
 @flow_run_app.command("inspect")
-def flow_run_inspect(flow_run_id: str, as_json: bool = JSON_OPTION) -> None:
+def flow_run_inspect(flow_run_id: str = typer.Argument(help="The flow run's id or name."),
+                     as_json: bool = JSON_OPTION) -> None:
     """Show a flow run: its states, task runs, durations, parameters, and why it stopped."""
 
     async def read(client: Any) -> dict[str, Any]:
-        run = (await _with_flow_names(client, [await client.read_flow_run(flow_run_id)]))[0]
-        run["states"] = await client.read_flow_run_states(flow_run_id)
-        run["task_runs"] = await client.read_task_runs(flow_run_id=flow_run_id, limit=1000)
+        found = await find_flow_run(client, flow_run_id)
+        flow_run_id_ = found["id"]
+        run = (await _with_flow_names(client, [found]))[0]
+        run["states"] = await client.read_flow_run_states(flow_run_id_)
+        run["task_runs"] = await client.read_task_runs(flow_run_id=flow_run_id_, limit=1000)
         return dict(run)
 
     run = _call(read)
@@ -176,16 +240,17 @@ def _reason(run: dict[str, Any]) -> str:
 
 
 @flow_run_app.command("logs")
-def flow_run_logs(flow_run_id: str,
+def flow_run_logs(flow_run_id: str = typer.Argument(help="The flow run's id or name."),
                   follow: bool = typer.Option(False, "--follow", "-f",
                                               help="Keep printing new lines until the run ends."),
                   as_json: bool = JSON_OPTION) -> None:
     """Print a flow run's log lines, oldest first."""
 
     async def stream(client: Any) -> None:
+        run_id = (await find_flow_run(client, flow_run_id))["id"]
         offset = 0
         while True:
-            logs = await client.read_logs(flow_run_id=flow_run_id, limit=500, offset=offset)
+            logs = await client.read_logs(flow_run_id=run_id, limit=500, offset=offset)
             for line in logs:
                 if as_json:
                     typer.echo(json.dumps(line, default=str))
@@ -195,7 +260,7 @@ def flow_run_logs(flow_run_id: str,
             offset += len(logs)
             if len(logs) == 500:
                 continue
-            if not follow or _is_final(await client.read_flow_run(flow_run_id)):
+            if not follow or _is_final(await client.read_flow_run(run_id)):
                 return
             await anyio.sleep(1.0)
 
@@ -239,11 +304,16 @@ def _level(level: Any) -> str:
 
 
 @task_run_app.command("ls")
-def task_run_ls(flow_run: str = typer.Option(..., "--flow-run", help="The flow run's id."),
-                limit: int = typer.Option(200, "--limit", help="How many task runs."),
+def task_run_ls(flow_run: str | None = typer.Option(
+                    None, "--flow-run", help="Only the task runs of this flow run (by id)."),
+                limit: int = typer.Option(200, "--limit", help=LIMIT_HELP),
+                offset: int = typer.Option(0, "--offset", help=OFFSET_HELP),
                 as_json: bool = JSON_OPTION) -> None:
-    """List the task runs of a flow run."""
-    runs = _call(lambda c: c.read_task_runs(flow_run_id=flow_run, limit=limit))
+    """List the task runs of a flow run, oldest first, or the most recent task runs."""
+    _page(limit, offset)
+    sort = "EXPECTED_START_TIME_ASC" if flow_run is not None else "EXPECTED_START_TIME_DESC"
+    runs = _call(lambda c: c.read_task_runs(flow_run_id=flow_run, limit=limit, offset=offset,
+                                            sort=sort))
     if as_json:
         _print_json(runs)
         return

@@ -208,10 +208,10 @@ class HeadwaterClient:
         return dict(await self.request("POST", f"flow_runs/{flow_run_id}/set_state", json=body))
 
     async def read_task_runs(self, *, flow_run_id: uuid.UUID | str | None = None,
-                             limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
-        """``POST /task_runs/filter``: the task runs of a flow run, oldest first."""
-        body: dict[str, Any] = {"limit": limit, "offset": offset,
-                                "sort": "EXPECTED_START_TIME_ASC"}
+                             limit: int = 200, offset: int = 0,
+                             sort: str = "EXPECTED_START_TIME_ASC") -> list[dict[str, Any]]:
+        """``POST /task_runs/filter``: the task runs of a flow run (or all), oldest first."""
+        body: dict[str, Any] = {"limit": limit, "offset": offset, "sort": sort}
         if flow_run_id is not None:
             body["task_runs"] = {"flow_run_id": {"any_": [str(flow_run_id)]}}
         return list(await self.request("POST", "task_runs/filter", json=body))
