@@ -131,18 +131,24 @@ def api(request: pytest.FixtureRequest, tmp_path: Path,
     settings = {"HEADWATER_HOME": str(tmp_path / "home"),
                 "HEADWATER_FLOW_RUN_WATCH_INTERVAL": str(INTERVAL),
                 "HEADWATER_LOGGING_LEVEL": "WARNING"}
-    if request.param == "embedded":
-        with temporary_settings(**settings):
-            yield settings
-        return
-    from headwater.server.app import create_app
-    from server.server_helpers import LiveServer
+    try:
+        if request.param == "embedded":
+            with temporary_settings(**settings):
+                yield settings
+            return
+        from headwater.server.app import create_app
+        from server.server_helpers import LiveServer
 
-    application = create_app(f"sqlite:///{tmp_path / 'server.db'}", use_settings=False)
-    with LiveServer(application) as server:
-        settings["HEADWATER_API_URL"] = server.url
-        with temporary_settings(**settings):
-            yield settings
+        application = create_app(f"sqlite:///{tmp_path / 'server.db'}", use_settings=False)
+        with LiveServer(application) as server:
+            settings["HEADWATER_API_URL"] = server.url
+            with temporary_settings(**settings):
+                yield settings
+    finally:
+        # The CLI applied logging at WARNING in this process: later tests log at INFO.
+        from headwater._private.logging_config import setup_logging
+
+        setup_logging()
 
 
 def child(tmp_path: Path, source: str, settings: dict[str, str]) -> Child:

@@ -17,6 +17,8 @@ from headwater.cli._server import server_app
 
 __all__ = ["app", "main"]
 
+_debug = False  # --debug: errors keep their tracebacks
+
 # Commands that must work while the settings are broken, to fix them.
 _NO_LOGGING_SETUP = frozenset({"config", "profile", "migrate"})
 
@@ -49,8 +51,8 @@ def _entry(ctx: typer.Context,
                                       help="Show tracebacks of errors (also HEADWATER_DEBUG=1).")
            ) -> None:
     """headwater: an asyncio-native workflow runtime with Prefect 2's API."""
-    if debug:
-        os.environ["HEADWATER_DEBUG"] = "1"
+    global _debug
+    _debug = debug
     if ctx.invoked_subcommand not in _NO_LOGGING_SETUP:
         from headwater._private.logging_config import setup_logging
 
@@ -88,7 +90,7 @@ def main() -> None:
     try:
         app()  # usage errors: click's own message and exit status
     except HeadwaterException as exc:
-        if os.environ.get("HEADWATER_DEBUG", "").lower() in ("1", "true", "yes"):
+        if _debug or os.environ.get("HEADWATER_DEBUG", "").lower() in ("1", "true", "yes"):
             raise
         typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
         sys.exit(1)

@@ -247,7 +247,10 @@ def flow_run_logs(flow_run_id: str = typer.Argument(help="The flow run's id or n
     """Print a flow run's log lines, oldest first."""
 
     async def stream(client: Any) -> None:
-        run_id = (await find_flow_run(client, flow_run_id))["id"]
+        try:  # an id is used as it is: log lines outlive a deleted run
+            run_id: Any = uuid.UUID(flow_run_id)
+        except ValueError:
+            run_id = (await find_flow_run(client, flow_run_id))["id"]
         offset = 0
         while True:
             logs = await client.read_logs(flow_run_id=run_id, limit=500, offset=offset)
