@@ -116,7 +116,7 @@ def snapshot() -> dict[str, list[str]]:
 
 def rename(prefect_path: str) -> str:
     """Spell a Prefect 2 module or name the headwater way."""
-    return re.sub(r"\bprefect\b", "headwater", prefect_path).replace("Prefect", "Headwater")
+    return prefect_path.replace("prefect", "headwater").replace("Prefect", "Headwater")
 
 
 def not_provided_patterns(markdown: str) -> list[str]:
