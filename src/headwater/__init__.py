@@ -33,6 +33,7 @@ __all__ = [
     "as_completed",
     "cancel_flow_run",
     "flow",
+    "get_client",
     "get_run_context",
     "get_run_logger",
     "pause_flow_run",
@@ -47,11 +48,16 @@ __all__ = [
 
 def __getattr__(name: str) -> object:
     # `headwater.runtime` is imported on first use, as Prefect users write
-    # `from headwater import runtime`.
+    # `from headwater import runtime`; `get_client` too, so that `import
+    # headwater` does not import httpx.
     if name == "runtime":
         import headwater.runtime as runtime
 
         return runtime
+    if name == "get_client":
+        from headwater.client import get_client
+
+        return get_client
     raise AttributeError(f"module 'headwater' has no attribute {name!r}")
 
 

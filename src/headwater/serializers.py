@@ -7,6 +7,8 @@ Example:
 """
 
 from headwater._private.results.serializers import (
+    CompressedJSONSerializer,
+    CompressedPickleSerializer,
     CompressedSerializer,
     JSONSerializer,
     PickleSerializer,
@@ -17,6 +19,8 @@ from headwater._private.results.serializers import (
 )
 
 __all__ = [
+    "CompressedJSONSerializer",
+    "CompressedPickleSerializer",
     "CompressedSerializer",
     "JSONSerializer",
     "PickleSerializer",

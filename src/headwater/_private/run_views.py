@@ -16,7 +16,7 @@ from headwater._private.context import flow_run_ctx, task_run_ctx
 FLOW_RUN_EMPTY: dict[str, Any] = {
     "id": None, "name": None, "flow_name": None, "flow_version": None, "parameters": {},
     "tags": [], "run_count": 0, "scheduled_start_time": None, "parent_flow_run_id": None,
-    "parent_task_run_id": None,
+    "parent_task_run_id": None, "parent_deployment_id": None,
 }
 """Each flow run attribute, with its value outside a flow run."""
 
@@ -44,6 +44,8 @@ def flow_run_attr(attr: str) -> Any:
     if ctx is None:
         return _empty(FLOW_RUN_EMPTY, attr)
     run = ctx.flow_run
+    if attr == "parent_deployment_id":
+        return None  # no deployments yet: no flow run is started by one
     if attr == "flow_version":
         return ctx.flow.options.version
     if attr == "scheduled_start_time":

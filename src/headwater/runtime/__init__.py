@@ -2,9 +2,10 @@
 
 ``from headwater import runtime`` then ``runtime.flow_run.id``,
 ``runtime.task_run.name``... Outside a run, ids and names are None, tags an
-empty list and parameters an empty dict.
+empty list and parameters an empty dict. ``runtime.deployment`` is always
+outside a deployment (headwater has none yet).
 """
 
-from headwater.runtime import flow_run, task_run
+from headwater.runtime import deployment, flow_run, task_run
 
-__all__ = ["flow_run", "task_run"]
+__all__ = ["deployment", "flow_run", "task_run"]

@@ -16,6 +16,7 @@ __all__ = [
     "id",
     "name",
     "parameters",
+    "parent_deployment_id",
     "parent_flow_run_id",
     "parent_task_run_id",
     "run_count",

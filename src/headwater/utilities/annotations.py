@@ -1,5 +1,11 @@
-"""Argument annotations: ``unmapped``, ``allow_failure``, ``quote``."""
+"""Argument annotations: ``unmapped``, ``allow_failure``, ``quote``; the ``NotSet`` sentinel."""
 
-from headwater._private.annotations import BaseAnnotation, allow_failure, quote, unmapped
+from headwater._private.annotations import (
+    BaseAnnotation,
+    NotSet,
+    allow_failure,
+    quote,
+    unmapped,
+)
 
-__all__ = ["BaseAnnotation", "allow_failure", "quote", "unmapped"]
+__all__ = ["BaseAnnotation", "NotSet", "allow_failure", "quote", "unmapped"]

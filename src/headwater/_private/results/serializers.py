@@ -126,11 +126,25 @@ class CompressedSerializer(Serializer):
         return self.serializer.loads(lib.decompress(data))
 
 
+class CompressedPickleSerializer(CompressedSerializer):
+    """Pickle, compressed: the ``compressed/pickle`` serializer."""
+
+    def __init__(self, compressionlib: str = "zlib") -> None:
+        super().__init__("pickle", compressionlib)
+
+
+class CompressedJSONSerializer(CompressedSerializer):
+    """JSON, compressed: the ``compressed/json`` serializer."""
+
+    def __init__(self, compressionlib: str = "zlib") -> None:
+        super().__init__("json", compressionlib)
+
+
 _REGISTRY: dict[str, Callable[[], Serializer]] = {
     "pickle": PickleSerializer,
     "json": JSONSerializer,
-    "compressed/pickle": lambda: CompressedSerializer("pickle"),
-    "compressed/json": lambda: CompressedSerializer("json"),
+    "compressed/pickle": CompressedPickleSerializer,
+    "compressed/json": CompressedJSONSerializer,
 }
 
 
