@@ -33,9 +33,10 @@ def _configure_logging() -> None:
 def run_logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """``caplog`` capturing headwater's run loggers down to DEBUG.
 
-    headwater applies its logging config (``headwater`` does not propagate) on the
-    first run; running a no-op flow here makes sure that happened before the test
-    phase starts, so pytest attaches its capture handler to the ``headwater`` logger.
+    headwater applies its logging config on the first run; running a no-op flow
+    here makes sure that happened (and set the ``headwater`` logger's level)
+    before the level is lowered here. The records propagate to pytest's capture
+    handler on the root logger.
     """
     _configure_logging()
     caplog.set_level(logging.DEBUG, logger="headwater")

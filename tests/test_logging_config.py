@@ -71,7 +71,7 @@ def test_packaged_default_shape() -> None:
     for name in ("headwater", "headwater.flow_runs", "headwater.task_runs", "headwater.extra",
                  "headwater.server", "uvicorn"):
         assert name in loggers
-    assert loggers["headwater"]["propagate"] is False
+    assert loggers["headwater"]["propagate"] is True  # run logs reach root handlers
     assert not config.get("root")  # the root logger is left to the program
 
 
@@ -133,7 +133,7 @@ def test_user_file_merges_over_default(tmp_path: Path, monkeypatch: pytest.Monke
     assert console["formatter"] == "json" and console["level"] == "ERROR"
     assert console["class"] == "headwater.logging.handlers.ConsoleHandler"
     assert config["loggers"]["headwater"] == {  # type: ignore[index]
-        "level": "INFO", "handlers": ["console", "file"], "propagate": False}
+        "level": "INFO", "handlers": ["console", "file"], "propagate": True}
 
 
 def test_home_logging_yml_is_picked_up(tmp_path: Path) -> None:
@@ -304,17 +304,118 @@ logging.getLogger("user").warning("after the flow")
 BASIC = 'logging.basicConfig(format="USER|%(levelname)s|%(message)s", level=logging.WARNING)'
 
 
+def _run_script(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
+    env["HEADWATER_HOME"] = str(tmp_path / "home")
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=30, check=True)
+
+
 @pytest.mark.parametrize("when", ["before", "after"])
 def test_basic_config_is_preserved(when: str, tmp_path: Path) -> None:
     script = BASIC_CONFIG_SCRIPT.format(before=BASIC if when == "before" else "",
                                         after=BASIC if when == "after" else "")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEADWATER_")}
-    env["HEADWATER_HOME"] = str(tmp_path / "home")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            env=env, timeout=30, check=True)
-    lines = result.stderr.splitlines()
+    lines = _run_script(script, tmp_path).stderr.splitlines()
     assert "USER|WARNING|user warning" in lines
     assert "USER|WARNING|after the flow" in lines
     assert not any("user info" in line for line in lines)  # the user's level still rules
+    # The run log propagates to the root logger, whose handler prints it to
+    # stderr in the user's format; headwater's console handler steps aside.
     run_lines = [line for line in lines if "run log" in line]
-    assert len(run_lines) == 1 and "| INFO    | Flow run '" in run_lines[0]
+    assert run_lines == ["USER|INFO|run log"]
+
+
+# The no-double-print rule: each case prints the run log exactly once, on the
+# stream and in the format given.
+@pytest.mark.parametrize(("setup", "stream", "expected"), [
+    # No root handler: headwater's console handler prints it.
+    ("", "stderr", "| INFO    | Flow run '"),
+    # basicConfig to stderr or stdout: the root handler prints it, headwater does not.
+    ('logging.basicConfig(format="USER|%(message)s")', "stderr", "USER|run log"),
+    ('logging.basicConfig(format="USER|%(message)s", stream=sys.stdout)', "stdout",
+     "USER|run log"),
+    # A root stream handler above INFO does not print it: headwater does.
+    ('logging.basicConfig(format="USER|%(message)s"); '
+     'logging.getLogger().handlers[0].setLevel(logging.WARNING)', "stderr",
+     "| INFO    | Flow run '"),
+    # A root handler to a file is not the terminal: headwater prints it too.
+    ('logging.basicConfig(filename="out.log", format="FILE|%(message)s")', "stderr",
+     "| INFO    | Flow run '"),
+    # headwater's own console handler on the root logger as well: printed once.
+    ('import os; os.environ["HEADWATER_LOGGING_ROOT_HANDLERS"] = "console"', "stderr",
+     "| INFO    | Flow run '"),
+])
+def test_run_log_printed_once(setup: str, stream: str, expected: str, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = _run_script(BASIC_CONFIG_SCRIPT.format(before=setup, after=""), tmp_path)
+    out = {"stdout": result.stdout, "stderr": result.stderr}
+    printed = [line for name in out for line in out[name].splitlines() if "run log" in line]
+    assert len(printed) == 1, out
+    assert expected in printed[0] and "run log" in out[stream]
+    if "filename" in setup:
+        assert "FILE|run log" in (tmp_path / "out.log").read_text()
+
+
+def test_root_handlers_receive_run_logs_and_prints(caplog: pytest.LogCaptureFixture) -> None:
+    """pytest's caplog (a handler on the root logger) sees run logs, prints and engine lines."""
+
+    @task(log_prints=True)
+    def shout() -> None:
+        print("printed in the task")
+
+    @flow(name="caplog-demo")
+    def demo() -> None:
+        get_run_logger().warning("from the flow")
+        shout()
+
+    with caplog.at_level(logging.INFO):
+        demo()
+    seen = {(r.name, r.levelname, r.getMessage()) for r in caplog.records}
+    assert ("headwater.flow_runs", "WARNING", "from the flow") in seen
+    assert ("headwater.task_runs", "INFO", "printed in the task") in seen
+    assert ("headwater.flow_runs", "INFO", "Finished in state Completed('All states completed.')"
+            ) in seen
+
+
+def test_failed_task_run_finishes_at_error(caplog: pytest.LogCaptureFixture) -> None:
+    @task
+    def bad() -> None:
+        raise ValueError("boom")
+
+    @flow
+    def demo() -> int:
+        bad(return_state=True)
+        return 0  # the flow completes; a None return would fail with its task
+
+    with caplog.at_level(logging.DEBUG):
+        demo()
+    finished = [r for r in caplog.records if r.name == "headwater.task_runs"
+                and r.getMessage().startswith("Finished in state")]
+    assert [r.levelname for r in finished] == ["ERROR"]
+
+
+def test_extra_logger_with_unset_level_gets_headwaters(
+        monkeypatch: pytest.MonkeyPatch, isolated: InMemoryLogSink) -> None:
+    """As in Prefect 2: an extra logger whose level is unset ships its INFO records."""
+    monkeypatch.setenv("HEADWATER_LOGGING_EXTRA_LOGGERS", "myapp.unset,myapp.set")
+    unset, kept = logging.getLogger("myapp.unset"), logging.getLogger("myapp.set")
+    kept.setLevel(logging.ERROR)
+
+    @flow
+    def demo() -> None:
+        unset.info("unset info")
+        kept.warning("kept warning")
+
+    try:
+        setup_logging(force=True)
+        assert unset.level == logging.INFO and kept.level == logging.ERROR
+        demo()
+        flush_logs()
+        shipped = [r["message"] for r in isolated.records if r["name"].startswith("myapp.")]
+        assert shipped == ["unset info"]
+    finally:
+        kept.setLevel(logging.NOTSET)
+        monkeypatch.delenv("HEADWATER_LOGGING_EXTRA_LOGGERS")
+        setup_logging(force=True)
+    assert unset.level == logging.NOTSET  # given back when headwater lets go of it

@@ -104,7 +104,8 @@ def test_failure_logs_the_exception_and_ends_failed() -> None:
     assert steps[2].exc is error and steps[2].level == logging.ERROR
     assert state.type is StateType.FAILED
     assert state.message == "Task run encountered an exception ValueError: boom"
-    assert steps[-1].state is state and steps[-1].level == logging.INFO
+    # ERROR, as in Prefect 2: a task run that ends other than Completed
+    assert steps[-1].state is state and steps[-1].level == logging.ERROR
 
 
 @settings(max_examples=40, deadline=None)

@@ -49,6 +49,7 @@ _lock = threading.RLock()
 _applied_key: str | None = None
 _owned_handlers: list[logging.Handler] = []
 _attached: list[tuple[logging.Logger, logging.Handler]] = []
+_leveled: list[logging.Logger] = []  # extra loggers whose level headwater set
 
 
 # --------------------------------------------------------------------------- building
@@ -278,8 +279,10 @@ def _parse_value(key: str, raw: str, env: str) -> Any:
 class _ExtraLoggerBridge(logging.Handler):
     """Attached to each extra logger: passes its records inside runs to ``headwater.extra``.
 
-    The extra logger's level, propagation and other handlers are untouched, so
-    its console output does not change.
+    The extra logger's propagation and other handlers are untouched. The
+    record goes to the handlers of ``headwater.extra`` and, while it
+    propagates, of its parents, but never to the root logger's: the record
+    reaches those through its own logger, once.
     """
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -299,7 +302,19 @@ class _ExtraLoggerBridge(logging.Handler):
         for key, value in fields.items():
             if not hasattr(record, key):
                 setattr(record, key, value)
-        logging.getLogger(EXTRA_LOGGER).handle(record)
+        _handle_below_root(logging.getLogger(EXTRA_LOGGER), record)
+
+
+def _handle_below_root(logger: logging.Logger, record: logging.LogRecord) -> None:
+    """``logger.handle(record)``, except that propagation stops before the root logger."""
+    if logger.disabled or not logger.filter(record):
+        return
+    node: logging.Logger | None = logger
+    while node is not None and node is not logging.getLogger():
+        for handler in node.handlers:
+            if record.levelno >= handler.level:
+                handler.handle(record)
+        node = node.parent if node.propagate else None
 
 
 _bridge = _ExtraLoggerBridge()
@@ -340,6 +355,19 @@ def _detach_all() -> None:
     for logger, handler in _attached:
         logger.removeHandler(handler)
     _attached.clear()
+    for logger in _leveled:
+        logger.setLevel(logging.NOTSET)
+    _leveled.clear()
+
+
+def _listen_to_extra(logger: logging.Logger) -> None:
+    # As in Prefect 2, an extra logger whose level is unset gets headwater's
+    # (that of ``headwater.extra``), so its INFO records are shipped: unset,
+    # it would inherit the root logger's WARNING.
+    _attach(logger, _bridge)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.getLogger(EXTRA_LOGGER).getEffectiveLevel())
+        _leveled.append(logger)
 
 
 def _attach(logger: logging.Logger, handler: logging.Handler) -> None:
@@ -376,7 +404,7 @@ def _apply(config: dict[str, Any], extra_loggers: tuple[str, ...]) -> None:
     _apply_foreign(logging.getLogger(), root, handlers)
     for name in extra_loggers:
         if not _is_own(name):
-            _attach(logging.getLogger(name), _bridge)
+            _listen_to_extra(logging.getLogger(name))
 
 
 def setup_logging(settings: Settings | None = None, *, force: bool = False) -> dict[str, Any]:

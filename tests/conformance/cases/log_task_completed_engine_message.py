@@ -1,4 +1,5 @@
 # Source: https://docs-2.prefect.io/latest/concepts/logs/ (the engine logs a task run's final state)
+# deliberate-difference: docs/migration.md#completed-task-runs-log-at-debug
 import logging
 
 from prefect import flow, task

@@ -219,9 +219,17 @@ def _attempts(spec: TaskRunSpec, args: Any, kwargs: Any, plan: ResultPlan | None
             # The traceback is logged once, for the attempt that failed the run;
             # attempts that were retried get one line each.
             yield Log(spec, logging.ERROR, "Encountered exception during execution:", value)
-        yield Record(spec, state, logging.INFO if state.type is not StateType.COMPLETED
-                     else logging.DEBUG)
+        yield Record(spec, state, _final_level(state))
         return state
+
+
+def _final_level(state: State[Any]) -> int:
+    """The level of "Finished in state ...": ERROR unless Completed, as in Prefect 2.
+
+    Completed is DEBUG, not Prefect 2's INFO: one line per task run drowns the
+    console (docs/migration.md).
+    """
+    return logging.DEBUG if state.type is StateType.COMPLETED else logging.ERROR
 
 
 def _failed_state(spec: TaskRunSpec, error: Exception) -> State[Any]:
@@ -380,7 +388,7 @@ def _failed_before_start(spec: TaskRunSpec, error: Exception) -> Steps:
 
 def _end_early(spec: TaskRunSpec, state: State[Any]) -> Steps:
     """End the run in ``state`` without calling the function (NotReady, a trigger, an error)."""
-    yield Record(spec, apply_state(spec.run, state), logging.INFO)
+    yield Record(spec, apply_state(spec.run, state), _final_level(state))
     return state
 
 
