@@ -72,7 +72,8 @@ async def test_async_return_state() -> None:
         return await async_double(1, return_state=True)
 
     state = await f(return_state=True)
-    assert state.is_completed() and state.result() == 2
+    # The flow's result is the task's State, as in Prefect 2.
+    assert state.is_completed() and state.result().result() == 2
 
 
 @pytest.mark.anyio

@@ -84,7 +84,7 @@ def test_returned_result_is_kept(payload_refs) -> None:
     def f() -> Payload:
         return make_payload.submit()
 
-    result = f()
+    result = f().result()  # the flow's result is the future's State
     gc.collect()
     assert payload_refs[0]() is result
 

@@ -70,12 +70,12 @@ def test_held_futures_keep_only_records_without_memory_cache() -> None:
     def f() -> dict:
         futures = make.map(range(50))
         futures.wait()
-        return {"futures": futures}  # a plain value, so the flow returns the futures
+        return {"futures": futures}  # a plain value: the futures become their states
 
-    futures = f()["futures"]
-    assert len(refs) == 50 and live() == 0  # futures held, payloads not
-    assert all(isinstance(fut.state.data, ResultRecord) for fut in futures)
-    assert [fut.result().i for fut in futures[:3]] == [0, 1, 2]  # loaded on demand
+    states = f()["futures"]
+    assert len(refs) == 50 and live() == 0  # states held, payloads not
+    assert all(isinstance(s.data, ResultRecord) for s in states)
+    assert [s.result().i for s in states[:3]] == [0, 1, 2]  # loaded on demand
 
 
 def test_held_futures_keep_results_with_memory_cache() -> None:

@@ -30,7 +30,8 @@ def run(task_, clock: FakeClock):
         return task_(return_state=True)
 
     with use_clock(clock):
-        return wrapper(return_state=True)
+        # The flow's result is the task run's State (as in Prefect 2).
+        return wrapper(return_state=True).result(raise_on_failure=False)
 
 
 def test_fixed_delay() -> None:
@@ -192,3 +193,55 @@ def test_fake_clock_records_and_advances() -> None:
     assert clock.sleeps == [2.5]
     assert 0 <= clock.random() < 1
     assert FakeClock(seed=3).random() == FakeClock(seed=3).random()
+
+
+def test_flow_retry_reuses_completed_task_runs() -> None:
+    calls: list[str] = []
+    attempts: list[int] = []
+    ids: list[object] = []
+
+    @task
+    def once(x: int) -> int:
+        calls.append(f"once{x}")
+        return x * 10
+
+    @task
+    def flaky() -> int:
+        calls.append("flaky")
+        if len(attempts) < 2:
+            raise ValueError("not yet")
+        return 1
+
+    @flow(retries=1)
+    def f() -> int:
+        attempts.append(1)
+        a = once(1)
+        b = once.submit(2)
+        ids.append(b.task_run_id)
+        return a + b.result() + flaky()
+
+    assert f() == 31
+    # once(1) and once(2) completed in the first attempt: reused, not run again.
+    assert sorted(calls) == ["flaky", "flaky", "once1", "once2"]
+    assert calls.count("once1") == calls.count("once2") == 1
+    assert ids[0] == ids[1]  # the same task run, as in Prefect 2
+
+
+def test_flow_without_retries_keeps_no_completed_runs() -> None:
+    from headwater._private.context import flow_run_ctx
+
+    kept: list[object] = []
+
+    @task
+    def t() -> int:
+        return 1
+
+    @flow
+    def f() -> None:
+        t()
+        ctx = flow_run_ctx.get()
+        assert ctx is not None
+        kept.append(ctx._tracker._completed)
+
+    f()
+    assert kept == [None]

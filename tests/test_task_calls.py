@@ -64,8 +64,11 @@ def test_failed_call_with_return_state() -> None:
 
     state = fails(return_state=True)
     assert state.is_failed()
-    inner = state.result(raise_on_failure=False)
-    assert isinstance(inner, ValueError)
+    inner = state.result(raise_on_failure=False)  # the task's state, as in Prefect 2
+    assert isinstance(inner, State) and inner.is_failed()
+    assert isinstance(inner.result(raise_on_failure=False), ValueError)
+    with pytest.raises(ValueError, match="bad"):
+        state.result()
 
 
 def test_failed_task_state_message() -> None:
@@ -180,7 +183,7 @@ def test_flow_returning_not_ready_fails() -> None:
 
     state = f(return_state=True)
     assert state.is_failed()
-    assert "did not reach a final state" in state.message
+    assert state.message == "1/1 states are not final."
     with pytest.raises(UpstreamTaskError):
         state.result()
 
@@ -257,17 +260,20 @@ def test_task_returning_failed_state_fails() -> None:
 
     state = f(return_state=True)
     assert state.is_failed()
-    assert state.message == "chose to fail"
+    assert state.message == "1/1 states failed."  # the aggregate rule, as in Prefect 2
+    assert state.result(raise_on_failure=False).message == "chose to fail"
 
 
-def test_task_returning_future_gives_its_result() -> None:
+def test_task_returning_future_gives_the_future() -> None:
     @task
     def outer() -> HeadwaterFuture:
         return add.submit(20, 22)
 
     @flow
     def f() -> int:
-        return outer()
+        future = outer()  # a future is data for a task, as in Prefect 2
+        assert isinstance(future, HeadwaterFuture)
+        return future.result()
 
     assert f() == 42
 

@@ -31,18 +31,27 @@ class RunTracker:
     Invariant: it keeps one summary per child run (``summarize``): a copy of
     its final state without the result, except for failed, crashed,
     cancelled and paused ones, whose exceptions are needed to raise later.
-    Completed results are never held here, so a child costs a few hundred
+    Completed results are not held here, so a child costs a few hundred
     bytes whatever its result.
+
+    The one exception, bounded to flows with ``retries > 0``: such a flow
+    run keeps its completed task runs (run record and final state, result
+    included) by task key and dynamic key until the run ends, so that a
+    retry of the flow reuses them instead of running them again, as Prefect 2
+    does. Flows without retries keep nothing (``keep_completed=False``).
     """
 
-    __slots__ = ("_counters", "_inflight", "_keys", "_lock", "_summaries")
+    __slots__ = ("_completed", "_counters", "_inflight", "_keys", "_lock", "_summaries")
 
-    def __init__(self) -> None:
+    def __init__(self, keep_completed: bool = False) -> None:
         self._lock = threading.Lock()
         self._inflight: dict[int, RunnableJob] = {}
         self._counters: dict[str, int] = {}
         self._summaries: list[State[Any]] = []
         self._keys: list[str | None] = []  # the task key of each summary (None: a subflow)
+        # (task key, dynamic key) -> completed run and its state; None: not kept.
+        self._completed: dict[tuple[str, int], tuple[TaskRun, State[Any]]] | None = (
+            {} if keep_completed else None)
 
     def next_dynamic_key(self, task_key: str) -> int:
         """Return 0, 1, 2... for successive runs of one task in this flow run."""
@@ -51,20 +60,37 @@ class RunTracker:
             self._counters[task_key] = n + 1
             return n
 
+    def completed_run(self, task_key: str, dynamic_key: int,
+                      ) -> tuple[TaskRun, State[Any]] | None:
+        """Return the run of this task and key completed by an earlier attempt, if kept."""
+        completed = self._completed
+        if completed is None:
+            return None
+        with self._lock:
+            return completed.get((task_key, dynamic_key))
+
     def started(self, job: RunnableJob) -> None:
         """Note a child run that the flow must wait for before it finishes."""
         with self._lock:
             self._inflight[id(job)] = job
 
     def finished(self, job: RunnableJob | None, state: State[Any],
-                 task_key: str | None = None) -> None:
-        """Note a child run's final state; forget the job and anything it held."""
+                 task_key: str | None = None, run: TaskRun | None = None) -> None:
+        """Note a child run's final state; forget the job and anything it held.
+
+        A completed task ``run`` is kept for a retry of the flow when this
+        tracker keeps completed runs (see the class docstring).
+        """
         summary = summarize(state)
         with self._lock:
             if job is not None:
                 self._inflight.pop(id(job), None)
             self._summaries.append(summary)
             self._keys.append(task_key)
+            completed = self._completed
+            if (completed is not None and run is not None
+                    and state.type is StateType.COMPLETED):
+                completed[(run._task_key, int(run._dynamic_key))] = (run, state)
 
     def inflight(self) -> list[RunnableJob]:
         """Return the child runs that have not finished yet."""
@@ -85,10 +111,15 @@ class RunTracker:
                     if k in task_keys]
 
     def reset(self) -> None:
-        """Forget child runs (before a flow retry runs the body again)."""
+        """Forget child runs (before a flow retry runs the body again).
+
+        Dynamic keys start again at 0, so the retry's task runs line up with
+        the earlier attempt's and completed ones are reused.
+        """
         with self._lock:
             self._summaries.clear()
             self._keys.clear()
+            self._counters.clear()
 
 
 def summarize(state: State[Any]) -> State[Any]:
@@ -108,14 +139,14 @@ class FlowRunContext:
 
     def __init__(self, flow: FlowLike, flow_run: FlowRun, task_runner: TaskRunner,
                  is_async: bool, loop: asyncio.AbstractEventLoop | None,
-                 log_prints: bool) -> None:
+                 log_prints: bool, keep_completed: bool = False) -> None:
         self._flow = flow
         self._flow_run = flow_run
         self._task_runner = task_runner
         self._is_async = is_async
         self._loop = loop
         self._log_prints = log_prints
-        self._tracker = RunTracker()
+        self._tracker = RunTracker(keep_completed)
         self._scope: Any = None  # the run's CancelScope, set by the engine when it starts
 
     @property

@@ -83,7 +83,9 @@ class FlowJob(Job):
             log_prints = self.parent._log_prints if self.parent is not None else env_log_prints()
         if log_prints:
             install_print_capture()
-        ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints)
+        # A flow with retries keeps its completed task runs for reuse on a retry.
+        ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints,
+                             keep_completed=bool(opts.retries))
         parent_scope = self.parent._scope if self.parent is not None else None
         ctx._scope = open_scope(self.run._id, self.parent._flow_run._id if self.parent else None)
         if recorder is not None:

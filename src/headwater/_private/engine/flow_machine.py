@@ -4,8 +4,12 @@ Parameters validated -> Running (on_running hooks) -> body called -> every
 child run waited for -> final state by Prefect 2's rules:
 
 * the body raised: Failed (TimedOut past ``timeout_seconds``);
-* it returned a State, a future, or a list of them: that state, aggregated;
-* it returned a value: Completed with that value;
+* it returned a State made by the user (``Completed(message=...)``): that state;
+* it returned a State of a run, a future, or a list of them: their aggregate,
+  whose result is what was returned, futures replaced by their states (the
+  caller gets the State(s) back, as in Prefect 2);
+* it returned a value: Completed with that value (futures inside it replaced
+  by their states);
 * it returned None: aggregated over every child task and subflow run.
 
 Failed with retries left -> AwaitingRetry -> body again. Then hooks by final
@@ -37,8 +41,9 @@ from headwater._private.engine.transitions import (
     apply_state,
     crash_state,
     details_for,
-    future_targets,
     is_engine_timeout,
+    resolve_futures_to_states,
+    returned_futures,
     returned_state,
     timeout_error_factory,
 )
@@ -212,9 +217,11 @@ def _completed_with(spec: FlowRunSpec, value: Any) -> Steps:
 
 
 def _state_from_return(spec: FlowRunSpec, value: Any) -> Steps:
-    waiting = future_targets(value)
+    futures = returned_futures(value)
+    waiting = [f for f in futures if not f.done()]
     if waiting:
         yield WaitFutures(waiting)
+    value = resolve_futures_to_states(value, futures)
     state = returned_state(value)
     if state is None:
         if value is not None:

@@ -42,15 +42,18 @@ if TYPE_CHECKING:
 class TaskJob(DispatchedJob):
     """One task run: created by a call, ``submit()`` or ``map()``."""
 
-    __slots__ = ("args", "async_task", "kwargs", "log_prints", "task", "tracked")
+    __slots__ = ("args", "async_task", "kwargs", "log_prints", "reused", "task", "tracked")
 
     def __init__(self, task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
                  wait_for: Any, parent: FlowRunContext | None) -> None:
         upstreams = collect_upstreams(args, kwargs)
         if wait_for:
             upstreams.extend(collect_upstreams(tuple(wait_for), {}))
-        run = _new_run(task, args, kwargs, parent)
+        run, reused = _new_run(task, args, kwargs, parent)
         super().__init__(task.is_async, parent, run, upstreams)
+        # The final state of this run completed by an earlier attempt of a
+        # retried flow run: the run ends in it at once, without running again.
+        self.reused = reused
         self.task = task
         self.args: Any = args
         self.kwargs: Any = kwargs
@@ -65,7 +68,7 @@ class TaskJob(DispatchedJob):
             self.loop = parent._loop
         run._param_source = self._parameters
         recorder = recording.ACTIVE
-        if recorder is not None and not callable(opts.task_run_name):
+        if recorder is not None and reused is None and not callable(opts.task_run_name):
             recorder.task_run_created(run)  # named by a callable: recorded once named
 
     def _parameters(self) -> dict[str, Any]:
@@ -148,7 +151,11 @@ class TaskJob(DispatchedJob):
 
     def _enter(self, spec: TaskRunSpec, loop: asyncio.AbstractEventLoop | None,
                ) -> tuple[contextvars.Token[Any], State[Any] | None]:
-        """Set the task run context; return it and, if the run failed to start, its state."""
+        """Set the task run context; return it and, if the run ends without starting, its state.
+
+        That is a run reused from an earlier attempt of its flow run, or one
+        whose ``task_run_name`` callable failed.
+        """
         ensure_logging_configured()
         if self.log_prints:
             install_print_capture()
@@ -156,6 +163,8 @@ class TaskJob(DispatchedJob):
             self.loop = loop
         token = task_run_ctx.set(
             TaskRunContext(self.task, self.run, loop is not None, loop, self.log_prints))
+        if self.reused is not None:
+            return token, self.reused
         namer = self.task.options.task_run_name
         if callable(namer):
             try:
@@ -182,7 +191,8 @@ class TaskJob(DispatchedJob):
         self.async_task = None
         parent = self.parent
         if parent is not None:
-            parent._tracker.finished(self if self.tracked else None, state, self.task.task_key)
+            parent._tracker.finished(self if self.tracked else None, state, self.task.task_key,
+                                     self.run)
         future = self.future
         if future is not None:
             future._finish(state)
@@ -200,10 +210,19 @@ def _next_orphan_key() -> int:
 
 
 def _new_run(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
-             parent: FlowRunContext | None) -> TaskRun:
-    """The run record of a new call, Pending, with its dynamic key and name."""
+             parent: FlowRunContext | None) -> tuple[TaskRun, State[Any] | None]:
+    """The run record of a call, with its dynamic key and name, and its reused final state.
+
+    A new run is Pending. In a retry of a flow run, the run of the same task
+    and dynamic key that completed in an earlier attempt is returned instead,
+    with its final state (Prefect 2 finds it by the same key and does not run
+    it again).
+    """
     if parent is not None:
         key = parent._tracker.next_dynamic_key(task.task_key)
+        kept = parent._tracker.completed_run(task.task_key, key)
+        if kept is not None:
+            return kept
         flow_run_id: uuid.UUID | None = parent._flow_run._id
     else:
         key = _next_orphan_key()
@@ -212,7 +231,7 @@ def _new_run(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any]
                   task.task_key, str(key), flow_run_id, task.options.tags | tags_ctx.get(), now())
     run._state = State(StateType.PENDING,
                        state_details=StateDetails(task_run_id=run._id, flow_run_id=flow_run_id))
-    return run
+    return run, None
 
 
 def _record_created(run: TaskRun) -> None:

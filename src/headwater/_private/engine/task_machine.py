@@ -51,7 +51,6 @@ from headwater._private.engine.transitions import (
     apply_state,
     crash_state,
     details_for,
-    future_targets,
     is_engine_timeout,
     returned_state,
     timeout_error_factory,
@@ -205,7 +204,7 @@ def _attempts(spec: TaskRunSpec, args: Any, kwargs: Any, plan: ResultPlan | None
                 yield from _wait_for_retry(spec, state)
                 continue
         elif ok:
-            state = yield from _state_from_return(spec, value)
+            state = _state_from_return(spec, value)
         else:
             state = _failed_state(spec, value)
         if (state.type is StateType.FAILED and not isinstance(value, Signal)
@@ -303,16 +302,15 @@ def _should_retry(spec: TaskRunSpec, state: State[Any],
         return False
 
 
-def _state_from_return(spec: TaskRunSpec, value: Any) -> Steps:
-    waiting = future_targets(value)
-    if waiting:
-        yield WaitFutures(waiting)
+def _state_from_return(spec: TaskRunSpec, value: Any) -> State[Any]:
+    """Completed with the value, or the state it stands for (``returned_state``).
+
+    Futures in the value are data, as in Prefect 2 (only a flow resolves them).
+    """
     state = returned_state(value)
     if state is None:
         return Completed(data=value, state_details=details_for(spec.run))
-    if state.state_details.task_run_id != spec.run.id:
-        state = state.copy(state_details=details_for(spec.run))
-    return state
+    return state.copy(state_details=details_for(spec.run))
 
 
 def _cached(spec: TaskRunSpec, cache_key: str, data: Any, expires: Any) -> Steps:

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from headwater._private import recording
-from headwater._private.futures import HeadwaterFuture
+from headwater._private.collections import collect_upstreams, resolve
+from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.sigterm import termination_requested
 from headwater._private.states import (
@@ -84,34 +85,62 @@ def crash_state(exc: BaseException) -> State[Any]:
     return Crashed(data=exc, message=message)
 
 
-def future_targets(value: Any) -> list[HeadwaterFuture[Any]]:
-    """Return the unfinished futures a returned value stands for (a future or a list of them)."""
+def returned_futures(value: Any) -> list[HeadwaterFuture[Any]]:
+    """Return every future inside a flow's returned value (nested in lists, dicts...)."""
     if isinstance(value, HeadwaterFuture):
-        return [value] if not value.done() else []
-    if isinstance(value, (list, tuple, set)) and value and all(
-        isinstance(v, (HeadwaterFuture, State)) for v in value
-    ):
-        return [v for v in value if isinstance(v, HeadwaterFuture) and not v.done()]
-    return []
+        return [value]
+    return [f for f, _ in collect_upstreams((value,), {}) if isinstance(f, HeadwaterFuture)]
+
+
+def resolve_futures_to_states(value: Any, futures: list[HeadwaterFuture[Any]]) -> Any:
+    """Return ``value`` with its (final) ``futures`` replaced by their states, as Prefect 2.
+
+    ``futures`` is :func:`returned_futures` of ``value``; with none, ``value``
+    is returned untouched. The list ``map()`` returns becomes a plain list.
+    """
+    if not futures:
+        return value
+
+    def state_of(item: Any) -> Any:
+        return item.get_state() if isinstance(item, HeadwaterFuture) else item
+
+    resolved = resolve(value, state_of)
+    if isinstance(resolved, HeadwaterFutureList):
+        return list(resolved)
+    return resolved
 
 
 def returned_state(value: Any) -> State[Any] | None:
-    """Return the state a returned value stands for, or None for plain data.
+    """Return the state a run's returned value stands for (Prefect 2's rule), or None.
 
-    A State is used as is; a future gives its final state; a non-empty list,
-    tuple or set of States and futures is aggregated with Prefect 2's rules.
+    * A State made by the user (no run ids: ``Completed(message=...)``) is
+      used as given; its data is the run's result.
+    * A State of another run, or a non-empty list, tuple or set of States,
+      gives the aggregate state (Completed when all completed, ...) whose
+      data is the returned value itself: the caller gets the State(s) back.
+    * Anything else is plain data: None.
+
+    Futures are not looked at here: a flow resolves them to their states
+    first (:func:`resolve_futures_to_states`); a task returns them as data,
+    as in Prefect 2. Plain values cost one or two type checks.
     """
     if isinstance(value, State):
-        return value
-    if isinstance(value, HeadwaterFuture):
-        return value.get_state()
-    if isinstance(value, (list, tuple, set)) and value and all(
-        isinstance(v, (HeadwaterFuture, State)) for v in value
-    ):
-        states = [v.get_state() if isinstance(v, HeadwaterFuture) else v for v in value]
-        if is_state_iterable(states):
-            return aggregate_states(states)
+        details = value.state_details
+        if details.flow_run_id is None and details.task_run_id is None:
+            return value
+        return _aggregate([value], value)
+    if isinstance(value, (list, tuple, set)) and is_state_iterable(value):
+        return _aggregate(list(value), value)
     return None
+
+
+def _aggregate(states: list[State[Any]], data: Any) -> State[Any]:
+    state = aggregate_states(states)
+    if state.type is StateType.RUNNING:
+        # Some states are not final: Prefect 2 fails the run ("1/1 states are not final.").
+        state = State(StateType.FAILED, message=state.message)
+    state.data = data
+    return state
 
 
 def timeout_error_factory(cls: type[TimeoutError], kind: str,

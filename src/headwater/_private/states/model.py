@@ -293,10 +293,12 @@ def get_state_result(state: State[Any], raise_on_failure: bool = True) -> Any:
             return state.data.load()
         return state.data
     if kind in BAD_TYPES:
-        exc = get_state_exception(state)
         if raise_on_failure:
-            raise exc
-        return exc
+            raise get_state_exception(state)
+        data = state.data
+        if isinstance(data, State) or is_state_iterable(data):
+            return data  # the state(s) a run returned, as in Prefect 2
+        return get_state_exception(state)
     if kind is StateType.PAUSED:
         if raise_on_failure:
             raise PausedRun(state.message or "Run is paused; its result is not available.")
