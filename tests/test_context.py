@@ -66,7 +66,7 @@ def test_runtime_flow_run_inside_flow() -> None:
                 "run_count": fr.run_count, "scheduled": fr.scheduled_start_time}
 
     facts = my_flow(3)
-    assert isinstance(facts["id"], uuid.UUID)
+    assert isinstance(facts["id"], str) and uuid.UUID(facts["id"])  # a str, as in Prefect 2
     assert facts["name"] == "run-3"
     assert facts["flow_name"] == "my-flow"
     assert facts["version"] == "1.2"
@@ -88,11 +88,11 @@ def test_runtime_task_run_inside_task() -> None:
         return runtime.flow_run.id, t.submit().result()
 
     flow_id, facts = f()
-    assert isinstance(facts["id"], uuid.UUID)
+    assert isinstance(facts["id"], str) and uuid.UUID(facts["id"])
     assert facts["name"] == "t-0" and facts["task_name"] == "t"
     assert facts["tags"] == ["t1"]
     assert facts["run_count"] == 1
-    assert facts["flow_run_id"] == flow_id == facts["flow_id_seen"]
+    assert str(facts["flow_run_id"]) == flow_id == facts["flow_id_seen"]
 
 
 def test_runtime_task_run_outside_task_inside_flow() -> None:
@@ -219,3 +219,17 @@ def test_random_flow_run_names() -> None:
     for name in names:
         adjective, animal = name.split("-")
         assert adjective.isalpha() and animal.isalpha()
+
+
+def test_context_get_is_none_outside_runs() -> None:
+    assert FlowRunContext.get() is None and TaskRunContext.get() is None
+
+    @task
+    def t() -> bool:
+        return TaskRunContext.get() is get_run_context()
+
+    @flow
+    def f() -> tuple:
+        return FlowRunContext.get() is get_run_context(), TaskRunContext.get(), t()
+
+    assert f() == (True, None, True)

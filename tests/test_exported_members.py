@@ -141,3 +141,66 @@ def test_concurrent_task_runner_is_an_alias() -> None:
     from headwater.task_runners import ConcurrentTaskRunner, ThreadPoolTaskRunner
 
     assert ConcurrentTaskRunner is ThreadPoolTaskRunner
+
+
+# Every public class of prefect.exceptions in Prefect 2.20, renamed.
+PREFECT_2_EXCEPTION_NAMES = [
+    "Abort",
+    "BlockMissingCapabilities",
+    "CancelledRun",
+    "CrashedRun",
+    "ExternalSignal",
+    "FailedRun",
+    "FlowPauseTimeout",
+    "FlowRunWaitTimeout",
+    "FlowScriptError",
+    "HeadwaterException",
+    "HeadwaterHTTPStatusError",
+    "HeadwaterSignal",
+    "InfrastructureError",
+    "InfrastructureNotAvailable",
+    "InfrastructureNotFound",
+    "InvalidNameError",
+    "InvalidRepositoryURLError",
+    "MappingLengthMismatch",
+    "MappingMissingIterable",
+    "MissingContextError",
+    "MissingFlowError",
+    "MissingProfileError",
+    "MissingResult",
+    "NotPausedError",
+    "ObjectAlreadyExists",
+    "ObjectNotFound",
+    "ParameterBindError",
+    "ParameterTypeError",
+    "Pause",
+    "PausedRun",
+    "ProtectedBlockError",
+    "ReservedArgumentError",
+    "ScriptError",
+    "SignatureMismatchError",
+    "TerminationSignal",
+    "UnfinishedRun",
+    "UnspecifiedFlowError",
+    "UpstreamTaskError",
+]
+
+
+@pytest.mark.parametrize("name", PREFECT_2_EXCEPTION_NAMES)
+def test_every_prefect_2_exception_name_exists(name: str) -> None:
+    assert isinstance(getattr(exceptions, name), type)
+
+
+def test_misuse_errors_subclass_prefect_2s_builtin_class() -> None:
+    assert issubclass(exceptions.InvalidHookError, TypeError)
+    assert issubclass(exceptions.InvalidHookError, exceptions.InvalidOptionError)
+    assert issubclass(exceptions.InvalidNameError, ValueError)
+    assert issubclass(exceptions.ReservedArgumentError, TypeError)
+    assert issubclass(exceptions.TriggerFailed, exceptions.UnfinishedRun)
+
+
+def test_http_status_error_is_httpx_s_and_loaded_lazily() -> None:
+    import httpx
+
+    assert issubclass(exceptions.HeadwaterHTTPStatusError, httpx.HTTPStatusError)
+    assert exceptions.HeadwaterHTTPStatusError.__module__ == "headwater.exceptions"

@@ -55,6 +55,11 @@ def _in_thread(fn: Any) -> tuple[threading.Thread, queue.Queue[Any]]:
     return thread, out
 
 
+def _run_id() -> uuid.UUID:
+    """The current flow run's id as the internals key it (runtime gives a str, as Prefect 2)."""
+    return uuid.UUID(runtime.flow_run.id)
+
+
 def _wait_paused(run_id: uuid.UUID) -> None:
     from headwater._private.pausing import paused_flow_run_ids
 
@@ -73,9 +78,9 @@ def test_only_a_resume_of_the_current_pause_releases_it(home: Path) -> None:
 
     @flow
     def waits() -> tuple[bool, bool]:
-        ids.put(runtime.flow_run.id)
+        ids.put(_run_id())
         first = pause_flow_run(wait_for_input=Approval, timeout=20)
-        ids.put(runtime.flow_run.id)
+        ids.put(_run_id())
         second = pause_flow_run(wait_for_input=Approval, timeout=20)
         return first.approved, second.approved
 
@@ -138,13 +143,13 @@ def test_cancelling_is_acted_on_once_and_cascades_to_subflows(home: Path) -> Non
 
     @flow(on_cancellation=[on_cancellation])
     def inner() -> None:
-        ids.put(runtime.flow_run.id)
+        ids.put(_run_id())
         while True:
             step()
 
     @flow(on_cancellation=[on_cancellation])
     def outer() -> None:
-        ids.put(runtime.flow_run.id)
+        ids.put(_run_id())
         inner()
 
     thread, out = _in_thread(lambda: outer(return_state=True))
@@ -164,7 +169,7 @@ def test_a_recorded_flow_is_watched_and_the_watcher_stops_after(home: Path) -> N
 
     @flow
     def quick() -> None:
-        seen.append(runtime.flow_run.id in flow_run_watch._watched)
+        seen.append(_run_id() in flow_run_watch._watched)
         seen.append(flow_run_watch.watching())
 
     quick()
@@ -180,7 +185,7 @@ def test_nothing_is_watched_without_recording(home: Path) -> None:
 
     @flow
     def quick() -> None:
-        seen.append(runtime.flow_run.id in flow_run_watch._watched)
+        seen.append(_run_id() in flow_run_watch._watched)
 
     with temporary_settings(HEADWATER_API_ENABLE_RECORDING="false"):
         quick()

@@ -17,7 +17,7 @@ The rules (``docs/architecture.md``):
 
   0. ``storage``, ``driving``, ``clock``, ``ids``, ``files``, ``settings``,
      ``background``, ``target``, ``sigterm``, ``migrate`` (the codemod: libcst
-     only), ``headwater.exceptions``
+     only), ``http_errors`` (httpx only), ``headwater.exceptions``
   1. ``states``, ``run_records``, ``protocols`` (what lower layers know of
      tasks, flows and jobs)
   2. ``context``, ``futures``, ``collections``, ``annotations``, ``runners``,
@@ -67,7 +67,7 @@ PRIVATE = "headwater._private"
 # The runtime's layers, bottom to top: (modules or packages under headwater._private).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
-     "sigterm", "migrate"),
+     "sigterm", "migrate", "http_errors"),
     ("states", "run_records", "protocols"),
     ("context", "futures", "collections", "annotations", "runners", "run_views"),
     ("options", "names", "parameters", "cache_policies", "results", "caching", "triggers",

@@ -146,7 +146,7 @@ def test_timeout_answered_with_the_timeout_error_ends_timed_out() -> None:
         machine.send(None)
     state = done.value.value
     assert state.type is StateType.FAILED
-    assert state.message == "Task run exceeded timeout of 2 second(s)"
+    assert state.message == "Task run exceeded timeout of 2.0 seconds TimeoutError: "
 
 
 def test_cache_hit_completes_cached_without_calling() -> None:

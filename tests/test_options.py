@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from headwater import flow, task
 from headwater.exceptions import InvalidOptionError
-from headwater.task_runners import SequentialTaskRunner, ThreadPoolTaskRunner
+from headwater.task_runners import ConcurrentTaskRunner, SequentialTaskRunner, ThreadPoolTaskRunner
 
 
 def double(x: int) -> int:
@@ -40,7 +40,7 @@ def test_flow_defaults() -> None:
     assert f.description == "A flow."
     assert f.retries == 0
     assert f.validate_parameters is True
-    assert f.task_runner is None
+    assert isinstance(f.task_runner, ConcurrentTaskRunner)  # Prefect 2's default
 
 
 def test_task_with_options_keeps_other_options() -> None:
@@ -246,3 +246,35 @@ def test_failing_task_run_name_callable_fails_the_submitted_run() -> None:
     assert state.is_failed()
     with pytest.raises(InvalidOptionError, match="task_run_name"):
         state.result()
+
+
+def test_options_read_back_as_in_prefect_2() -> None:
+    t = task(double, timeout_seconds=30, tags=["b", "a"])
+    assert (t.timeout_seconds, t.retry_delay_seconds) == (30.0, 0.0)
+    assert isinstance(t.timeout_seconds, float)
+    assert t.tags == {"a", "b"} and isinstance(t.tags, set)
+    t.tags.add("c")  # a copy: the options stay frozen and hashable
+    assert t.tags == {"a", "b"}
+    assert hash(t.options) == hash(t.options)
+    assert task(double, retry_delay_seconds=5).retry_delay_seconds == 5
+
+
+def test_bad_names_and_hooks_raise_prefect_2_s_classes() -> None:
+    from headwater.exceptions import InvalidHookError, InvalidNameError
+
+    with pytest.raises(InvalidNameError, match="contains '/'"):
+        flow(my_flow, name="a/b")
+    with pytest.raises(TypeError, match="not callable") as info:
+        task(double, on_completion=["not a function"])  # type: ignore[list-item]
+    assert isinstance(info.value, InvalidHookError)
+
+
+@pytest.mark.parametrize("reserved", ["return_state", "wait_for"])
+def test_reserved_parameter_names_are_refused(reserved: str) -> None:
+    from headwater.exceptions import ReservedArgumentError
+
+    namespace: dict = {}
+    exec(f"def fn({reserved}): return 1", namespace)
+    for decorate in (task, flow):
+        with pytest.raises(ReservedArgumentError, match=reserved):
+            decorate(namespace["fn"])

@@ -181,3 +181,14 @@ def test_parameter_schema_numpy_docstring() -> None:
         """
 
     assert numpy_style.parameters["properties"]["count"]["description"] == "How many times."
+
+
+def test_parameter_schema_has_prefect_2_s_attributes() -> None:
+    @flow
+    def f(x: int, y: str = "a") -> None:
+        return None
+
+    schema = f.parameters
+    assert sorted(schema.properties) == ["x", "y"] and schema.required == ["x"]
+    assert schema.properties is schema["properties"]  # still the dict it was
+    assert (schema.title, schema.type, schema.definitions) == ("Parameters", "object", {})

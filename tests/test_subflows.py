@@ -9,8 +9,10 @@ from headwater.states import StateType
 
 
 def ids() -> dict:
-    return {"id": runtime.flow_run.id, "parent": runtime.flow_run.parent_flow_run_id,
-            "parent_task": runtime.flow_run.parent_task_run_id}
+    # ids compared as text: flow_run.id is a str (Prefect 2), the parent ids UUIDs
+    parent, parent_task = runtime.flow_run.parent_flow_run_id, runtime.flow_run.parent_task_run_id
+    return {"id": runtime.flow_run.id, "parent": parent and str(parent),
+            "parent_task": parent_task and str(parent_task)}
 
 
 @flow

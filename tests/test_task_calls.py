@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from headwater import allow_failure, flow, quote, runtime, task
-from headwater.exceptions import InvalidOptionError, UpstreamTaskError
+from headwater.exceptions import InvalidOptionError, UnfinishedRun, UpstreamTaskError
 from headwater.futures import HeadwaterFuture
 from headwater.states import Completed, Failed, State
 
@@ -202,7 +202,7 @@ def test_not_ready_state_details() -> None:
     assert state.name == "NotReady"
     assert state.is_pending()
     assert "fail-0" in state.message
-    with pytest.raises(UpstreamTaskError):
+    with pytest.raises(UnfinishedRun):
         state.result()
 
 

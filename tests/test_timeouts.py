@@ -41,7 +41,7 @@ def test_sync_task_times_out(release: threading.Event) -> None:
     state = f()["state"]
     assert state.is_failed()
     assert state.name == "TimedOut"
-    assert state.message == "Task run exceeded timeout of 0.1 second(s)"
+    assert state.message == "Task run exceeded timeout of 0.1 seconds TimeoutError: "
     with pytest.raises(TaskRunTimeoutError):
         state.result()
 
@@ -123,7 +123,7 @@ def test_sync_flow_times_out(release: threading.Event) -> None:
 
     state = slow(return_state=True)
     assert state.is_failed() and state.name == "TimedOut"
-    assert state.message == "Flow run exceeded timeout of 0.1 second(s)"
+    assert state.message == "Flow run exceeded timeout of 0.1 seconds TimeoutError: "
     with pytest.raises(FlowRunTimeoutError):
         state.result()
 

@@ -3,7 +3,10 @@
 The hierarchy::
 
     BaseException
-     +-- TerminationSignal            the process got SIGTERM during a run
+     +-- ExternalSignal               a signal from outside the process
+     |    +-- TerminationSignal       the process got SIGTERM during a run
+     +-- HeadwaterSignal              Prefect 2's orchestration signals (never raised)
+     |    +-- Abort
      +-- CancellationRequested        the flow run was cancelled (engine checkpoints)
      +-- Warning
           +-- NotYetSupportedWarning  an accepted option has no effect yet
@@ -17,11 +20,15 @@ The hierarchy::
                +-- MappingLengthMismatch     (also a ValueError)
                +-- MappingMissingIterable    (also a ValueError)
                +-- InvalidOptionError        (also a ValueError)
+               |    +-- InvalidNameError     a flow or task name with a character names cannot have
+               |    +-- InvalidHookError     (also a TypeError) a hook that is not callable
+               +-- ReservedArgumentError     (also a TypeError)
+               +-- SignatureMismatchError    (also a TypeError)
                +-- SettingsError             (also a ValueError)
                +-- MissingResult
-               +-- UnfinishedRun
+               +-- UnfinishedRun             also what a NotReady run's result() raises
                +-- UpstreamTaskError
-               |    +-- TriggerFailed        a task's trigger did not pass
+               |    +-- TriggerFailed        (also an UnfinishedRun) a task's trigger did not pass
                +-- FailedRun
                +-- CrashedRun
                +-- CancelledRun
@@ -39,11 +46,23 @@ The hierarchy::
                +-- ConcurrencySlotAcquisitionError  (also a ValueError)
                +-- AcquireConcurrencySlotTimeoutError  (also a TimeoutError)
                +-- RecordsRefusedError       (also a ValueError)
+               +-- FlowRunWaitTimeout        (also a TimeoutError)
+               +-- MissingProfileError       (also a ValueError)
+               +-- ObjectAlreadyExists, ScriptError, FlowScriptError, MissingFlowError,
+               |   UnspecifiedFlowError, InfrastructureError, InfrastructureNotAvailable,
+               |   InfrastructureNotFound, BlockMissingCapabilities, ProtectedBlockError,
+               |   InvalidRepositoryURLError     Prefect 2 names for features headwater
+               |                                 does not have yet; never raised
                +-- Signal                    raised in a task to choose its state
                     +-- Fail, Success, Skip, Retry, Pause   (public in headwater.signals)
 
 Names match Prefect 2's where Prefect has the same error, so ``except``
-clauses carry over after the rename.
+clauses carry over after the rename: every public name of Prefect 2.20's
+``prefect.exceptions`` exists here, ``HeadwaterHTTPStatusError`` (an
+``httpx.HTTPStatusError``) included. Where headwater raises its own,
+better-worded exception for a misuse, that exception subclasses the built-in
+class Prefect 2 raises in the same spot (``InvalidHookError`` is a
+``TypeError``).
 
 Signals derive from ``Exception`` (through ``HeadwaterException``) as Prefect
 1's did: the engine's call step already reports every ``Exception`` raised
@@ -58,41 +77,67 @@ from __future__ import annotations
 
 import datetime as _dt
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from headwater._private.http_errors import HeadwaterHTTPStatusError
 
 __all__ = [
+    "Abort",
     "AcquireConcurrencySlotTimeoutError",
     "AsyncContextError",
+    "BlockMissingCapabilities",
     "CancellationRequested",
     "CancelledRun",
     "ConcurrencySlotAcquisitionError",
     "CrashedRun",
     "DeadlockError",
+    "ExternalSignal",
     "FailedRun",
     "FlowPauseError",
     "FlowPauseTimeout",
     "FlowRunStateError",
     "FlowRunTimeoutError",
+    "FlowRunWaitTimeout",
+    "FlowScriptError",
     "HeadwaterException",
+    "HeadwaterHTTPStatusError",
+    "HeadwaterSignal",
+    "InfrastructureError",
+    "InfrastructureNotAvailable",
+    "InfrastructureNotFound",
+    "InvalidHookError",
+    "InvalidNameError",
     "InvalidOptionError",
+    "InvalidRepositoryURLError",
     "MappingLengthMismatch",
     "MappingMissingIterable",
     "MissingContextError",
+    "MissingFlowError",
+    "MissingProfileError",
     "MissingResult",
     "NotPausedError",
     "NotYetSupportedWarning",
+    "ObjectAlreadyExists",
     "ObjectNotFound",
     "ParameterBindError",
     "ParameterTypeError",
     "PausedRun",
+    "ProtectedBlockError",
     "RecordsRefusedError",
+    "ReservedArgumentError",
     "RunInputError",
+    "ScriptError",
+    "SerializationError",
     "SettingsError",
     "Signal",
+    "SignatureMismatchError",
     "TaskRunTimeoutError",
     "TerminationSignal",
     "TriggerFailed",
     "UnfinishedRun",
+    "UnhashableInputError",
+    "UnspecifiedFlowError",
     "UpstreamTaskError",
 ]
 
@@ -133,6 +178,22 @@ class InvalidOptionError(HeadwaterException, ValueError):
     """Raised when a flow or task option has a value it cannot take."""
 
 
+class InvalidNameError(InvalidOptionError):
+    """Raised when a flow or task name contains a character names may not have."""
+
+
+class InvalidHookError(InvalidOptionError, TypeError):
+    """Raised when a state hook (``on_completion=[...]``...) is not callable."""
+
+
+class ReservedArgumentError(HeadwaterException, TypeError):
+    """Raised when a flow or task function has a parameter ``return_state`` or ``wait_for``."""
+
+
+class SignatureMismatchError(HeadwaterException, TypeError):
+    """Raised when a function's signature does not fit what it must match."""
+
+
 class SettingsError(HeadwaterException, ValueError):
     """Raised when a setting has a value it cannot take, or a name no setting has."""
 
@@ -149,7 +210,7 @@ class UpstreamTaskError(HeadwaterException):
     """Raised when a task did not run because an upstream task did not complete."""
 
 
-class TriggerFailed(UpstreamTaskError):
+class TriggerFailed(UpstreamTaskError, UnfinishedRun):
     """Raised when the result of a task whose trigger did not pass is requested."""
 
 
@@ -299,7 +360,19 @@ class CancellationRequested(BaseException):
         self.reason = reason
 
 
-class TerminationSignal(BaseException):
+class ExternalSignal(BaseException):
+    """Base of the signals a process gets from outside (SIGTERM)."""
+
+
+class HeadwaterSignal(BaseException):
+    """Prefect 2's base of orchestration signals; headwater raises none of them."""
+
+
+class Abort(HeadwaterSignal):
+    """Prefect 2's signal to abort orchestration; headwater never raises it."""
+
+
+class TerminationSignal(ExternalSignal):
     """Raised in the main thread when the process receives SIGTERM during a run.
 
     It derives from ``BaseException`` so that ``except Exception`` in user
@@ -321,3 +394,64 @@ class SerializationError(HeadwaterException, ValueError):
 
 class UnhashableInputError(HeadwaterException, TypeError):
     """Raised when a task input has no stable hash, so no cache key can be made from it."""
+
+
+class FlowRunWaitTimeout(HeadwaterException, TimeoutError):
+    """Raised when waiting for a flow run to finish took longer than allowed."""
+
+
+class MissingProfileError(HeadwaterException, ValueError):
+    """Raised when a settings profile that does not exist is asked for."""
+
+
+class ObjectAlreadyExists(HeadwaterException):
+    """Raised when an object that should be new already exists."""
+
+
+class ScriptError(HeadwaterException):
+    """Raised when a user script fails to run (Prefect 2's name; not raised yet)."""
+
+
+class FlowScriptError(HeadwaterException):
+    """Raised when a flow script fails to load (Prefect 2's name; not raised yet)."""
+
+
+class MissingFlowError(HeadwaterException):
+    """Raised when no flow is found where one was expected (not raised yet)."""
+
+
+class UnspecifiedFlowError(HeadwaterException):
+    """Raised when several flows are found and none was named (not raised yet)."""
+
+
+class InfrastructureError(HeadwaterException):
+    """Prefect 2's infrastructure failure; headwater has no infrastructure blocks yet."""
+
+
+class InfrastructureNotAvailable(HeadwaterException):
+    """Prefect 2's infrastructure error; headwater has no infrastructure blocks yet."""
+
+
+class InfrastructureNotFound(HeadwaterException):
+    """Prefect 2's infrastructure error; headwater has no infrastructure blocks yet."""
+
+
+class BlockMissingCapabilities(HeadwaterException):
+    """Prefect 2's block error; headwater has no blocks yet."""
+
+
+class ProtectedBlockError(HeadwaterException):
+    """Prefect 2's block error; headwater has no blocks yet."""
+
+
+class InvalidRepositoryURLError(HeadwaterException):
+    """Prefect 2's deployment storage error; headwater has no deployments yet."""
+
+
+def __getattr__(name: str) -> Any:
+    # httpx is imported only when this name is used: nothing heavy on import.
+    if name == "HeadwaterHTTPStatusError":
+        from headwater._private.http_errors import HeadwaterHTTPStatusError
+
+        return HeadwaterHTTPStatusError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -149,6 +149,11 @@ class FlowRunContext:
         self._tracker = RunTracker(keep_completed)
         self._scope: Any = None  # the run's CancelScope, set by the engine when it starts
 
+    @classmethod
+    def get(cls) -> FlowRunContext | None:
+        """Return the current flow run's context, or None outside a flow run."""
+        return flow_run_ctx.get()
+
     @property
     def flow(self) -> FlowLike:
         """The flow being run."""
@@ -185,6 +190,11 @@ class TaskRunContext:
         self._is_async = is_async
         self._loop = loop
         self._log_prints = log_prints
+
+    @classmethod
+    def get(cls) -> TaskRunContext | None:
+        """Return the current task run's context, or None outside a task run."""
+        return task_run_ctx.get()
 
     @property
     def task(self) -> TaskLike:

@@ -15,7 +15,12 @@ from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import wait
 from headwater._private.options import FlowOptions, replace_options
-from headwater._private.parameters import bind_parameters, parameter_schema
+from headwater._private.parameters import (
+    ParameterSchema,
+    bind_parameters,
+    check_reserved_arguments,
+    parameter_schema,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -81,6 +86,7 @@ class Flow(Generic[P, R]):
         self.options = options
         self.is_async = inspect.iscoroutinefunction(fn)
         self.signature = inspect.signature(fn)
+        check_reserved_arguments(fn, self.signature, "flow")
         self._validators: dict[str, Any] | None = None
         functools.update_wrapper(self, fn)
 
@@ -90,8 +96,8 @@ class Flow(Generic[P, R]):
         return self.options.name
 
     @property
-    def parameters(self) -> dict[str, Any]:
-        """The JSON schema of the flow's parameters, with docstring descriptions."""
+    def parameters(self) -> ParameterSchema:
+        """The JSON schema of the flow's parameters (``.properties``, ``.required``...)."""
         return parameter_schema(self)
 
     def __getattr__(self, item: str) -> Any:
@@ -138,11 +144,12 @@ class Flow(Generic[P, R]):
 
 
 def _runner(value: Any) -> Any:
-    """Accept a runner instance or class (Prefect 2 allowed both)."""
-    from headwater._private.runners import TaskRunner
+    """Accept a runner instance or class (Prefect 2 allowed both); None is the default one."""
+    from headwater._private.runners import TaskRunner, ThreadPoolTaskRunner
 
     if value is None:
-        return None
+        # Prefect 2's default, readable as flow.task_runner; each run uses a duplicate.
+        return ThreadPoolTaskRunner()
     if isinstance(value, type) and issubclass(value, TaskRunner):
         return value()
     if not isinstance(value, TaskRunner):

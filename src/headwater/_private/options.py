@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from headwater._private.protocols import FlowLike, TaskLike
-from headwater.exceptions import InvalidOptionError
+from headwater.exceptions import InvalidHookError, InvalidNameError, InvalidOptionError
 
 _BAD_NAME_CHARS = ("/", "%", "&", ">", "<")
 MAX_RETRY_DELAYS = 50
@@ -30,10 +30,10 @@ RetryDelay = float | int | list[float] | list[int] | Callable[[int], list[float]
 
 def _check_name(name: str, kind: str) -> None:
     if not isinstance(name, str) or not name:
-        raise InvalidOptionError(f"The {kind} name must be a non-empty string, got {name!r}.")
+        raise InvalidNameError(f"The {kind} name must be a non-empty string, got {name!r}.")
     bad = [c for c in _BAD_NAME_CHARS if c in name]
     if bad:
-        raise InvalidOptionError(
+        raise InvalidNameError(
             f"The {kind} name {name!r} contains {', '.join(map(repr, bad))}; "
             f"names may not contain any of {' '.join(_BAD_NAME_CHARS)}. Rename it."
         )
@@ -84,7 +84,7 @@ def _task_keys(tasks: Any) -> frozenset[str]:
 def _check_hooks(hooks: tuple[Hook, ...], option: str) -> None:
     for hook in hooks:
         if not callable(hook):
-            raise InvalidOptionError(
+            raise InvalidHookError(
                 f"{option} takes a list of callables; {hook!r} is not callable."
             )
 
@@ -97,9 +97,12 @@ def _as_hooks(value: Iterable[Hook] | Hook | None) -> tuple[Hook, ...]:
     return tuple(value)
 
 
-def _check_timeout(value: float | None) -> None:
-    if value is not None:
-        _check_number(value, "timeout_seconds", allow_zero=False)
+def _check_timeout(value: float | None) -> float | None:
+    """Return the timeout as a float (Prefect 2 reads ``30`` back as ``30.0``)."""
+    if value is None:
+        return None
+    _check_number(value, "timeout_seconds", allow_zero=False)
+    return float(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,7 +117,7 @@ class TaskOptions:
     cache_expiration: _dt.timedelta | None = None
     task_run_name: str | Callable[[], str] | None = None
     retries: int = 0
-    retry_delay_seconds: RetryDelay = 0
+    retry_delay_seconds: RetryDelay = 0.0
     retry_jitter_factor: float | None = None
     retry_condition_fn: Callable[..., bool] | None = None
     persist_result: bool | None = None
@@ -146,12 +149,12 @@ class TaskOptions:
         if self.retries is None:
             set_(self, "retries", 0)
         if self.retry_delay_seconds is None:
-            set_(self, "retry_delay_seconds", 0)
+            set_(self, "retry_delay_seconds", 0.0)  # Prefect 2's task default reads back as 0.0
         if isinstance(self.retry_delay_seconds, tuple):
             set_(self, "retry_delay_seconds", list(self.retry_delay_seconds))
         _check_retries(self.retries, self.retry_delay_seconds, self.retry_jitter_factor,
                        lists_ok=True)
-        _check_timeout(self.timeout_seconds)
+        set_(self, "timeout_seconds", _check_timeout(self.timeout_seconds))
         if self.cache_expiration is not None and not isinstance(
             self.cache_expiration, _dt.timedelta
         ):
@@ -213,7 +216,7 @@ class FlowOptions:
         if self.retry_delay_seconds is None:
             set_(self, "retry_delay_seconds", 0)
         _check_retries(self.retries, self.retry_delay_seconds, None, lists_ok=False)
-        _check_timeout(self.timeout_seconds)
+        set_(self, "timeout_seconds", _check_timeout(self.timeout_seconds))
         if self.flow_run_name is not None and not (
             isinstance(self.flow_run_name, str) or callable(self.flow_run_name)
         ):

@@ -10,12 +10,62 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from headwater.exceptions import ParameterBindError, ParameterTypeError
+from headwater.exceptions import ParameterBindError, ParameterTypeError, ReservedArgumentError
 
 if TYPE_CHECKING:
     from headwater._private.options import FlowDefinition
 
 _VAR = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+RESERVED_ARGUMENTS = ("return_state", "wait_for")
+"""Keywords every flow and task call takes for itself, so no parameter may have these names."""
+
+
+def check_reserved_arguments(fn: Callable[..., Any], signature: inspect.Signature,
+                             kind: str) -> None:
+    """Refuse a function that has a parameter a flow or task call reserves.
+
+    Raises:
+        ReservedArgumentError: A parameter is named ``return_state`` or ``wait_for``.
+    """
+    for name in RESERVED_ARGUMENTS:
+        if name in signature.parameters:
+            raise ReservedArgumentError(
+                f"{name!r} is a reserved argument name and cannot be used: every {kind} call "
+                f"takes {name}= for itself. Rename the parameter of "
+                f"{getattr(fn, '__qualname__', fn)!r}.")
+
+
+class ParameterSchema(dict[str, Any]):
+    """The JSON schema of a flow's parameters: a dict, with Prefect 2's attributes.
+
+    ``flow.parameters.properties`` and ``flow.parameters["properties"]`` are
+    the same object, so code written for either keeps working.
+    """
+
+    @property
+    def title(self) -> str:
+        """The schema's title, ``"Parameters"``."""
+        return str(self["title"])
+
+    @property
+    def type(self) -> str:
+        """The schema's type, ``"object"``."""
+        return str(self["type"])
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        """Each parameter's schema, by parameter name."""
+        return self["properties"]  # type: ignore[no-any-return]
+
+    @property
+    def required(self) -> list[str]:
+        """The names of the parameters that have no default."""
+        return self["required"]  # type: ignore[no-any-return]
+
+    @property
+    def definitions(self) -> dict[str, Any]:
+        """The schemas the parameter schemas refer to."""
+        return self["definitions"]  # type: ignore[no-any-return]
 
 
 def bind_parameters(fn: Callable[..., Any], signature: inspect.Signature,
@@ -144,7 +194,7 @@ def _type_name(adapter: Any) -> str:
     return getattr(core, "__name__", None) or str(core).replace("typing.", "")
 
 
-def parameter_schema(flow: FlowDefinition) -> dict[str, Any]:
+def parameter_schema(flow: FlowDefinition) -> ParameterSchema:
     """Return the JSON schema of the flow's parameters, with docstring descriptions."""
     from pydantic import ConfigDict, Field, create_model
 
@@ -173,7 +223,9 @@ def parameter_schema(flow: FlowDefinition) -> dict[str, Any]:
     schema.setdefault("properties", {})
     schema.setdefault("required", [])
     schema["definitions"] = schema.pop("$defs", {})
-    return schema
+    schema.setdefault("title", "Parameters")
+    schema.setdefault("type", "object")
+    return ParameterSchema(schema)
 
 
 def _docstring_params(fn: Callable[..., Any]) -> dict[str, str]:

@@ -52,6 +52,8 @@ def flow_run_attr(attr: str) -> Any:
         return run.expected_start_time
     if attr == "parameters":
         return dict(run.parameters)
+    if attr == "id":
+        return str(run.id)  # a str in Prefect 2 (its parent ids stay UUIDs there too)
     return getattr(run, attr)
 
 
@@ -66,6 +68,8 @@ def task_run_attr(attr: str) -> Any:
     ctx = task_run_ctx.get()
     if ctx is None:
         return _empty(TASK_RUN_EMPTY, attr)
+    if attr == "id":
+        return str(ctx.task_run.id)  # a str, as in Prefect 2
     value = getattr(ctx.task_run, attr)
     return dict(value) if attr == "parameters" else value
 

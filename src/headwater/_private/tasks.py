@@ -16,7 +16,7 @@ from headwater._private.context import in_sync_run
 from headwater._private.engine import entry
 from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater._private.options import TaskOptions, replace_options
-from headwater._private.parameters import bind_parameters
+from headwater._private.parameters import bind_parameters, check_reserved_arguments
 from headwater._private.states import State
 from headwater.exceptions import MappingLengthMismatch, MappingMissingIterable
 
@@ -89,6 +89,7 @@ class Task(Generic[P, R]):
         self.options = options
         self.is_async = inspect.iscoroutinefunction(fn)
         self.signature = inspect.signature(fn)
+        check_reserved_arguments(fn, self.signature, "task")
         module = getattr(fn, "__module__", None) or "__main__"
         self.task_key = f"{module}.{getattr(fn, '__qualname__', options.name)}"
         functools.update_wrapper(self, fn)
@@ -102,6 +103,9 @@ class Task(Generic[P, R]):
     def __getattr__(self, item: str) -> Any:
         if item in _OPTION_NAMES:
             value = getattr(self.options, item)
+            if item == "tags":
+                # A set, as in Prefect 2; a copy, since the options stay frozen.
+                return set(value)
             return list(value) if isinstance(value, tuple) else value
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {item!r}")
 

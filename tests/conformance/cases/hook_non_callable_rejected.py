@@ -1,4 +1,5 @@
 # Source: https://docs-2.prefect.io/latest/concepts/states/#state-change-hooks (hooks must be callables)
+# deliberate-difference: docs/migration.md#errors-are-more-specific-subclasses
 from prefect import task
 
 try:

@@ -1,4 +1,5 @@
 # Source: https://docs-2.prefect.io/latest/concepts/tasks/ (submit needs a flow run)
+# deliberate-difference: docs/migration.md#tasks-can-be-submitted-outside-a-flow
 from prefect import task
 
 

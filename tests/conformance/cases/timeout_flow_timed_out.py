@@ -1,4 +1,5 @@
 # Source: https://docs-2.prefect.io/latest/concepts/flows/#timeouts (a flow past timeout_seconds fails)
+# deliberate-difference: docs/migration.md#errors-are-more-specific-subclasses
 import time
 
 from prefect import flow

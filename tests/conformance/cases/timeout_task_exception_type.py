@@ -1,4 +1,5 @@
 # Source: https://docs-2.prefect.io/latest/concepts/tasks/#timeouts (a timed-out task raises a TimeoutError)
+# deliberate-difference: docs/migration.md#errors-are-more-specific-subclasses
 import time
 
 from prefect import flow, task

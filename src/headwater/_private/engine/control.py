@@ -12,7 +12,7 @@ from headwater._private.annotations import BaseAnnotation
 from headwater._private.engine.transitions import details_for
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.states import State, StateType, get_state_result
-from headwater.exceptions import UpstreamTaskError
+from headwater.exceptions import UnfinishedRun
 
 if TYPE_CHECKING:
     from headwater._private.collections import Upstream
@@ -77,7 +77,7 @@ def not_ready_state(spec: TaskRunSpec, upstreams: Sequence[Upstream]) -> State[A
             message = (f"Upstream task run {name!r} did not reach a 'COMPLETED' state "
                        f"(it is {state.type.value}).")
             return State(StateType.PENDING, name="NotReady", message=message,
-                         data=UpstreamTaskError(message), state_details=details_for(spec.run))
+                         data=UnfinishedRun(message), state_details=details_for(spec.run))
     return None
 
 

@@ -45,6 +45,7 @@ from headwater._private.engine.transitions import (
     resolve_futures_to_states,
     returned_futures,
     returned_state,
+    timed_out_message,
     timeout_error_factory,
 )
 from headwater._private.parameters import call_arguments, validate_parameters
@@ -167,7 +168,7 @@ def _outcome(spec: FlowRunSpec, ok: bool, value: Any) -> Steps:
     if ok:
         return (yield from _state_from_return(spec, value))
     if timed_out:
-        return Failed(data=value, name="TimedOut", message=str(value),
+        return Failed(data=value, name="TimedOut", message=timed_out_message(value),
                       state_details=details_for(spec.run))
     yield Log(spec, logging.ERROR, "Encountered exception during execution:", value)
     return Failed(

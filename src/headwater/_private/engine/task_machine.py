@@ -53,6 +53,7 @@ from headwater._private.engine.transitions import (
     details_for,
     is_engine_timeout,
     returned_state,
+    timed_out_message,
     timeout_error_factory,
 )
 from headwater._private.results.plan import ResultPlan, needs_plan
@@ -234,7 +235,7 @@ def _final_level(state: State[Any]) -> int:
 def _failed_state(spec: TaskRunSpec, error: Exception) -> State[Any]:
     """Failed (named TimedOut past the deadline) for an error the function raised."""
     if is_engine_timeout(error):
-        return Failed(data=error, name="TimedOut", message=str(error),
+        return Failed(data=error, name="TimedOut", message=timed_out_message(error),
                       state_details=details_for(spec.run))
     return Failed(
         data=error,

@@ -147,11 +147,22 @@ def timeout_error_factory(cls: type[TimeoutError], kind: str,
                           seconds: float) -> Callable[[], BaseException]:
     """Return a factory for the error a run gets at its deadline (marked as the engine's)."""
     def make() -> BaseException:
-        exc = cls(f"{kind} run exceeded timeout of {seconds:g} second(s)")
+        exc = cls(f"{kind} run exceeded timeout of {float(seconds)} seconds")
         exc._headwater_timeout = True  # type: ignore[attr-defined]
         return exc
 
     return make
+
+
+def timed_out_message(error: BaseException) -> str:
+    """The TimedOut state's message, word for word Prefect 2's.
+
+    Prefect 2 writes its reason, then the ``TimeoutError`` it raises (which
+    has no text of its own): ``Task run exceeded timeout of 0.1 seconds
+    TimeoutError: ``. headwater's error carries the reason as its text, so
+    the reason is not repeated.
+    """
+    return f"{error} TimeoutError: "
 
 
 def is_engine_timeout(error: Any) -> bool:
