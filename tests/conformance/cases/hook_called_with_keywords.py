@@ -1,4 +1,5 @@
 # Source: https://docs-2.prefect.io/latest/concepts/states/#state-change-hooks (hooks are called with the arguments flow, flow_run and state)
+# deliberate-difference: docs/migration.md#hooks-get-their-arguments-by-position
 from prefect import flow
 
 seen = []
