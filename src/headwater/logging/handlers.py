@@ -10,9 +10,9 @@ Example:
     >>> handler = APILogHandler(sink=sink)
 """
 
+from headwater._private.log_console import ConsoleHandler
 from headwater._private.log_handlers import (
     APILogHandler,
-    ConsoleHandler,
     InMemoryLogSink,
     LogRecordDict,
     LogSink,

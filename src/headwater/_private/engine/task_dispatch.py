@@ -10,6 +10,7 @@ work still makes progress.
 
 from __future__ import annotations
 
+import abc
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.engine.job import CLAIM_LOCK, Job
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from headwater._private.runners import TaskRunner
 
 
-class DispatchedJob(Job):
+class DispatchedJob(Job, abc.ABC):
     """The dispatch half of a task job; :class:`~.task_job.TaskJob` adds the running half."""
 
     __slots__ = ("_deps_left", "deps_ready", "future", "lease", "parent", "run", "runner",
@@ -43,13 +44,13 @@ class DispatchedJob(Job):
         self.deps_ready = False
         self._deps_left = 0
 
+    @abc.abstractmethod
     def execute(self) -> State[Any]:
         """Run the claimed job to its final state in the calling thread (see TaskJob)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def finish(self, state: State[Any] | None) -> None:
         """Let go of the run's inputs and hand ``state`` to the future (see TaskJob)."""
-        raise NotImplementedError
 
     def dispatch(self) -> None:
         """Hand the job to its runner once every upstream future is final."""

@@ -248,7 +248,7 @@ class Recorder:
         in the transport); rounds run one at a time, so batches are stored
         in the order they were queued. Returns whether there were records.
         """
-        markers: list[threading.Event | _Marker] = []
+        markers: list[_Marker] = []
         batch = self._drain(markers)
         drained = batch is not None
         if batch is not None:
@@ -286,7 +286,7 @@ class Recorder:
                 _log.exception("A round of run records failed; the recorder goes on.")
 
     async def _send_round(self, transport: Transport | None,
-                          markers: list[threading.Event | _Marker]) -> None:
+                          markers: list[_Marker]) -> None:
         try:
             if transport is not None:
                 await self._send_pending(transport)
@@ -445,7 +445,7 @@ class Recorder:
             raise report.error
 
     # ------------------------------------------------------------------ batches
-    def _drain(self, markers: list[threading.Event | _Marker]) -> list[tuple[Any, ...]] | None:
+    def _drain(self, markers: list[_Marker]) -> list[tuple[Any, ...]] | None:
         queue = self._queue
         if not queue:
             return None
@@ -453,11 +453,29 @@ class Recorder:
         popleft, append = queue.popleft, items.append
         while queue:
             item = popleft()
-            if isinstance(item, threading.Event | _Marker):
+            if isinstance(item, _Marker):
                 markers.append(item)
             else:
                 append(item)
         return items or None
+
+    def _flush_marker(self, blocking: bool) -> bool | _Marker:
+        """Queue a flush marker and return it, or the answer when there is nothing to wait for.
+
+        A blocking flush on the loop that stores the records cannot wait (it
+        would stop that loop): it answers whether everything is stored; an
+        async one awaits its marker there like anywhere else.
+        """
+        if self._service is None and not self._queue:
+            return True
+        if ((self._closed and (self._service is None or self._service.done()))
+                or (blocking and background.in_loop_thread())):
+            return not self._queue and not self._pending
+        marker = _Marker()
+        self._queue.append(marker)
+        self._ensure_started()
+        self._poke()
+        return marker
 
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Block until every record queued so far is stored (or buffered on failure).
@@ -465,28 +483,20 @@ class Recorder:
         Returns:
             True when the records were handed over within ``timeout``.
         """
-        if self._service is None and not self._queue:
-            return True
-        if ((self._closed and (self._service is None or self._service.done()))
-                or background.in_loop_thread()):
-            # Nothing left to store them, or called on the loop that stores
-            # them (waiting there would stop it): say whether all is stored.
-            return not self._queue and not self._pending
-        marker = threading.Event()
-        self._queue.append(marker)
-        self._ensure_started()
-        self._poke()
-        return marker.wait(timeout)
+        marker = self._flush_marker(blocking=True)
+        if isinstance(marker, bool):
+            return marker
+        try:
+            marker.future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            return False
+        return True
 
     async def flush_async(self, timeout: float | None = 30.0) -> bool:
         """`flush` for async code: the caller's loop stays free while it waits."""
-        if (self._service is None and not self._queue) or (
-                self._closed and (self._service is None or self._service.done())):
-            return not self._queue and not self._pending
-        marker = _Marker()
-        self._queue.append(marker)
-        self._ensure_started()
-        self._poke()
+        marker = self._flush_marker(blocking=False)
+        if isinstance(marker, bool):
+            return marker
         try:
             await asyncio.wait_for(asyncio.wrap_future(marker.future), timeout)
         except asyncio.TimeoutError:
