@@ -26,13 +26,15 @@ if TYPE_CHECKING:
     from headwater._private.settings.models import Settings
     from headwater.client import HeadwaterClient
 
+from headwater._private.storage.sqlite_schema import DATABASE_FILE, default_database_url
+
 __all__ = ["Target", "current_target", "sqlite_path", "target_from_settings"]
 
 
 def sqlite_path(home: Path, connection_url: str | None) -> Path | None:
     """The SQLite file embedded mode uses, or None when the database is not SQLite (or memory)."""
     if connection_url is None:
-        return home / "headwater.db"
+        return home / DATABASE_FILE
     scheme, sep, rest = connection_url.partition(":///")
     if not sep or scheme.split("+")[0] != "sqlite":
         return None
@@ -77,9 +79,7 @@ class Target:
     @property
     def embedded_database_url(self) -> str:
         """The SQLAlchemy URL of the embedded database (the in-process app's)."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite+aiosqlite:///{self.home / 'headwater.db'}"
+        return self.database_url or default_database_url(self.home)
 
     def where(self) -> str:
         """Where runs are, in words, for messages: "the API at ..." or "the local database ..."."""

@@ -66,11 +66,13 @@ def version() -> None:
 
     from headwater import __version__
     from headwater._private.settings import get_current_settings
+    from headwater._private.target import current_target
 
     settings = get_current_settings()
-    api = settings.api
-    where = f"server at {api.url}" if api.url else f"embedded, {settings.home / 'headwater.db'}"
-    if not api.enable_recording:
+    target = current_target()
+    where = (f"server at {target.api_url}" if target.api_url
+             else f"embedded, {target.sqlite or 'HEADWATER_API_DATABASE_CONNECTION_URL'}")
+    if not target.recording:
         where += " (recording off: set HEADWATER_API_ENABLE_RECORDING=true)"
     typer.echo(f"Version:   {__version__}")
     typer.echo(f"Python:    {platform.python_version()}")

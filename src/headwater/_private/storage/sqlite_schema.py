@@ -34,8 +34,16 @@ from pathlib import Path
 
 from headwater._private.storage.revision import HEAD_REVISION
 
-__all__ = ["PAGE_SIZE", "SCHEMA_FILE", "ensure_sqlite_schema", "render",
-           "schema_statements"]
+__all__ = ["DATABASE_FILE", "PAGE_SIZE", "SCHEMA_FILE", "default_database_url",
+           "ensure_sqlite_schema", "render", "schema_statements"]
+
+DATABASE_FILE = "headwater.db"
+"""The embedded database's file name, under ``HEADWATER_HOME``."""
+
+
+def default_database_url(home: Path) -> str:
+    """The SQLAlchemy URL of the embedded database, ``home/headwater.db``."""
+    return f"sqlite+aiosqlite:///{home / DATABASE_FILE}"
 
 #: Bytes per database page of a new file (SQLite's default is 4096). Set by
 #: every opener before WAL mode (a no-op on an existing file). A commit

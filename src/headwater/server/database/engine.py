@@ -32,6 +32,9 @@ from sqlalchemy.pool import StaticPool
 
 from headwater._private.files import create_private
 from headwater._private.storage.sqlite_schema import PAGE_SIZE
+from headwater._private.storage.sqlite_schema import (
+    default_database_url as storage_default_database_url,
+)
 
 __all__ = ["Database", "DatabaseBusyError", "default_database_url", "normalize_url"]
 
@@ -48,8 +51,8 @@ class DatabaseBusyError(RuntimeError):
 
 
 def default_database_url(home: Path) -> str:
-    """Return the SQLite URL of ``home/headwater.db``."""
-    return f"sqlite+aiosqlite:///{home / 'headwater.db'}"
+    """Return the SQLite URL of ``home/headwater.db`` (as the storage core names it)."""
+    return storage_default_database_url(home)
 
 
 def normalize_url(url: str) -> str:
