@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,6 +50,13 @@ def _settings_api_key() -> str | None:
 
     secret = get_current_settings().server.api_key
     return secret.get_secret_value() if secret is not None else None
+
+
+def _services_interval() -> float:
+    """Seconds between two rounds of the server's services: the heartbeat interval."""
+    from headwater.settings import get_current_settings
+
+    return get_current_settings().flow_run.heartbeat_seconds or 30.0
 
 
 def _settings_max_body_size() -> int:
@@ -144,14 +153,21 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
                          "authentication.")
     if max_body_size is None:
         max_body_size = _settings_max_body_size() if use_settings else DEFAULT_MAX_BODY_SIZE
-    database = Database(url)
+    from headwater.server.services.loop import run_services, sweep_on_start
+
+    database = Database(url, on_start=sweep_on_start)
+    services_interval = _services_interval() if use_settings else 30.0
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await database.start()
+        services = asyncio.create_task(run_services(database, services_interval))
         try:
             yield
         finally:
+            services.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await services
             await database.aclose()
 
     app = FastAPI(

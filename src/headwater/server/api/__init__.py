@@ -12,6 +12,7 @@ from headwater.server.api import (
     flow_runs,
     flows,
     global_concurrency_limits,
+    liveness,
     logs,
     records,
     states,
@@ -23,6 +24,7 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     admin.router,
     flows.router,
+    liveness.router,
     flow_runs.router,
     task_runs.router,
     states.router,

@@ -1,0 +1,229 @@
+"""The liveness rules, written once: heartbeats and the zombie check, sans I/O.
+
+A running flow run's process records where it lives (host, pid, a token of
+its start: :mod:`.processes`) and, every ``heartbeat_interval`` seconds,
+that it still does (``flow_run_liveness``). The zombie check finds the
+runs whose process is gone and ends them:
+
+- a run recorded on *this* host whose process is gone (no such pid, or the
+  pid now belongs to a process that started at another time) at once;
+- any run whose last heartbeat is more than :data:`MISSED_HEARTBEATS` of
+  its own intervals old (a process on another host, or this platform cannot
+  tell);
+- RUNNING becomes CRASHED, CANCELLING becomes CANCELLED (the cancel asked
+  for was done, by the process dying), with a message saying why and when
+  the last heartbeat came;
+- every write is a compare-and-set on the run's ``state_version``, so a run
+  that reaches a final state while the check runs keeps it;
+- the task runs the dead process left RUNNING end CRASHED too, and the
+  concurrency slots they held (tag limits' ``active_slots``, leases) are
+  freed.
+
+A heartbeat changes nothing once the run is final (:func:`heartbeat` writes
+only while the run is not in a final state).
+
+As with :mod:`.lease_rules`, each operation is a generator of steps that a
+driver carries out in one write transaction: :mod:`.liveness_sqlite` for
+SQLite (embedded processes through ``sqlite3``, the server through
+``exec_driver_sql``), the server's ``services/liveness.py`` with SQLAlchemy
+Core on PostgreSQL.
+
+Standard library only: part of the storage core.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Generator
+from typing import Any, NamedTuple
+
+from headwater._private.storage.bookkeeping import FINAL_TYPES, advance_book
+
+__all__ = [
+    "MISSED_HEARTBEATS",
+    "Beat",
+    "FinishRun",
+    "FreeSlots",
+    "InsertState",
+    "ProcessCheck",
+    "ReadRunningTaskRuns",
+    "ReadSuspects",
+    "Step",
+    "Steps",
+    "Suspect",
+    "TaskRunBook",
+    "UpsertBeat",
+    "Verdict",
+    "heartbeat",
+    "judge",
+    "sweep",
+]
+
+#: Heartbeats a run may miss in a row before the check calls it dead.
+MISSED_HEARTBEATS = 4
+
+#: ``process_check(pid, token)``: False if gone, True if alive, None if unknown.
+ProcessCheck = Callable[[int, "str | None"], "bool | None"]
+
+
+# ---------------------------------------------------------------------- data
+class Beat(NamedTuple):
+    """One heartbeat of one flow run."""
+
+    flow_run_id: uuid.UUID
+    host: str
+    pid: int
+    process_start: str | None
+    interval: float
+    at: dt.datetime
+
+
+class Suspect(NamedTuple):
+    """A RUNNING or CANCELLING flow run with a liveness row, and its book (``BOOK_COLUMNS``)."""
+
+    flow_run_id: uuid.UUID
+    book: tuple[Any, ...]
+    host: str
+    pid: int
+    process_start: str | None
+    interval: float
+    last_heartbeat: dt.datetime
+
+    @property
+    def state_type(self) -> str:
+        """The run's current state type."""
+        return str(self.book[1])
+
+
+class Verdict(NamedTuple):
+    """What the check does to a dead run: its new state."""
+
+    flow_run_id: uuid.UUID
+    state_type: str
+    state_name: str
+    message: str
+
+
+class TaskRunBook(NamedTuple):
+    """A RUNNING task run of a dead flow run, and its book."""
+
+    task_run_id: uuid.UUID
+    book: tuple[Any, ...]
+
+
+# ---------------------------------------------------------------------- steps
+class UpsertBeat(NamedTuple):
+    """Store ``beat`` unless the run is final (answer: rows written, 0 or 1)."""
+
+    beat: Beat
+
+
+class ReadSuspects(NamedTuple):
+    """The RUNNING and CANCELLING flow runs that have a liveness row (answer: `Suspect` list)."""
+
+
+class FinishRun(NamedTuple):
+    """Write ``book`` if the run's ``state_version`` is still ``expected_version``.
+
+    Answer: rows updated (1 when the compare-and-set won, else 0).
+    """
+
+    table: str  # "flow_run" or "task_run"
+    run_id: uuid.UUID
+    expected_version: int
+    book: tuple[Any, ...]
+    stamp: dt.datetime
+
+
+class InsertState(NamedTuple):
+    """Insert the state row of a `FinishRun` that won (its id is ``book[0]``)."""
+
+    table: str
+    run_id: uuid.UUID
+    book: tuple[Any, ...]
+    message: str
+    stamp: dt.datetime
+
+
+class ReadRunningTaskRuns(NamedTuple):
+    """The RUNNING task runs of a flow run (answer: `TaskRunBook` list)."""
+
+    flow_run_id: uuid.UUID
+
+
+class FreeSlots(NamedTuple):
+    """Drop the task runs' slots: leases they hold, their ids in tag limits' ``active_slots``."""
+
+    task_run_ids: tuple[uuid.UUID, ...]
+
+
+Step = UpsertBeat | ReadSuspects | FinishRun | InsertState | ReadRunningTaskRuns | FreeSlots
+Steps = Generator[Step, Any, Any]
+
+
+# ---------------------------------------------------------------------- the rule
+def _when(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def judge(suspect: Suspect, now: dt.datetime, *, host: str,
+          process_check: ProcessCheck) -> Verdict | None:
+    """Whether ``suspect``'s process is dead, and what its run becomes; None if alive.
+
+    Pure: ``now``, this host's name and the process check are passed in.
+    """
+    last = _when(suspect.last_heartbeat)
+    silent = (now - suspect.last_heartbeat).total_seconds()
+    if suspect.host == host and process_check(suspect.pid, suspect.process_start) is False:
+        why = (f"its process (pid {suspect.pid} on {host}) is gone; the last heartbeat came at "
+               f"{last}")
+    elif silent > MISSED_HEARTBEATS * suspect.interval:
+        why = (f"it missed {MISSED_HEARTBEATS} heartbeats in a row (one every "
+               f"{suspect.interval:g} s from pid {suspect.pid} on {suspect.host}); the last "
+               f"came at {last}, {silent:.0f} s ago")
+    else:
+        return None
+    if suspect.state_type == "CANCELLING":
+        return Verdict(suspect.flow_run_id, "CANCELLED", "Cancelled",
+                       f"The flow run was cancelling and its process died: {why}.")
+    return Verdict(suspect.flow_run_id, "CRASHED", "Crashed",
+                   f"The flow run's process stopped without reporting a final state: {why}.")
+
+
+def heartbeat(beat: Beat) -> Steps:
+    """Record ``beat``; returns whether it was stored (False: the run is final)."""
+    written = yield UpsertBeat(beat)
+    return bool(written)
+
+
+def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck) -> Steps:
+    """End the runs whose process is dead; returns the `Verdict` of each run ended."""
+    suspects: list[Suspect] = yield ReadSuspects()
+    ended: list[Verdict] = []
+    for suspect in suspects:
+        verdict = judge(suspect, now, host=host, process_check=process_check)
+        if verdict is None:
+            continue
+        book = advance_book(suspect.book, uuid.uuid4(), verdict.state_type,
+                            verdict.state_name, now)
+        won = yield FinishRun("flow_run", suspect.flow_run_id, int(suspect.book[4]), book, now)
+        if not won:
+            continue  # its state changed meanwhile (it completed): leave it be
+        yield InsertState("flow_run", suspect.flow_run_id, book, verdict.message, now)
+        ended.append(verdict)
+        task_runs: list[TaskRunBook] = yield ReadRunningTaskRuns(suspect.flow_run_id)
+        message = f"Its flow run {suspect.flow_run_id} ended {verdict.state_name}: " \
+                  f"{verdict.message}"
+        for task_run in task_runs:
+            task_book = advance_book(task_run.book, uuid.uuid4(), "CRASHED", "Crashed", now)
+            if (yield FinishRun("task_run", task_run.task_run_id, int(task_run.book[4]),
+                                task_book, now)):
+                yield InsertState("task_run", task_run.task_run_id, task_book, message, now)
+        yield FreeSlots(tuple(t.task_run_id for t in task_runs))
+    return ended
+
+
+def is_final(state_type: str | None) -> bool:
+    """Whether a stored state type ends a run."""
+    return state_type in FINAL_TYPES

@@ -1,0 +1,55 @@
+"""The server's services: periodic work the server does on its own (``headwater server start``).
+
+Today one service, the zombie check (:func:`zombie_sweep`): every
+``interval`` seconds (the flow runs' heartbeat interval), runs whose
+process died are ended (:mod:`.liveness`). It also runs once whenever the
+database is opened (:func:`sweep_on_start`), which is how the in-process
+app of embedded mode (the CLI) sweeps: it has no lifespan, so no loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    from headwater._private.storage.liveness_rules import Verdict
+    from headwater.server.database.engine import Database
+
+__all__ = ["run_services", "sweep_on_start", "zombie_sweep"]
+
+logger = logging.getLogger("headwater.server.services")
+
+
+async def zombie_sweep(database: Database, now: dt.datetime | None = None) -> list[Verdict]:
+    """One zombie check over the whole database; returns what it ended."""
+    from headwater.server.services import liveness
+
+    when = now if now is not None else dt.datetime.now(dt.timezone.utc)
+
+    async def work(conn: AsyncConnection) -> list[Verdict]:
+        return await liveness.sweep(conn, when)
+
+    ended = await database.write(work)
+    for verdict in ended:
+        logger.warning("Flow run %s: %s", verdict.flow_run_id, verdict.message)
+    return ended
+
+
+async def sweep_on_start(database: Database) -> None:
+    """The zombie check when a database is opened."""
+    await zombie_sweep(database)
+
+
+async def run_services(database: Database, interval: float) -> None:
+    """Run the services every ``interval`` seconds until cancelled; errors are logged."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await zombie_sweep(database)
+        except Exception as exc:  # the next round tries again
+            logger.error("The zombie check failed: %r", exc, exc_info=exc)

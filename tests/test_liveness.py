@@ -1,0 +1,264 @@
+"""Liveness in embedded mode: heartbeats of running flows, and the zombie check on SQLite.
+
+The rules are pure (`judge` takes the time, the host and the process check);
+the SQLite driver is tested with an injected ``now``. One slow test kills a
+real flow process with SIGKILL and asks the CLI.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from headwater import flow, runtime, task
+from headwater._private import heartbeats
+from headwater._private.storage import liveness_rules as rules
+from headwater._private.storage.bookkeeping import EMPTY_BOOK
+from headwater._private.storage.processes import local_host, process_alive, process_start_token
+from headwater.cli import app
+from headwater.settings import temporary_settings
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+RUNNING_BOOK = (uuid.uuid4(), "RUNNING", "Running", T0, 2, 1, T0, None, 0.0)
+
+
+def suspect(*, host: str = "elsewhere", pid: int = 10, token: str | None = None,
+            interval: float = 30.0, last: dt.datetime = T0,
+            state: str = "RUNNING") -> rules.Suspect:
+    book = (RUNNING_BOOK[0], state, state.title(), *RUNNING_BOOK[3:])
+    return rules.Suspect(uuid.uuid4(), book, host, pid, token, interval, last)
+
+
+# ---------------------------------------------------------------------- the pure rule
+@given(silent=st.floats(min_value=0, max_value=4 * 30.0),
+       alive=st.sampled_from([True, None]))
+def test_a_run_that_missed_fewer_than_four_heartbeats_is_never_judged(
+        silent: float, alive: bool | None) -> None:
+    verdict = rules.judge(suspect(host="here"), T0 + dt.timedelta(seconds=silent), host="here",
+                          process_check=lambda pid, token: alive)
+    assert verdict is None
+
+
+@given(extra=st.floats(min_value=0.001, max_value=1e6), interval=st.floats(0.01, 3600))
+def test_a_run_that_missed_four_heartbeats_is_crashed(extra: float, interval: float) -> None:
+    now = T0 + dt.timedelta(seconds=4 * interval + extra)
+    verdict = rules.judge(suspect(interval=interval), now, host="here",
+                          process_check=lambda pid, token: True)
+    assert verdict is not None and verdict.state_type == "CRASHED"
+    assert "2026-01-01 00:00:00 UTC" in verdict.message  # when the last heartbeat came
+
+
+def test_a_dead_process_of_this_host_is_judged_at_once() -> None:
+    verdict = rules.judge(suspect(host="here", pid=77), T0, host="here",
+                          process_check=lambda pid, token: False)
+    assert verdict is not None and "pid 77 on here" in verdict.message
+
+
+def test_a_dead_process_of_another_host_needs_the_missed_heartbeats() -> None:
+    assert rules.judge(suspect(host="there"), T0, host="here",
+                       process_check=lambda pid, token: False) is None
+
+
+def test_a_cancelling_run_ends_cancelled() -> None:
+    verdict = rules.judge(suspect(host="here", state="CANCELLING"), T0, host="here",
+                          process_check=lambda pid, token: False)
+    assert verdict is not None and verdict.state_type == "CANCELLED"
+
+
+def test_process_tokens_tell_a_reused_pid() -> None:
+    pid = os.getpid()
+    token = process_start_token(pid)
+    assert process_alive(pid, token) is True
+    if token is not None:  # Linux
+        assert process_alive(pid, "linux:other-boot:1") is False
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()
+    assert process_alive(done.pid, token) is False
+
+
+# ---------------------------------------------------------------------- the SQLite driver
+@pytest.fixture
+def home(tmp_path: Path) -> Any:
+    with temporary_settings(HEADWATER_HOME=str(tmp_path / "home"),
+                            HEADWATER_FLOW_RUN_HEARTBEAT_SECONDS="0.05"):
+        yield tmp_path / "home"
+
+
+def connect(home: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(home / "headwater.db", isolation_level=None)
+    con.execute("PRAGMA busy_timeout=30000")
+    return con
+
+
+def read_liveness(home: Path, run_id: str) -> list[Any]:
+    """The liveness row of a run, once the recorder has created the database."""
+    if not (home / "headwater.db").exists():
+        return []
+    con = connect(home)
+    try:
+        return con.execute("SELECT host, pid, process_start, heartbeat_interval, last_heartbeat "
+                           "FROM flow_run_liveness WHERE flow_run_id = ?",
+                           (uuid.UUID(run_id).hex,)).fetchall()
+    except sqlite3.OperationalError:  # no tables yet
+        return []
+    finally:
+        con.close()
+
+
+def test_a_running_flow_sends_heartbeats_with_its_process(home: Path) -> None:
+    seen: list[Any] = []
+
+    @flow
+    def beating() -> str:
+        run_id = str(runtime.flow_run.id)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            rows = read_liveness(home, run_id)
+            if rows and (not seen or rows[0][4] != seen[0][4]):
+                seen.append(rows[0])
+                if len(seen) == 2:  # two heartbeats: the first and a later one
+                    break
+            time.sleep(0.02)
+        return run_id
+
+    run_id = beating()
+    assert len(seen) == 2, seen
+    host, pid, token, interval, _ = seen[0]
+    assert (host, pid, token, interval) == (local_host(), os.getpid(),
+                                            process_start_token(os.getpid()), 0.05)
+    assert uuid.UUID(run_id) not in heartbeats.beating()
+
+
+def test_heartbeats_are_off_at_zero(tmp_path: Path) -> None:
+    with temporary_settings(HEADWATER_HOME=str(tmp_path / "home"),
+                            HEADWATER_FLOW_RUN_HEARTBEAT_SECONDS="0"):
+        @flow
+        def quiet() -> list[uuid.UUID]:
+            return heartbeats.beating()
+
+        assert quiet() == []
+
+
+def test_the_sqlite_sweep_crashes_a_dead_local_run_and_its_task_runs(home: Path) -> None:
+    from headwater._private.zombie_check import sweep
+
+    @task
+    def t() -> int:
+        return 1
+
+    @flow
+    def finished() -> str:
+        t()
+        return str(runtime.flow_run.id)
+
+    finished()  # creates the database; a completed run is never touched
+    con = connect(home)
+    run_id, task_id = uuid.uuid4(), uuid.uuid4()
+    flow_id = con.execute("SELECT id FROM flow LIMIT 1").fetchone()[0]
+    stamp = "2026-01-01 00:00:00.000000"
+    con.execute("INSERT INTO flow_run (id, created, updated, name, flow_id, parameters, tags, "
+                "state_type, state_name, state_timestamp, state_version) VALUES "
+                "(?, ?, ?, 'zombie', ?, '{}', '[]', 'RUNNING', 'Running', ?, 3)",
+                (run_id.hex, stamp, stamp, flow_id, stamp))
+    con.execute("INSERT INTO task_run (id, created, updated, name, flow_run_id, task_key, "
+                "dynamic_key, tags, state_type, state_name, state_timestamp, state_version) "
+                "VALUES (?, ?, ?, 't-0', ?, 't', '0', '[]', 'RUNNING', 'Running', ?, 1)",
+                (task_id.hex, stamp, stamp, run_id.hex, stamp))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    beat = rules.Beat(run_id, local_host(), gone.pid, None, 30.0, T0)
+    from headwater._private.storage import liveness_sqlite
+
+    assert liveness_sqlite.run(con, rules.heartbeat(beat)) is True
+    ended = sweep(con, T0 + dt.timedelta(seconds=1))
+    assert [v.flow_run_id for v in ended] == [run_id]
+    row = con.execute("SELECT r.state_type, r.state_version, r.end_time, s.message FROM flow_run "
+                      "r JOIN flow_run_state s ON s.id = r.state_id WHERE r.id = ?",
+                      (run_id.hex,)).fetchone()
+    assert row[:2] == ("CRASHED", 4) and row[2] is not None and "is gone" in row[3]
+    task_row = con.execute("SELECT state_type FROM task_run WHERE id = ?",
+                           (task_id.hex,)).fetchone()
+    assert task_row == ("CRASHED",)
+    assert sweep(con, T0 + dt.timedelta(days=1)) == []  # once only
+    assert liveness_sqlite.run(con, rules.heartbeat(beat)) is False  # final: nothing changes
+
+
+def test_a_fresh_empty_book_is_not_a_suspect() -> None:
+    # A liveness row of a run not recorded yet has no book: the sweep's join skips it.
+    assert EMPTY_BOOK[1] is None
+
+
+# ---------------------------------------------------------------------- a real kill -9
+def running(home: Path, run_id: uuid.UUID) -> bool:
+    con = connect(home)
+    try:
+        row = con.execute("SELECT state_type FROM flow_run WHERE id = ?",
+                          (run_id.hex,)).fetchone()
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        con.close()
+    return row == ("RUNNING",)
+
+
+SCRIPT = """
+    import time
+    from headwater import flow, runtime
+
+    @flow
+    def sleeper():
+        print("ID", runtime.flow_run.id, flush=True)
+        time.sleep(120)
+
+    sleeper()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
+def test_a_sigkilled_local_run_shows_crashed_at_the_next_cli_call(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("HEADWATER_"):
+            monkeypatch.delenv(key)
+    env = {**os.environ, "HEADWATER_HOME": str(tmp_path / "home"),
+           "HEADWATER_LOGGING_LEVEL": "WARNING"}
+    script = tmp_path / "child.py"
+    script.write_text(textwrap.dedent(SCRIPT), encoding="utf-8")
+    child = subprocess.Popen([sys.executable, str(script)], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.startswith("ID"), (line, child.stderr.read() if child.poll() else "")
+        run_id = uuid.UUID(line.split()[1])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until its RUNNING state and heartbeat are stored
+            if (read_liveness(tmp_path / "home", str(run_id))
+                    and running(tmp_path / "home", run_id)):
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the run's RUNNING state and heartbeat were not stored")
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.communicate()
+    with temporary_settings(HEADWATER_HOME=str(tmp_path / "home")):
+        result = CliRunner().invoke(app, ["flow-run", "inspect", str(run_id)])
+    assert result.exit_code == 0, result.output
+    assert "CRASHED" in result.output.upper()
+    assert "is gone" in result.output
