@@ -67,7 +67,7 @@ PRIVATE = "headwater._private"
 # The runtime's layers, bottom to top: (modules or packages under headwater._private).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
-     "sigterm", "migrate", "http_errors", "heartbeats", "zombie_check"),
+     "sigterm", "migrate", "http_errors", "heartbeats", "zombie_check", "labels"),
     ("states", "run_records", "protocols"),
     ("context", "futures", "collections", "annotations", "runners", "run_views"),
     ("options", "names", "parameters", "cache_policies", "results", "caching", "triggers",

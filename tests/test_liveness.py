@@ -262,3 +262,29 @@ def test_a_sigkilled_local_run_shows_crashed_at_the_next_cli_call(
     assert result.exit_code == 0, result.output
     assert "CRASHED" in result.output.upper()
     assert "is gone" in result.output
+
+
+# ---------------------------------------------------------------------- through the API
+def test_heartbeats_through_the_api_are_stored(tmp_path: Path) -> None:
+    """A process whose target is not a SQLite file sends heartbeats through the API."""
+    from headwater._private import background
+    from headwater._private.target import Target
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'api.db'}"
+    target = Target(recording=True, api_url=None, api_key=None, home=tmp_path,
+                    database_url=url, sqlite=None, lease_duration=30.0, watch_interval=1.0,
+                    heartbeat_interval=5.0)
+    run_id = uuid.uuid4()
+
+    async def send() -> list[uuid.UUID]:
+        sender = heartbeats._sender_for(target)
+        try:
+            return await sender.send([run_id], 5.0)
+        finally:
+            await sender.close()
+
+    assert background.run(send) == [run_id]
+    con = sqlite3.connect(tmp_path / "api.db")
+    row = con.execute("SELECT pid, heartbeat_interval FROM flow_run_liveness").fetchone()
+    con.close()
+    assert row == (os.getpid(), 5.0)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from headwater.client._workers import WorkPoolsMixin
 from headwater.exceptions import HeadwaterException
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ class APIUnreachable(HeadwaterException, ConnectionError):
     """Raised when the API cannot be reached after the configured retries."""
 
 
-class HeadwaterClient:
+class HeadwaterClient(WorkPoolsMixin):
     """An async client for headwater's REST API.
 
     Args:

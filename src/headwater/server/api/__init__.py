@@ -17,6 +17,7 @@ from headwater.server.api import (
     records,
     states,
     task_runs,
+    work_pools,
 )
 
 __all__ = ["ROUTERS"]
@@ -34,4 +35,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     concurrency_limits.router,
     global_concurrency_limits.router,
     records.router,
+    work_pools.router,
 )
