@@ -14,6 +14,7 @@ from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
 from headwater.cli._runs import flow_app, flow_run_app, task_run_app
 from headwater.cli._server import server_app
+from headwater.cli._work_pools import work_pool_app, work_queue_app
 
 __all__ = ["app", "main"]
 
@@ -32,6 +33,8 @@ app.add_typer(flow_app, name="flow")
 app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
 app.add_typer(records_app, name="records")
+app.add_typer(work_pool_app, name="work-pool")
+app.add_typer(work_queue_app, name="work-queue")
 app.command("migrate")(migrate)
 
 
