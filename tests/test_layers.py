@@ -75,7 +75,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("run_logging", "logging_config", "log_handlers", "log_console", "log_formatters",
      "recording"),
     ("engine", "cancellation", "concurrency", "remote_control", "pausing", "flow_run_watch",
-     "flow_run_readers"),
+     "flow_run_readers", "workers"),
     ("tasks", "flows"),
 )
 # Outside headwater._private: the exceptions at the bottom, the public modules on top.
