@@ -189,6 +189,8 @@ def flow_run_inspect(flow_run_id: str = typer.Argument(help="The flow run's id o
         run = (await _with_flow_names(client, [found]))[0]
         run["states"] = await client.read_flow_run_states(flow_run_id_)
         run["task_runs"] = await client.read_task_runs(flow_run_id=flow_run_id_, limit=1000)
+        if _state_type_of(run) == "SCHEDULED":
+            run["waiting_reasons"] = await client.read_flow_run_waiting_reasons(flow_run_id_)
         return dict(run)
 
     run = _call(read)
@@ -205,6 +207,8 @@ def flow_run_inspect(flow_run_id: str = typer.Argument(help="The flow run's id o
     console.print(f"Started {_when(run.get('start_time'))}, took {_duration(run)}")
     if not _is_final(run):
         console.print(f"Not finished: {_reason(run)}")
+    for reason in run.get("waiting_reasons") or []:
+        console.print(f"  - {reason['message']}", markup=False)
     _table("State history", ["Time", "State", "Message"],
            [[_when(s.get("timestamp")), s.get("name"), s.get("message")]
             for s in run["states"]])
@@ -220,6 +224,10 @@ async def _with_flow_names(client: Any, runs: list[dict[str, Any]]) -> list[dict
     return [{**r, "flow_name": names.get(r.get("flow_id"), r.get("flow_id"))} for r in runs]
 
 
+def _state_type_of(run: dict[str, Any]) -> str:
+    return str((run.get("state") or {}).get("type", run.get("state_type", "")))
+
+
 def _is_final(run: dict[str, Any]) -> bool:
     state = run.get("state") or {}
     return str(state.get("type", run.get("state_type", ""))) in {
@@ -231,7 +239,10 @@ def _reason(run: dict[str, Any]) -> str:
     kind = str(state.get("type", run.get("state_type", "")))
     if kind == "PAUSED":
         return "it is paused, waiting to be resumed."
-    if kind in {"SCHEDULED", "PENDING"}:
+    if kind == "SCHEDULED":
+        return "it has not started yet, because:" if run.get("waiting_reasons") else (
+            "it has not started yet; nothing keeps it from starting.")
+    if kind == "PENDING":
         return "it has not started yet (or its process stopped before it started)."
     if kind == "RUNNING":
         return ("it is still running, or its process died without reporting "

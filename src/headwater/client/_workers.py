@@ -39,6 +39,12 @@ class WorkPoolsMixin:
         answer = await self.request("POST", "flow_runs/heartbeat", json=body)
         return [str(i) for i in answer["stored"]]
 
+    async def read_flow_run_waiting_reasons(self: _Requests,
+                                            flow_run_id: uuid.UUID | str) -> list[dict[str, str]]:
+        """``GET /flow_runs/{id}/waiting``: why a Scheduled run is not running (code, message)."""
+        answer = await self.request("GET", f"flow_runs/{flow_run_id}/waiting")
+        return [dict(r) for r in answer["reasons"]]
+
     # ------------------------------------------------------------------ pools
     async def create_work_pool(self: _Requests, name: str, *, type: str = "process",
                                description: str | None = None, is_paused: bool = False,

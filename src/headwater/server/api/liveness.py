@@ -1,4 +1,5 @@
-"""``/flow_runs/heartbeat``: running flow runs say they still run (the zombie check's input)."""
+"""``/flow_runs/heartbeat``: running flow runs say they still run (the zombie check's input);
+``/flow_runs/{id}/waiting``: why a Scheduled run is not running."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from fastapi import APIRouter
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.api.dependencies import DB
+from headwater.server.api.dependencies import DB, ReadConn, not_found
 from headwater.server.schemas.actions import ActionModel
-from headwater.server.services import liveness
+from headwater.server.services import liveness, waiting
 from headwater.server.services.flows_and_runs import now
 
-__all__ = ["FlowRunHeartbeat", "HeartbeatResult", "router"]
+__all__ = ["FlowRunHeartbeat", "HeartbeatResult", "WaitingReasons", "router"]
 
 router = APIRouter(prefix="/flow_runs", tags=["Flow runs"])
 
@@ -60,3 +61,25 @@ async def heartbeat_flow_runs(body: FlowRunsHeartbeat, db: DB) -> HeartbeatResul
 async def heartbeat_flow_run(id: uuid.UUID, body: FlowRunHeartbeat, db: DB) -> HeartbeatResult:
     """Record a heartbeat for one flow run."""
     return await _beat(db, [id], body)
+
+
+class WaitingReason(ActionModel):
+    """One thing that keeps a run from starting, and how to lift it."""
+
+    code: str
+    message: str
+
+
+class WaitingReasons(ActionModel):
+    """Why a run waits; empty when it is not Scheduled (or nothing blocks it)."""
+
+    reasons: list[WaitingReason]
+
+
+@router.get("/{id}/waiting")
+async def why_flow_run_waits(id: uuid.UUID, conn: ReadConn) -> WaitingReasons:
+    """Why a Scheduled or Late run is not running: pools, queues, workers, labels, limits."""
+    reasons = await waiting.why_waiting(conn, id)
+    if reasons is None:
+        not_found("Flow run")
+    return WaitingReasons(reasons=[WaitingReason(**r) for r in reasons])
