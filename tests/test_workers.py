@@ -195,3 +195,47 @@ def test_an_unknown_worker_type_is_one_clear_error() -> None:
     assert result.exit_code == 1 and "No worker type 'nope'" in result.output
 
 
+
+
+@pytest.mark.skipif("not __import__('headwater.server.services.work_pools', "
+                    "fromlist=['x']).placed_in_pools()",
+                    reason="needs the deployments' flow_run columns (migration 0006)")
+async def test_a_worker_claims_a_scheduled_run_and_launches_it(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from headwater.server.database import tables as t
+
+    out = tmp_path / "ran.txt"
+    command = script(tmp_path, f"""
+        import os
+        open({str(out)!r}, "a").write(os.environ["HEADWATER__FLOW_RUN_ID"] + "\\n")
+    """)
+    async with ProcessWorker("pool", command=command, labels=["gpu"], limit=1) as worker:
+        flow = await worker.client.request("POST", "flows/", json={"name": "f"})
+        ids = []
+        for minute, labels in ((1, ["gpu"]), (2, ["tpu"]), (3, [])):
+            run = await worker.client.request("POST", "flow_runs/", json={
+                "flow_id": flow["id"], "state": {"type": "SCHEDULED"}})
+            ids.append(run["id"])
+            app = worker.client._http._transport.app  # the in-process app of embedded mode
+
+            async def place(conn: Any, run_id: str = run["id"], labels: list[str] = labels,
+                            minute: int = minute) -> None:
+                await conn.execute(sa.update(t.flow_run).where(
+                    t.flow_run.c.id == uuid.UUID(run_id)).values(
+                    work_pool_name="pool", labels=labels,
+                    expected_start_time=dt.datetime(2024, 1, 1, 0, minute,
+                                                    tzinfo=dt.timezone.utc)))
+
+            await app.state.database.write(place)
+        launched = await worker.run_once()
+        assert [r["id"] for r in launched] == [ids[0]]  # limit 1
+        assert await worker.run_once() == []  # still running, or not reported yet
+        await until(lambda: _done(worker.runs[uuid.UUID(ids[0])].handle))
+        launched = await worker.run_once()  # the first is reported; the unlabelled one is next
+        assert [r["id"] for r in launched] == [ids[2]]
+        await until(lambda: _done(worker.runs[uuid.UUID(ids[2])].handle))
+        await worker.supervise()
+    assert out.read_text().split()[0] == ids[0]

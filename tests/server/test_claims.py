@@ -93,7 +93,8 @@ async def test_a_worker_claims_runs_whose_labels_it_offers(app: Any, client: Any
 @needs_pool_columns
 async def test_paused_pools_and_queues_and_limits_are_honoured(app: Any, client: Any) -> None:
     await create_pool(client, concurrency_limit=1)
-    first, second = await scheduled(app, client), await scheduled(app, client)
+    first = await scheduled(app, client)
+    second = await scheduled(app, client, at=PAST + dt.timedelta(minutes=1))
     await client.patch("/work_pools/pool", json={"is_paused": True})
     assert await claim(client) == []
     await client.patch("/work_pools/pool", json={"is_paused": False})

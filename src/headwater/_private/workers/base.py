@@ -35,6 +35,7 @@ __all__ = ["BaseWorker", "WorkerRun"]
 
 _logger = logging.getLogger("headwater.worker")
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+_detached: list[Any] = []  # handles of runs left running by a stopped worker, kept for the process
 
 
 @dataclass
@@ -123,6 +124,11 @@ class BaseWorker(abc.ABC):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        for run in self.runs.values():
+            _logger.info("Worker %r stops; flow run %s keeps running (its own heartbeats tell "
+                         "whether it lives).", self.name, run.flow_run_id)
+        _detached.extend(run.handle for run in self.runs.values())
+        self.runs.clear()
         if self._own_client and self._client is not None:
             await self._client.aclose()
             self._client = None
