@@ -180,10 +180,10 @@ def test_the_sqlite_sweep_crashes_a_dead_local_run_and_its_task_runs(home: Path)
                 (task_id.hex, stamp, stamp, run_id.hex, stamp))
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    beat = rules.Beat(run_id, local_host(), gone.pid, None, 30.0, T0)
+    beat = rules.Beat((run_id,), local_host(), gone.pid, None, 30.0, T0)
     from headwater._private.storage import liveness_sqlite
 
-    assert liveness_sqlite.run(con, rules.heartbeat(beat)) is True
+    assert liveness_sqlite.run(con, rules.heartbeat(beat)) == [run_id]
     ended = sweep(con, T0 + dt.timedelta(seconds=1))
     assert [v.flow_run_id for v in ended] == [run_id]
     row = con.execute("SELECT r.state_type, r.state_version, r.end_time, s.message FROM flow_run "
@@ -194,7 +194,7 @@ def test_the_sqlite_sweep_crashes_a_dead_local_run_and_its_task_runs(home: Path)
                            (task_id.hex,)).fetchone()
     assert task_row == ("CRASHED",)
     assert sweep(con, T0 + dt.timedelta(days=1)) == []  # once only
-    assert liveness_sqlite.run(con, rules.heartbeat(beat)) is False  # final: nothing changes
+    assert liveness_sqlite.run(con, rules.heartbeat(beat)) == []  # final: nothing changes
 
 
 def test_a_fresh_empty_book_is_not_a_suspect() -> None:

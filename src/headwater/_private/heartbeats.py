@@ -151,11 +151,8 @@ def send_beats(con: sqlite3.Connection, ids: list[uuid.UUID], interval: float,
     from headwater._private.storage import liveness_sqlite
 
     host, pid, token = process_identity()
-    stored = []
-    for run_id in ids:
-        beat = rules.Beat(run_id, host, pid, token, interval, now)
-        if liveness_sqlite.run(con, rules.heartbeat(beat)):
-            stored.append(run_id)
+    beat = rules.Beat(tuple(ids), host, pid, token, interval, now)
+    stored: list[uuid.UUID] = liveness_sqlite.run(con, rules.heartbeat(beat))
     return stored
 
 
@@ -172,6 +169,7 @@ class _SqliteSender(_Sender):
             self._con = sqlite3.connect(f"{self._path.absolute().as_uri()}?mode=rw", uri=True,
                                         isolation_level=None, check_same_thread=False)
             self._con.execute("PRAGMA busy_timeout=30000")
+            self._con.execute("PRAGMA synchronous=NORMAL")  # as the recorder (WAL)
         try:
             return send_beats(self._con, ids, interval, _utc_now())
         except sqlite3.OperationalError as exc:

@@ -47,6 +47,7 @@ __all__ = [
     "FreeSlots",
     "InsertState",
     "ProcessCheck",
+    "ReadFinal",
     "ReadRunningTaskRuns",
     "ReadSuspects",
     "Step",
@@ -69,9 +70,9 @@ ProcessCheck = Callable[[int, "str | None"], "bool | None"]
 
 # ---------------------------------------------------------------------- data
 class Beat(NamedTuple):
-    """One heartbeat of one flow run."""
+    """One heartbeat of some flow runs of one process."""
 
-    flow_run_id: uuid.UUID
+    flow_run_ids: tuple[uuid.UUID, ...]
     host: str
     pid: int
     process_start: str | None
@@ -113,8 +114,14 @@ class TaskRunBook(NamedTuple):
 
 
 # ---------------------------------------------------------------------- steps
+class ReadFinal(NamedTuple):
+    """Which of these flow runs are in a final state (answer: a set of ids)."""
+
+    flow_run_ids: tuple[uuid.UUID, ...]
+
+
 class UpsertBeat(NamedTuple):
-    """Store ``beat`` unless the run is final (answer: rows written, 0 or 1)."""
+    """Store ``beat`` for its runs (one statement for all of them; answer ignored)."""
 
     beat: Beat
 
@@ -158,7 +165,8 @@ class FreeSlots(NamedTuple):
     task_run_ids: tuple[uuid.UUID, ...]
 
 
-Step = UpsertBeat | ReadSuspects | FinishRun | InsertState | ReadRunningTaskRuns | FreeSlots
+Step = (ReadFinal | UpsertBeat | ReadSuspects | FinishRun | InsertState | ReadRunningTaskRuns
+        | FreeSlots)
 Steps = Generator[Step, Any, Any]
 
 
@@ -192,17 +200,30 @@ def judge(suspect: Suspect, now: dt.datetime, *, host: str,
 
 
 def heartbeat(beat: Beat) -> Steps:
-    """Record ``beat``; returns whether it was stored (False: the run is final)."""
-    written = yield UpsertBeat(beat)
-    return bool(written)
+    """Record ``beat``; returns the runs it was stored for (not those already final)."""
+    if not beat.flow_run_ids:
+        return []
+    final: set[uuid.UUID] = yield ReadFinal(beat.flow_run_ids)
+    alive = tuple(i for i in beat.flow_run_ids if i not in final)
+    if alive:
+        yield UpsertBeat(beat._replace(flow_run_ids=alive))
+    return list(alive)
 
 
 def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck) -> Steps:
     """End the runs whose process is dead; returns the `Verdict` of each run ended."""
     suspects: list[Suspect] = yield ReadSuspects()
     ended: list[Verdict] = []
+    checked: dict[tuple[int, str | None], bool | None] = {}
+
+    def check_once(pid: int, token: str | None) -> bool | None:
+        # One look per process, however many of its runs are suspects.
+        if (pid, token) not in checked:
+            checked[pid, token] = process_check(pid, token)
+        return checked[pid, token]
+
     for suspect in suspects:
-        verdict = judge(suspect, now, host=host, process_check=process_check)
+        verdict = judge(suspect, now, host=host, process_check=check_once)
         if verdict is None:
             continue
         book = advance_book(suspect.book, uuid.uuid4(), verdict.state_type,

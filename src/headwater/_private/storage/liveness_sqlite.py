@@ -32,6 +32,7 @@ _UTC = dt.timezone.utc
 _BOOK = ", ".join(f"r.{name}" for name in BOOK_COLUMNS)
 _TIMES = {3, 6, 7}  # book positions holding times
 _FINAL = ", ".join(f"'{t}'" for t in sorted(FINAL_TYPES))
+_IN_JSON = "IN (SELECT value FROM json_each(?))"  # any number of values, one parameter
 
 
 class Statement(NamedTuple):
@@ -69,18 +70,21 @@ def _book_out(book: tuple[Any, ...]) -> list[Any]:
 def statements(step: rules.Step) -> Statements:
     """The statements that carry out ``step`` on SQLite (the last one answers for the step)."""
     match step:
+        case rules.ReadFinal(ids):
+            return [Statement(f"SELECT id FROM flow_run WHERE id {_IN_JSON} "
+                              f"AND state_type IN ({_FINAL})",
+                              (json.dumps([i.hex for i in ids]),), query=True)]
         case rules.UpsertBeat(beat):
             return [Statement(
                 "INSERT INTO flow_run_liveness (flow_run_id, created, host, pid, process_start, "
                 "heartbeat_interval, last_heartbeat) "
-                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?2 WHERE NOT EXISTS (SELECT 1 FROM flow_run "
-                f"WHERE id = ?1 AND state_type IN ({_FINAL})) "
+                "SELECT value, ?2, ?3, ?4, ?5, ?6, ?2 FROM json_each(?1) WHERE true "
                 "ON CONFLICT (flow_run_id) DO UPDATE SET host = excluded.host, "
                 "pid = excluded.pid, process_start = excluded.process_start, "
                 "heartbeat_interval = excluded.heartbeat_interval, "
                 "last_heartbeat = excluded.last_heartbeat",
-                (beat.flow_run_id.hex, stored_time(beat.at), beat.host, beat.pid,
-                 beat.process_start, beat.interval))]
+                (json.dumps([i.hex for i in beat.flow_run_ids]), stored_time(beat.at),
+                 beat.host, beat.pid, beat.process_start, beat.interval))]
         case rules.ReadSuspects():
             return [Statement(
                 f"SELECT r.id, {_BOOK}, l.host, l.pid, l.process_start, l.heartbeat_interval, "
@@ -124,6 +128,9 @@ def decode(step: rules.Step, answer: list[Any] | int) -> Any:
         return [rules.Suspect(uuid.UUID(row[0]), _book_in(row[1:10]), row[10], int(row[11]),
                               row[12], float(row[13]), _time(row[14]))  # type: ignore[arg-type]
                 for row in answer]
+    if isinstance(step, rules.ReadFinal):
+        assert isinstance(answer, list)
+        return {uuid.UUID(row[0]) for row in answer}
     if isinstance(step, rules.ReadRunningTaskRuns):
         assert isinstance(answer, list)
         return [rules.TaskRunBook(uuid.UUID(row[0]), _book_in(row[1:])) for row in answer]

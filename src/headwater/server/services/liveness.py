@@ -54,22 +54,25 @@ def _book(row: Any) -> tuple[Any, ...]:
 async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
     """``step`` as SQLAlchemy Core (PostgreSQL)."""
     match step:
+        case rules.ReadFinal(ids):
+            query = sa.select(t.flow_run.c.id).where(t.flow_run.c.id.in_(ids),
+                                                     t.flow_run.c.state_type.in_(FINAL_TYPES))
+            return {row.id for row in await conn.execute(query)}
         case rules.UpsertBeat(beat):
             from sqlalchemy.dialects.postgresql import insert
 
-            final = sa.select(t.flow_run.c.id).where(
-                t.flow_run.c.id == beat.flow_run_id, t.flow_run.c.state_type.in_(FINAL_TYPES))
-            if (await conn.execute(final)).first() is not None:
-                return 0
-            values = {"flow_run_id": beat.flow_run_id, "created": beat.at, "host": beat.host,
-                      "pid": beat.pid, "process_start": beat.process_start,
-                      "heartbeat_interval": beat.interval, "last_heartbeat": beat.at}
-            statement = insert(t.flow_run_liveness).values(**values)
+            rows = [{"flow_run_id": run_id, "created": beat.at, "host": beat.host,
+                     "pid": beat.pid, "process_start": beat.process_start,
+                     "heartbeat_interval": beat.interval, "last_heartbeat": beat.at}
+                    for run_id in beat.flow_run_ids]
+            statement = insert(t.flow_run_liveness).values(rows)
             statement = statement.on_conflict_do_update(
                 index_elements=["flow_run_id"],
-                set_={k: statement.excluded[k] for k in values if k not in ("flow_run_id",
-                                                                            "created")})
-            return (await conn.execute(statement)).rowcount
+                set_={k: statement.excluded[k] for k in ("host", "pid", "process_start",
+                                                         "heartbeat_interval",
+                                                         "last_heartbeat")})
+            await conn.execute(statement)
+            return None
         case rules.ReadSuspects():
             r = t.flow_run.c
             query = (sa.select(r.id, *[r[name] for name in BOOK_COLUMNS], _live.host, _live.pid,
@@ -126,11 +129,9 @@ async def heartbeat(conn: AsyncConnection, flow_run_ids: Sequence[uuid.UUID], *,
 
     A run in a final state stores nothing: its heartbeat changes nothing.
     """
-    stored = []
-    for run_id in flow_run_ids:
-        beat = rules.Beat(run_id, host, pid, process_start, interval, now)
-        if await _run(conn, rules.heartbeat(beat)):
-            stored.append(run_id)
+    beat = rules.Beat(tuple(dict.fromkeys(flow_run_ids)), host, pid, process_start, interval,
+                      now)
+    stored: list[uuid.UUID] = await _run(conn, rules.heartbeat(beat))
     return stored
 
 
