@@ -288,3 +288,57 @@ def test_heartbeats_through_the_api_are_stored(tmp_path: Path) -> None:
     row = con.execute("SELECT pid, heartbeat_interval FROM flow_run_liveness").fetchone()
     con.close()
     assert row == (os.getpid(), 5.0)
+
+
+# ---------------------------------------------------------------------- Lazarus (the rule)
+def drive_sweep(suspects: list[rules.Suspect], *, max_attempts: int,
+                race: bool = False) -> tuple[list[rules.Verdict], list[Any]]:
+    """Run the sweep's steps against made-up answers; return the verdicts and the steps."""
+    from headwater._private.driving import drive
+
+    steps: list[Any] = []
+
+    def answer(step: Any) -> Any:
+        steps.append(step)
+        if isinstance(step, rules.ReadSuspects):
+            return suspects
+        if isinstance(step, rules.ReadRunningTaskRuns):
+            return []
+        if isinstance(step, rules.FinishRun):
+            # ``race``: the run moved on before the reschedule (the second write) landed.
+            return 0 if race and step.expected_start_time is not None else 1
+        return None
+
+    verdicts = drive(rules.sweep(T0 + dt.timedelta(hours=1), host="here",
+                                 process_check=lambda pid, token: None,
+                                 lazarus_max_attempts=max_attempts), answer)
+    return verdicts, steps
+
+
+def test_lazarus_reschedules_a_crashed_deployment_run_on_its_version() -> None:
+    crashed = suspect()._replace(deployment_id=uuid.uuid4(), lazarus_attempts=1)
+    [verdict], steps = drive_sweep([crashed], max_attempts=3)
+    assert (verdict.state_type, verdict.rescheduled) == ("CRASHED", 2)
+    states = [s for s in steps if isinstance(s, rules.InsertState)]
+    assert [s.book[2] for s in states] == ["Crashed", "Rescheduled"]
+    assert states[1].book[1] == "SCHEDULED" and states[1].stamp > states[0].stamp
+    assert dict(states[1].details) == {"lazarus_attempt": 2}
+    assert "attempt 2 of 3" in states[1].message
+
+
+def test_lazarus_stops_after_the_last_attempt_and_skips_runs_without_deployment() -> None:
+    spent = suspect()._replace(deployment_id=uuid.uuid4(), lazarus_attempts=3)
+    local = suspect()
+    verdicts, steps = drive_sweep([spent, local], max_attempts=3)
+    assert [v.rescheduled for v in verdicts] == [0, 0]
+    assert all(s.book[1] == "CRASHED" for s in steps if isinstance(s, rules.InsertState))
+
+
+def test_lazarus_never_reschedules_a_cancelled_run_or_a_run_that_moved_on() -> None:
+    cancelling = suspect(state="CANCELLING")._replace(deployment_id=uuid.uuid4())
+    [verdict], _ = drive_sweep([cancelling], max_attempts=3)
+    assert (verdict.state_type, verdict.rescheduled) == ("CANCELLED", 0)
+    raced = suspect()._replace(deployment_id=uuid.uuid4())
+    [verdict], steps = drive_sweep([raced], max_attempts=3, race=True)
+    assert verdict.rescheduled == 0
+    assert [s.book[2] for s in steps if isinstance(s, rules.InsertState)] == ["Crashed"]

@@ -192,6 +192,15 @@ class FlowRunSettings(_Section):
     )
 
 
+class LazarusSettings(_Section):
+    """Rescheduling deployments' runs that crashed because their process vanished."""
+
+    max_attempts: int = Field(
+        default=3, ge=0,
+        description="Times a deployment's run that the zombie check found crashed is "
+        "rescheduled (0: never).")
+
+
 class WorkerSettings(_Section):
     """How workers poll for runs and stop them."""
 
@@ -246,6 +255,7 @@ class Settings(BaseSettings):
     concurrency: ConcurrencySettings = ConcurrencySettings()
     flow_run: FlowRunSettings = FlowRunSettings()
     worker: WorkerSettings = WorkerSettings()
+    lazarus: LazarusSettings = LazarusSettings()
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:

@@ -90,6 +90,8 @@ class Suspect(NamedTuple):
     process_start: str | None
     interval: float
     last_heartbeat: dt.datetime
+    deployment_id: uuid.UUID | None = None
+    lazarus_attempts: int = 0  # times Lazarus rescheduled it already
 
     @property
     def state_type(self) -> str:
@@ -104,6 +106,7 @@ class Verdict(NamedTuple):
     state_type: str
     state_name: str
     message: str
+    rescheduled: int = 0  # the Lazarus attempt that rescheduled it, 0 if none
 
 
 class TaskRunBook(NamedTuple):
@@ -141,6 +144,7 @@ class FinishRun(NamedTuple):
     expected_version: int
     book: tuple[Any, ...]
     stamp: dt.datetime
+    expected_start_time: dt.datetime | None = None  # set it too (a rescheduled run)
 
 
 class InsertState(NamedTuple):
@@ -151,6 +155,7 @@ class InsertState(NamedTuple):
     book: tuple[Any, ...]
     message: str
     stamp: dt.datetime
+    details: tuple[tuple[str, Any], ...] = ()  # more state_details
 
 
 class ReadRunningTaskRuns(NamedTuple):
@@ -210,8 +215,14 @@ def heartbeat(beat: Beat) -> Steps:
     return list(alive)
 
 
-def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck) -> Steps:
-    """End the runs whose process is dead; returns the `Verdict` of each run ended."""
+def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck,
+          lazarus_max_attempts: int = 0) -> Steps:
+    """End the runs whose process is dead; returns the `Verdict` of each run ended.
+
+    A deployment's run that crashed is rescheduled by Lazarus (Scheduled,
+    named ``Rescheduled``, to start now, on the same deployment version: it
+    keeps its ``deployment_id``) at most ``lazarus_max_attempts`` times.
+    """
     suspects: list[Suspect] = yield ReadSuspects()
     ended: list[Verdict] = []
     checked: dict[tuple[int, str | None], bool | None] = {}
@@ -242,7 +253,28 @@ def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck) -> Steps:
                                 task_book, now)):
                 yield InsertState("task_run", task_run.task_run_id, task_book, message, now)
         yield FreeSlots(tuple(t.task_run_id for t in task_runs))
+        if (verdict.state_type == "CRASHED" and suspect.deployment_id is not None
+                and suspect.lazarus_attempts < lazarus_max_attempts):
+            attempt = yield from _lazarus(suspect, book, now, lazarus_max_attempts)
+            if attempt:
+                ended[-1] = verdict._replace(rescheduled=attempt)
     return ended
+
+
+def _lazarus(suspect: Suspect, book: tuple[Any, ...], now: dt.datetime,
+             max_attempts: int) -> Steps:
+    """Reschedule a crashed deployment run; returns the attempt number (0: lost the race)."""
+    attempt = suspect.lazarus_attempts + 1
+    later = now + dt.timedelta(microseconds=1)  # after the Crashed state in the history
+    again = advance_book(book, uuid.uuid4(), "SCHEDULED", "Rescheduled", later)
+    if not (yield FinishRun("flow_run", suspect.flow_run_id, int(book[4]), again, later,
+                            expected_start_time=later)):
+        return 0
+    yield InsertState("flow_run", suspect.flow_run_id, again,
+                      f"Lazarus rescheduled the crashed run (attempt {attempt} of "
+                      f"{max_attempts}); it runs again on its deployment version.", later,
+                      (("lazarus_attempt", attempt),))
+    return attempt
 
 
 def is_final(state_type: str | None) -> bool:

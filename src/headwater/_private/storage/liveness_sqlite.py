@@ -91,18 +91,21 @@ def statements(step: rules.Step) -> Statements:
                 "l.last_heartbeat FROM flow_run AS r JOIN flow_run_liveness AS l "
                 "ON l.flow_run_id = r.id WHERE r.state_type IN ('RUNNING', 'CANCELLING')",
                 (), query=True)]
-        case rules.FinishRun(table, run_id, expected, book, stamp):
+        case rules.FinishRun(table, run_id, expected, book, stamp, start):
             sets = ", ".join(f"{name} = ?" for name in BOOK_COLUMNS)
-            return [Statement(f"UPDATE {table} SET updated = ?, {sets} "
+            return [Statement(f"UPDATE {table} SET updated = ?, {sets}, "
+                              "expected_start_time = coalesce(?, expected_start_time) "
                               "WHERE id = ? AND state_version = ?",
-                              (stored_time(stamp), *_book_out(book), run_id.hex, expected))]
-        case rules.InsertState(table, run_id, book, message, stamp):
+                              (stored_time(stamp), *_book_out(book),
+                               stored_time(start) if start is not None else None, run_id.hex,
+                               expected))]
+        case rules.InsertState(table, run_id, book, message, stamp, details):
             fk = f"{table}_id"
             return [Statement(
                 f"INSERT INTO {table}_state (id, created, {fk}, type, name, timestamp, "
                 "message, state_details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (book[0].hex, stored_time(stamp), run_id.hex, book[1], book[2],
-                 stored_time(stamp), message, json.dumps({fk: str(run_id)})))]
+                 stored_time(stamp), message, json.dumps({fk: str(run_id), **dict(details)})))]
         case rules.ReadRunningTaskRuns(flow_run_id):
             return [Statement(f"SELECT r.id, {_BOOK} FROM task_run AS r "
                               "WHERE r.flow_run_id = ? AND r.state_type = 'RUNNING'",

@@ -83,17 +83,21 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
             return [rules.Suspect(row.id, _book(row._mapping), row.host, row.pid,
                                   row.process_start, row.heartbeat_interval, row.last_heartbeat)
                     for row in await conn.execute(query)]
-        case rules.FinishRun(table_name, run_id, expected, book, stamp):
+        case rules.FinishRun(table_name, run_id, expected, book, stamp, start):
             table = t.metadata.tables[table_name]
+            values = dict(zip(BOOK_COLUMNS, book, strict=True))
+            if start is not None:
+                values["expected_start_time"] = start
             result = await conn.execute(
                 sa.update(table).where(table.c.id == run_id, table.c.state_version == expected)
-                .values(updated=stamp, **dict(zip(BOOK_COLUMNS, book, strict=True))))
+                .values(updated=stamp, **values))
             return result.rowcount
-        case rules.InsertState(table_name, run_id, book, message, stamp):
+        case rules.InsertState(table_name, run_id, book, message, stamp, details):
             fk = f"{table_name}_id"
             await conn.execute(sa.insert(t.metadata.tables[f"{table_name}_state"]).values(
                 id=book[0], created=stamp, type=book[1], name=book[2], timestamp=stamp,
-                message=message, state_details={fk: str(run_id)}, **{fk: run_id}))
+                message=message, state_details={fk: str(run_id), **dict(details)},
+                **{fk: run_id}))
             return 1
         case rules.ReadRunningTaskRuns(flow_run_id):
             c = t.task_run.c
