@@ -8,6 +8,8 @@ The grace period is measured on a `FakeClock`; the processes are real.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
 import textwrap
 import time
@@ -239,3 +241,49 @@ async def test_a_worker_claims_a_scheduled_run_and_launches_it(tmp_path: Path) -
         await until(lambda: _done(worker.runs[uuid.UUID(ids[2])].handle))
         await worker.supervise()
     assert out.read_text().split()[0] == ids[0]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups")
+async def test_a_running_worker_stops_a_cancelled_run_within_seconds(tmp_path: Path) -> None:
+    command = script(tmp_path, "import time; time.sleep(120)")
+    async with ProcessWorker("pool", command=command) as worker:
+        run = await pending_run(worker.client)
+        await worker.submit(run)
+        await worker.client.set_flow_run_state(run["id"], {"type": "RUNNING"}, force=True)
+        stop = asyncio.Event()
+        serving = asyncio.create_task(worker.start(stop))
+        asked = time.monotonic()
+        await worker.client.set_flow_run_state(run["id"], {"type": "CANCELLING"}, force=True)
+
+        async def cancelled() -> bool:
+            return (await state_of(worker.client, run["id"]))["type"] == "CANCELLED"
+
+        await until(cancelled, seconds=5)
+        took = time.monotonic() - asked
+        stop.set()
+        await serving
+    assert worker.runs == {}
+    print(f"cancelled in {took:.2f} s")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
+def test_worker_start_stops_on_sigterm(tmp_path: Path, home: Path) -> None:
+    import subprocess
+
+    env = {**os.environ, "HEADWATER_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "headwater.cli", "worker", "start", "--pool",
+                             "sig", "--name", "sig-worker"], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        assert "Worker 'sig-worker' started" in proc.stdout.readline()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Worker 'sig-worker' stopped." in out

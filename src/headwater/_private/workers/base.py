@@ -35,6 +35,8 @@ __all__ = ["BaseWorker", "WorkerRun"]
 
 _logger = logging.getLogger("headwater.worker")
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+#: Seconds between two looks of a running worker at its runs (exits, cancels).
+SUPERVISE_SECONDS = 1.0
 _detached: list[Any] = []  # handles of runs left running by a stopped worker, kept for the process
 
 
@@ -149,22 +151,32 @@ class BaseWorker(abc.ABC):
             _logger.info("Created work pool %r (%s).", self.work_pool_name, self.type)
 
     async def start(self, stop: asyncio.Event | None = None) -> None:
-        """Run rounds every ``HEADWATER_WORKER_QUERY_SECONDS`` until ``stop`` is set.
+        """Run rounds until ``stop`` is set.
 
-        Runs still executing when it returns keep running (each in its own
-        process group, sending its own heartbeats).
+        Its runs are supervised every second (a cancel stops its process
+        group within about a second); new runs are claimed every
+        ``HEADWATER_WORKER_QUERY_SECONDS``. Runs still executing when it
+        returns keep running (each in its own process group, sending its own
+        heartbeats).
         """
         stop = stop or asyncio.Event()
         _logger.info("Worker %r started: pool %r, queues %s, labels %s, limit %s.", self.name,
                      self.work_pool_name, self.work_queues or "all", self.labels or "none",
                      self.limit or "none")
+        last_claim: float | None = None
         while not stop.is_set():
+            now = self.clock.monotonic()
+            claim = last_claim is None or now - last_claim >= self.query_seconds
             try:
-                await self.run_once()
+                await self.heartbeat()
+                await self.supervise()
+                if claim:
+                    last_claim = now
+                    await self.get_and_submit_flow_runs()
             except Exception as exc:  # the API may be down: try again next round
                 _logger.warning("Worker %r: this round failed: %r", self.name, exc)
             try:
-                await asyncio.wait_for(stop.wait(), self.query_seconds)
+                await asyncio.wait_for(stop.wait(), min(self.query_seconds, SUPERVISE_SECONDS))
             except asyncio.TimeoutError:
                 pass
 
