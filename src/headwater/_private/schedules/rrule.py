@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator, model_validator
@@ -23,6 +23,10 @@ MAX_RRULE_LENGTH = 6500
 DEFAULT_DTSTART = datetime(2020, 1, 1)
 _TZID = re.compile(r"DTSTART;TZID=([^:;]+):", re.IGNORECASE)
 _ANY_TZID = re.compile(r";TZID=[^:;]+", re.IGNORECASE)
+# Length of one period of dateutil's WEEKLY, DAILY, HOURLY, MINUTELY and
+# SECONDLY frequencies (2..6), on the naive wall clock.
+_PERIODS = {2: timedelta(weeks=1), 3: timedelta(days=1), 4: timedelta(hours=1),
+            5: timedelta(minutes=1), 6: timedelta(seconds=1)}
 
 
 def parse_rrule(text: str) -> RRule | RRuleSet:
@@ -130,5 +134,36 @@ class RRuleSchedule(Schedule):
         # wall time may yield a time just before it in a repeated hour; the
         # caller drops those.
         wall_start = start.astimezone(tz).replace(tzinfo=None, fold=0)
+        rule = _skip_ahead(rule, wall_start)
         for wall in rule.xafter(wall_start, count=None, inc=True):
             yield localize(wall, tz)
+
+
+def _skip_ahead(rule: RRule | RRuleSet, wall_start: datetime) -> RRule | RRuleSet:
+    """Return ``rule`` with its DTSTART moved by whole periods to just before ``wall_start``.
+
+    dateutil walks every occurrence from DTSTART on: an hourly rule counted
+    from 2020 would take tens of thousands of steps to reach today. Moving
+    DTSTART by a whole number of ``INTERVAL`` periods keeps every later
+    occurrence (the BY* defaults taken from DTSTART, its time of day or
+    weekday, stay the same). Rules with COUNT count from their first
+    occurrence, and sets combine several rules: both are left as they are.
+    """
+    from dateutil.rrule import rrule as rrule_type
+
+    if not isinstance(rule, rrule_type) or getattr(rule, "_count", None) is not None:
+        return rule
+    period = _PERIODS.get(getattr(rule, "_freq", -1))
+    dtstart = getattr(rule, "_dtstart", None)
+    interval = getattr(rule, "_interval", 1)
+    if period is None or not isinstance(dtstart, datetime) or not isinstance(interval, int):
+        return rule
+    step = period * interval
+    periods = (wall_start - dtstart) // step - 1  # one period of margin
+    if periods <= 0:
+        return rule
+    try:
+        moved: RRule = rule.replace(dtstart=dtstart + step * periods)
+    except ValueError:  # dateutil refused the moved rule: walk from the original
+        return rule
+    return moved
