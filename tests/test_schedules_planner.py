@@ -253,8 +253,8 @@ def test_scheduler_settings_refuse_inconsistent_bounds() -> None:
     from headwater.settings import SettingsError
 
     # temporary_settings validates on entry.
-    with pytest.raises(SettingsError, match="HEADWATER_SCHEDULER_MIN_RUNS='500'.*at most "
-                                            "HEADWATER_SCHEDULER_MAX_RUNS"), \
+    with pytest.raises(SettingsError, match=r"HEADWATER_SCHEDULER_MIN_RUNS='500'.*at most "
+                                            r"HEADWATER_SCHEDULER_MAX_RUNS"), \
             temporary_settings(HEADWATER_SCHEDULER_MIN_RUNS="500"):
         pass
     with pytest.raises(SettingsError, match="HEADWATER_SCHEDULER_MIN_SCHEDULED_TIME='P200D'"), \

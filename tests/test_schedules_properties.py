@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
@@ -56,7 +57,7 @@ def test_dates_are_increasing_aware_at_or_after_start_and_count_honoured(
     dates = schedule.get_dates(n, start=start)
     instants = [d.astimezone(UTC) for d in dates]
     assert all(d.tzinfo is not None for d in dates)
-    assert all(a < b for a, b in zip(instants, instants[1:]))
+    assert all(a < b for a, b in itertools.pairwise(instants))
     assert all(d >= start for d in instants)
     bounded = isinstance(schedule, RRuleSchedule) and "COUNT" in schedule.rrule
     if not bounded:

@@ -7,9 +7,9 @@ Each computes its dates with ``get_dates``, correct across DST changes (see
 Example:
     >>> from datetime import datetime
     >>> from headwater.schedules import CronSchedule
-    >>> nightly = CronSchedule(cron="0 2 * * *", timezone="Europe/London")
+    >>> nightly = CronSchedule(cron="30 1 * * *", timezone="Europe/London")
     >>> [d.isoformat() for d in nightly.get_dates(2, start=datetime(2024, 3, 30))]
-    ['2024-03-30T02:00:00+00:00', '2024-03-31T03:00:00+01:00']
+    ['2024-03-30T01:30:00+00:00', '2024-03-31T02:30:00+01:00']
 """
 
 from headwater._private.schedules import (
