@@ -223,9 +223,16 @@ def _ahead(
     if budget <= 0:
         return []
     horizon = now + window
-    limit = now + max_window if max_window is not None else None
-    dates = [_utc(d) for d in planned.schedule.get_dates(n=budget, start=now, end=limit)]
-    chosen = [d for i, d in enumerate(dates) if d <= horizon or i < min_runs]
+    if max_window is not None:
+        horizon = min(horizon, now + max_window)
+    # Two bounded look-ups rather than ``budget`` dates: the slots within the
+    # window, and the first ``min_runs`` (which may lie beyond it).
+    within = planned.schedule.get_dates(n=budget, start=now, end=horizon)
+    first: list[datetime] = []
+    if len(within) < min(min_runs, budget):
+        limit = now + max_window if max_window is not None else None
+        first = planned.schedule.get_dates(n=min(min_runs, budget), start=now, end=limit)
+    chosen = sorted({_utc(d) for d in [*within, *first]})[:budget]
     return [d for d in chosen if since is None or d > since]
 
 
