@@ -15,7 +15,7 @@ from headwater._private.schedules.planner import (
     lateness,
     plan_runs,
 )
-from headwater.schedules import CronSchedule, IntervalSchedule
+from headwater.schedules import CronSchedule, IntervalSchedule, RRuleSchedule
 from headwater.settings import get_current_settings, temporary_settings
 
 UTC = timezone.utc
@@ -260,3 +260,12 @@ def test_scheduler_settings_refuse_inconsistent_bounds() -> None:
     with pytest.raises(SettingsError, match="HEADWATER_SCHEDULER_MIN_SCHEDULED_TIME='P200D'"), \
             temporary_settings(HEADWATER_SCHEDULER_MIN_SCHEDULED_TIME="P200D"):
         pass
+
+
+def test_catchup_off_finds_the_latest_slot_past_a_burst_of_more_than_a_thousand() -> None:
+    # Every second of 25 minutes only: the most recent missed slot is
+    # 02:24:59, after 1,500 slots in the span where the look-back finds them.
+    burst = PlannedSchedule("b", RRuleSchedule(
+        rrule="DTSTART:20240601T020000\nRRULE:FREQ=SECONDLY;COUNT=1500"))
+    runs = plan(burst, since=NOW - timedelta(days=1), min_runs=0)
+    assert [r.scheduled_time.strftime("%H:%M:%S") for r in runs] == ["02:24:59"]

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from headwater._private.schedules.base import MAX_ITERATIONS
 from headwater._private.schedules.building import SCHEDULE_TYPES
 from headwater._private.schedules.zones import UTC
 
@@ -206,13 +207,25 @@ def _latest_before(schedule: SCHEDULE_TYPES, since: datetime, now: datetime) -> 
     span = _FIRST_LOOK_BACK
     while True:
         start = max(since, now - span)
-        dates = [_utc(d) for d in schedule.get_dates(start=start, end=now)]
-        dates = [d for d in dates if since < d < now]
+        dates = [d for d in _all_between(schedule, start, now) if since < d < now]
         if dates:
             return dates[-1]
         if start == since:
             return None
         span *= 2
+
+
+def _all_between(schedule: SCHEDULE_TYPES, start: datetime, end: datetime) -> list[datetime]:
+    # get_dates answers at most MAX_ITERATIONS dates a call: page on from the
+    # last one until a page comes back short.
+    dates: list[datetime] = []
+    while True:
+        page = [_utc(d) for d in schedule.get_dates(n=MAX_ITERATIONS, start=start, end=end)]
+        page = [d for d in page if not dates or d > dates[-1]]
+        dates.extend(page)
+        if len(page) < MAX_ITERATIONS - 1:
+            return dates
+        start = dates[-1]
 
 
 def _ahead(
