@@ -123,6 +123,12 @@ def test_default_start_comes_from_the_clock() -> None:
         assert schedule.get_dates() == [datetime(2030, 6, 1, 12, 30, tzinfo=UTC)]
         clock.advance(3600)
         assert schedule.get_dates() == [datetime(2030, 6, 1, 13, 30, tzinfo=UTC)]
+        clock.sleep(1800)  # a fake sleep moves the wall time too
+        assert schedule.get_dates() == [datetime(2030, 6, 1, 14, 30, tzinfo=UTC)]
+    with pytest.raises(ValueError, match="timezone-aware"):
+        FakeClock(wall=datetime(2030, 6, 1))
+    with pytest.raises(ValueError, match="only moves forward"):
+        FakeClock().advance(-1)
 
 
 def test_impossible_date_yields_nothing() -> None:
