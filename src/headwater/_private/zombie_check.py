@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 
+from headwater._private.clock import get_clock
 from headwater._private.storage import liveness_rules as rules
 from headwater._private.storage import liveness_sqlite
 from headwater._private.storage.processes import local_host, process_alive
@@ -32,11 +33,15 @@ def sweep(con: sqlite3.Connection, now: dt.datetime | None = None) -> list[rules
 
     Args:
         con: A connection in autocommit mode (``isolation_level=None``).
-        now: The time to judge heartbeats by (aware); the system clock when None.
+        now: The time to judge heartbeats by (aware); the injected clock's when None.
     """
-    when = now if now is not None else dt.datetime.now(dt.timezone.utc)
+    from headwater._private.settings import get_current_settings
+
+    when = now if now is not None else get_clock().now()
+    attempts = get_current_settings().lazarus.max_attempts
     ended: list[rules.Verdict] = liveness_sqlite.run(
-        con, rules.sweep(when, host=local_host(), process_check=process_alive))
+        con, rules.sweep(when, host=local_host(), process_check=process_alive,
+                         lazarus_max_attempts=attempts))
     for verdict in ended:
         _logger.warning("Flow run %s: %s", verdict.flow_run_id, verdict.message)
     return ended

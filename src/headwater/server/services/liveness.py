@@ -139,8 +139,10 @@ async def heartbeat(conn: AsyncConnection, flow_run_ids: Sequence[uuid.UUID], *,
     return stored
 
 
-async def sweep(conn: AsyncConnection, now: dt.datetime) -> list[rules.Verdict]:
+async def sweep(conn: AsyncConnection, now: dt.datetime, *,
+                lazarus_max_attempts: int = 0) -> list[rules.Verdict]:
     """End the runs whose process died (see :mod:`.liveness_rules`); return the verdicts."""
     result: list[rules.Verdict] = await _run(
-        conn, rules.sweep(now, host=local_host(), process_check=process_alive))
+        conn, rules.sweep(now, host=local_host(), process_check=process_alive,
+                          lazarus_max_attempts=lazarus_max_attempts))
     return result

@@ -25,14 +25,28 @@ __all__ = ["run_services", "sweep_on_start", "zombie_sweep"]
 logger = logging.getLogger("headwater.server.services")
 
 
-async def zombie_sweep(database: Database, now: dt.datetime | None = None) -> list[Verdict]:
-    """One zombie check over the whole database; returns what it ended."""
+async def zombie_sweep(database: Database, now: dt.datetime | None = None,
+                       lazarus_max_attempts: int | None = None) -> list[Verdict]:
+    """One zombie check over the whole database; returns what it ended.
+
+    Args:
+        database: The database.
+        now: The time to judge heartbeats by; the injected clock's when None.
+        lazarus_max_attempts: Reschedules of a crashed deployment run at most;
+            ``HEADWATER_LAZARUS_MAX_ATTEMPTS`` when None.
+    """
+    from headwater._private.clock import get_clock
     from headwater.server.services import liveness
 
-    when = now if now is not None else dt.datetime.now(dt.timezone.utc)
+    when = now if now is not None else get_clock().now()
+    if lazarus_max_attempts is None:
+        from headwater.settings import get_current_settings
+
+        lazarus_max_attempts = get_current_settings().lazarus.max_attempts
+    attempts = lazarus_max_attempts
 
     async def work(conn: AsyncConnection) -> list[Verdict]:
-        return await liveness.sweep(conn, when)
+        return await liveness.sweep(conn, when, lazarus_max_attempts=attempts)
 
     ended = await database.write(work)
     for verdict in ended:
