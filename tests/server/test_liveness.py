@@ -92,9 +92,12 @@ async def test_a_live_process_of_this_host_is_left_running(app: Any, client: Any
 async def test_a_reused_pid_is_not_taken_for_the_run_process(app: Any, client: Any) -> None:
     import os
 
+    from headwater._private.storage.processes import process_start_token
+
     run_id = await running_run(client)
     # This process's pid, but another start time: the run's process was another one.
-    await beat(client, run_id, host=local_host(), pid=os.getpid(), process_start="linux:x:1")
+    token = str(process_start_token(os.getpid())).rsplit(":", 1)[0] + ":1"
+    await beat(client, run_id, host=local_host(), pid=os.getpid(), process_start=token)
     ended = await zombie_sweep(app.state.database, later(0))
     assert [str(v.flow_run_id) for v in ended] == [run_id]
 

@@ -4,9 +4,13 @@ A flow run records its host, its pid and a token of its process's start, so
 a zombie check on the same host knows at once when the process is gone, and
 is not fooled by a pid the system has since given to another process:
 
-- Linux: the token is ``linux:<boot id>:<start ticks>`` (field 22 of
-  ``/proc/<pid>/stat``, clock ticks since boot, with the boot's id so a
-  reboot cannot repeat it). The check compares tokens.
+- Linux: the token is ``linux:<boot id>:<pid namespace>:<start ticks>``
+  (field 22 of ``/proc/<pid>/stat``: clock ticks since boot). The pid is
+  only looked up where it means the same process: same kernel boot (a
+  machine or VM that shares the host name is another kernel) and same pid
+  namespace (a container started with ``--network host`` shares the host
+  name, not the pids); anywhere else the check cannot tell (None) and the
+  missed heartbeats decide.
 - Elsewhere (psutil is not a dependency): no token (None); a process is
   known dead when ``os.kill(pid, 0)`` says it does not exist (POSIX), and
   otherwise only the missed heartbeats tell (a reused pid then looks alive,
@@ -44,6 +48,14 @@ def _boot_id() -> str:
         return "?"
 
 
+@functools.cache
+def _pid_namespace() -> str:
+    try:
+        return os.readlink(_PROC / "self/ns/pid").strip("pid:[]")
+    except OSError:
+        return "?"
+
+
 def process_start_token(pid: int) -> str | None:
     """A token that differs between two processes that had the same pid.
 
@@ -57,7 +69,7 @@ def process_start_token(pid: int) -> str | None:
     fields = stat.rpartition(")")[2].split()
     if len(fields) < 20 or fields[0] in ("Z", "X"):
         return None  # a zombie (exited, not reaped yet) is gone
-    return f"linux:{_boot_id()}:{fields[19]}"  # field 22 overall
+    return f"linux:{_boot_id()}:{_pid_namespace()}:{fields[19]}"  # field 22 overall
 
 
 def process_alive(pid: int, token: str | None) -> bool | None:
@@ -71,9 +83,12 @@ def process_alive(pid: int, token: str | None) -> bool | None:
     if pid <= 0:
         return None
     if token is not None and token.startswith("linux:"):
+        parts = token.split(":")
+        if len(parts) != 4 or parts[1:3] != [_boot_id(), _pid_namespace()]:
+            return None  # another kernel or pid namespace: its pids are not ours to look up
         current = process_start_token(pid)
         if current is None:
-            return False if _PROC.is_dir() else None
+            return False
         return current == token
     if sys.platform == "win32":
         return None
