@@ -38,6 +38,10 @@ def sweep(con: sqlite3.Connection, now: dt.datetime | None = None) -> list[rules
     from headwater._private.settings import get_current_settings
 
     when = now if now is not None else get_clock().now()
+    # A read first: the write lock is taken only when there is something to end.
+    if not liveness_sqlite.run(con, rules.any_dead(when, host=local_host(),
+                                                   process_check=process_alive), write=False):
+        return []
     attempts = get_current_settings().lazarus.max_attempts
     ended: list[rules.Verdict] = liveness_sqlite.run(
         con, rules.sweep(when, host=local_host(), process_check=process_alive,

@@ -56,6 +56,7 @@ __all__ = [
     "TaskRunBook",
     "UpsertBeat",
     "Verdict",
+    "any_dead",
     "heartbeat",
     "judge",
     "sweep",
@@ -213,6 +214,13 @@ def heartbeat(beat: Beat) -> Steps:
     if alive:
         yield UpsertBeat(beat._replace(flow_run_ids=alive))
     return list(alive)
+
+
+def any_dead(now: dt.datetime, *, host: str, process_check: ProcessCheck) -> Steps:
+    """Whether `sweep` would end a run: a read, so a sweep with nothing to end writes nothing."""
+    suspects: list[Suspect] = yield ReadSuspects()
+    return any(judge(s, now, host=host, process_check=process_check) is not None
+               for s in suspects)
 
 
 def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck,

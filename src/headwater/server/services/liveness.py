@@ -29,7 +29,7 @@ from headwater._private.storage.bookkeeping import BOOK_COLUMNS, FINAL_TYPES
 from headwater._private.storage.processes import local_host, process_alive
 from headwater.server.database import tables as t
 
-__all__ = ["heartbeat", "sweep"]
+__all__ = ["any_dead", "heartbeat", "sweep"]
 
 _live = t.flow_run_liveness.c
 
@@ -137,6 +137,13 @@ async def heartbeat(conn: AsyncConnection, flow_run_ids: Sequence[uuid.UUID], *,
                       now)
     stored: list[uuid.UUID] = await _run(conn, rules.heartbeat(beat))
     return stored
+
+
+async def any_dead(conn: AsyncConnection, now: dt.datetime) -> bool:
+    """Whether :func:`sweep` would end a run (a read only)."""
+    found: bool = await _run(conn, rules.any_dead(now, host=local_host(),
+                                                  process_check=process_alive))
+    return found
 
 
 async def sweep(conn: AsyncConnection, now: dt.datetime, *,

@@ -44,6 +44,9 @@ async def zombie_sweep(database: Database, now: dt.datetime | None = None,
 
         lazarus_max_attempts = get_current_settings().lazarus.max_attempts
     attempts = lazarus_max_attempts
+    async with database.read() as conn:  # the write lock only when there is something to end
+        if not await liveness.any_dead(conn, when):
+            return []
 
     async def work(conn: AsyncConnection) -> list[Verdict]:
         return await liveness.sweep(conn, when, lazarus_max_attempts=attempts)
