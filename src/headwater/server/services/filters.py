@@ -25,6 +25,7 @@ from headwater.server.database import tables as t
 from headwater.server.schemas import filters as f
 
 __all__ = [
+    "deployment_clauses",
     "flow_clauses",
     "flow_run_clauses",
     "flow_runs_where",
@@ -139,6 +140,33 @@ def flow_clauses(flt: f.FlowFilter | None, dialect: str) -> list[Clause]:
     return [*_ids(c.id, flt.id), *_names(c.name, flt.name), *_tags(c.tags, flt.tags, dialect)]
 
 
+def _flag(column: sa.ColumnElement[Any], flt: f.BoolFilter | None) -> list[Clause]:
+    if flt is None or flt.eq_ is None:
+        return []
+    return [column.is_(sa.true()) if flt.eq_ else column.is_(sa.false())]
+
+
+def deployment_clauses(flt: f.DeploymentFilter | None, dialect: str, *,
+                       current_only: bool) -> list[Clause]:
+    """Clauses on ``deployment``; ``current_only``: no ``archived`` criterion means not archived."""
+    c = t.deployment.c
+    if flt is None:
+        return [c.archived.is_(sa.false())] if current_only else []
+    archived = flt.archived
+    if archived is None and "archived" not in flt.model_fields_set and current_only:
+        archived = f.BoolFilter(eq_=False)
+    return [
+        *_ids(c.id, flt.id),
+        *_names(c.name, flt.name),
+        *_tags(c.tags, flt.tags, dialect),
+        *_names(c.project, flt.project),
+        *_flag(c.archived, archived),
+        *_flag(c.paused, flt.paused),
+        *_names(c.work_pool_name, flt.work_pool_name),
+        *_names(c.work_queue_name, flt.work_queue_name),
+    ]
+
+
 def _listed(*filters: f.IdFilter | f.NullableIdFilter | None) -> bool:
     """Whether any of these id filters lists ids (``any_``)."""
     return any(flt is not None and flt.any_ is not None for flt in filters)
@@ -166,6 +194,7 @@ def flow_run_clauses(flt: f.FlowRunFilter | None, dialect: str, *,
         *_nullable_ids(c.parent_task_run_id, flt.parent_task_run_id),
         *_nullable_ids(c.parent_flow_run_id, flt.parent_flow_run_id),
         *_names(c.idempotency_key, flt.idempotency_key),
+        *_nullable_ids(c.deployment_id, flt.deployment_id),
     ]
 
 
@@ -241,6 +270,8 @@ def flow_runs_where(body: f.FlowRunsCountBody, dialect: str) -> list[Clause]:
     """Every clause of a flow runs filter or count, on ``flow_run``."""
     return [
         *_flow_run_where(body.flows, body.flow_runs, dialect),
+        *_in_subquery(t.flow_run.c.deployment_id, t.deployment.c.id,
+                      deployment_clauses(body.deployments, dialect, current_only=False)),
         *_in_subquery(t.flow_run.c.id, t.task_run.c.flow_run_id,
                       task_run_clauses(body.task_runs, dialect)),
     ]
