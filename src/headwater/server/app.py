@@ -193,7 +193,7 @@ def _configure_scheduler(app: FastAPI, use_settings: bool) -> None:
     from headwater.server.services.planning import SchedulerConfig
     from headwater.server.services.scheduler import utc_now
 
-    app.state.scheduler_now = utc_now
+    app.state.now = utc_now
     app.state.scheduler_config = None if use_settings else SchedulerConfig()
 
 
@@ -208,7 +208,7 @@ async def _services(app: FastAPI, database: Database, *, enabled: bool) -> Async
     from headwater.server.services.scheduler import run_scheduler
 
     task = asyncio.create_task(run_scheduler(database, app.state.scheduler_config,
-                                             now=lambda: app.state.scheduler_now()))
+                                             now=lambda: app.state.now()))
     try:
         yield
     finally:

@@ -7,11 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from headwater.server.api.dependencies import DB, ReadConn
+from headwater.server.api.dependencies import DB, Now, ReadConn
 from headwater.server.schemas import deployments as d
 from headwater.server.schemas.filters import DEFAULT_LIMIT, MAX_LIMIT
 from headwater.server.services import projects
-from headwater.server.services.flows_and_runs import now
 
 __all__ = ["router"]
 
@@ -28,10 +27,10 @@ async def read_projects(conn: ReadConn,
 
 
 @router.post("/", status_code=status.HTTP_201_CREATED)
-async def create_project(body: d.ProjectCreate, response: Response, db: DB) -> d.Project:
+async def create_project(body: d.ProjectCreate, response: Response, db: DB, now: Now) -> d.Project:
     """Create a project, or return the one with this name (200)."""
     async def work(conn: AsyncConnection) -> tuple[dict[str, Any], bool]:
-        return await projects.ensure_project(conn, body.name, body.description, now())
+        return await projects.ensure_project(conn, body.name, body.description, now)
 
     row, created = await db.write(work)
     if not created:

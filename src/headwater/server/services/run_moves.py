@@ -74,8 +74,10 @@ async def move_runs(conn: AsyncConnection, runs: Sequence[Any], *, type_: str, n
                         "new_updated": now,
                         **{f"new_{k}": v for k, v in book.values().items()}})
     result = await conn.execute(_UPDATE, updates)
-    moved = int(result.rowcount)
-    if moved != len(updates):  # the rows were read under the write lock or a row lock
-        raise RuntimeError(f"{len(updates) - moved} runs changed state while being moved")
+    # Every row matches: it was read under the write lock (SQLite) or locked
+    # (PostgreSQL, where an executemany reports no row count: -1).
+    if 0 <= result.rowcount != len(updates):
+        raise RuntimeError(f"{len(updates) - result.rowcount} runs changed state while "
+                           "being moved")
     await conn.execute(sa.insert(t.flow_run_state), states)
-    return moved
+    return len(updates)

@@ -78,7 +78,7 @@ async def schedule_once(db: Database, now: dt.datetime, *,
     """
     config = config or SchedulerConfig.from_settings()
     planner = planner or default_planner()
-    ids = None if deployment_ids is None else list(deployment_ids)
+    ids = None if deployment_ids is None else [uuid.UUID(str(i)) for i in deployment_ids]
 
     async def plan(conn: AsyncConnection) -> tuple[int, int, bool]:
         return await _plan(conn, now, ids, config, planner)
