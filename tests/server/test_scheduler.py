@@ -6,11 +6,13 @@ Time is passed in (``now``): nothing sleeps.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import anyio
 import pytest
 
+from headwater._private.storage.bookkeeping import Book, advance
 from headwater.server.database.engine import Database
 from headwater.server.services.planning import SchedulerConfig
 from headwater.server.services.scheduler import schedule_once
@@ -158,6 +160,15 @@ async def test_late_runs_and_the_skip_policy(app: Any, client: Any) -> None:
     history = (await client.get("/flow_run_states/",
                                 params={"flow_run_id": skipped["id"]})).json()
     assert [s["name"] for s in history] == ["Scheduled", "Late", "Cancelled"]
+    # The bulk moves keep the row as the one bookkeeping rule would.
+    book = Book()
+    for state in history:
+        book = advance(book, uuid.UUID(state["id"]), state["type"], state["name"],
+                       dt.datetime.fromisoformat(state["timestamp"]))
+    row = (await client.get(f"/flow_runs/{skipped['id']}")).json()
+    assert row["state_id"] == str(book.state_id) and row["state_version"] == book.state_version
+    assert row["state_type"] == book.state_type and row["run_count"] == book.run_count
+    assert dt.datetime.fromisoformat(row["end_time"]) == book.end_time
 
 
 async def test_the_schedule_route_plans_only_the_listed_deployments(client: Any) -> None:
@@ -182,3 +193,36 @@ async def test_a_paused_schedule_stops_and_its_runs_go(app: Any, client: Any) ->
     assert report.runs_created == 0
     schedules = (await client.get(f"/deployments/{dep['id']}/schedules")).json()
     assert schedules[0]["active"] is False
+
+
+async def test_on_sqlite_the_loop_reads_indexes_only(app: Any, client: Any,
+                                                     database_url: str) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's plans")
+    import sqlite3
+
+    from sqlalchemy import event
+
+    dep = await _scheduled(client)
+    seen: list[tuple[str, Any]] = []
+    engine = app.state.database.engine.sync_engine
+
+    def catch(conn: Any, cursor: Any, sql: str, params: Any, context: Any, many: bool) -> None:
+        if sql.lstrip().startswith("SELECT") and not many:
+            seen.append((sql, params))
+
+    event.listen(engine, "before_cursor_execute", catch)
+    try:
+        await schedule_once(app.state.database, NOW + dt.timedelta(hours=2), config=CONFIG)
+        await _runs(client, dep["id"])
+    finally:
+        event.remove(engine, "before_cursor_execute", catch)
+    con = sqlite3.connect(database_url.removeprefix("sqlite:///"))
+    plans = {sql: " | ".join(row[3] for row in con.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+             for sql, params in seen if "flow_run" in sql}
+    con.close()
+    late = [plan for sql, plan in plans.items() if "flow_run.state_name = 'Scheduled'" in sql]
+    assert late and all("ix_flow_run__waiting" in plan for plan in late), plans
+    by_deployment = [plan for sql, plan in plans.items() if "deployment_id IN" in sql]
+    assert by_deployment and all("SCAN flow_run" not in plan.replace("USING", "")
+                                 for plan in by_deployment), by_deployment

@@ -269,4 +269,4 @@ CREATE INDEX ix_deployment_schedule__deployment_id ON deployment_schedule (deplo
 
 CREATE INDEX ix_flow_run__deployment_id_expected_start_time ON flow_run (deployment_id, expected_start_time) WHERE deployment_id IS NOT NULL;
 
-CREATE INDEX ix_flow_run__waiting ON flow_run (expected_start_time) WHERE state_type = 'SCHEDULED' AND state_name = 'Scheduled';
+CREATE INDEX ix_flow_run__waiting ON flow_run (expected_start_time) WHERE state_name = 'Scheduled';

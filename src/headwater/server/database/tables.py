@@ -46,7 +46,8 @@ __all__ = [
 _UTC = dt.timezone.utc
 
 #: Flow runs waiting for their start time (the scheduler's partial index).
-WAITING = "state_type = 'SCHEDULED' AND state_name = 'Scheduled'"
+#: ``Scheduled`` is only ever the name of a SCHEDULED state.
+WAITING = "state_name = 'Scheduled'"
 
 
 class Timestamp(sa.types.TypeDecorator[dt.datetime]):

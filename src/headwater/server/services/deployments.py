@@ -36,7 +36,7 @@ from headwater.server.services.parameter_schema import (
     missing_required,
 )
 from headwater.server.services.projects import ensure_project
-from headwater.server.services.run_moves import BOOK_SELECT, lock_rows, move_runs
+from headwater.server.services.run_moves import lock_rows, move_runs
 
 __all__ = [
     "ArchivedVersionError",
@@ -282,8 +282,8 @@ async def remove_scheduled_runs(conn: AsyncConnection, deployment_id: uuid.UUID,
     if schedule_id is not None:
         mine.append(r.schedule_id == schedule_id)
     deleted = await conn.execute(sa.delete(t.flow_run).where(*mine, r.expected_start_time > now))
-    due = (await conn.execute(lock_rows(sa.select(*BOOK_SELECT).where(*mine),
-                                        conn.dialect.name))).all()
+    due = (await conn.execute(lock_rows(sa.select(r.id).where(*mine),
+                                        conn.dialect.name))).scalars().all()
     cancelled = await move_runs(conn, due, type_="CANCELLED", name="Cancelled",
                                 message=message, now=now)
     return int(deleted.rowcount), cancelled

@@ -33,6 +33,7 @@ __all__ = [
     "log_clauses",
     "task_run_clauses",
     "task_runs_where",
+    "unindexed",
 ]
 
 Clause = sa.ColumnElement[bool]
@@ -105,7 +106,7 @@ def _times(column: sa.ColumnElement[Any], flt: f.TimeFilter | None) -> list[Clau
     return out
 
 
-def _unindexed(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def unindexed(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """``+column``: the same value, but SQLite's planner will not use an index of it."""
     return sa.sql.expression.UnaryExpression(column, operator=operators.custom_op("+"),
                                              type_=column.type)
@@ -116,7 +117,7 @@ def _state(table: sa.Table, flt: f.StateFilter | None, *, indexed: bool = True) 
         return []
     out: list[Clause] = []
     if flt.type is not None:
-        state_type = table.c.state_type if indexed else _unindexed(table.c.state_type)
+        state_type = table.c.state_type if indexed else unindexed(table.c.state_type)
         if flt.type.any_ is not None:
             out.append(state_type.in_([s.value for s in flt.type.any_]))
         if flt.type.not_any_ is not None:

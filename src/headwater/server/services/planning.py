@@ -111,8 +111,8 @@ class SchedulerConfig:
     min_scheduled_time: dt.timedelta = dt.timedelta(hours=1)
     max_scheduled_time: dt.timedelta = dt.timedelta(days=100)
     late_after: dt.timedelta = dt.timedelta(seconds=15)
-    deployments_per_loop: int = 200
-    late_per_loop: int = 20_000
+    deployments_per_loop: int = 50
+    late_per_loop: int = 10_000
 
     @classmethod
     def from_settings(cls) -> SchedulerConfig:

@@ -43,9 +43,10 @@ from headwater.server.database import tables as t
 from headwater.server.database.engine import Database
 from headwater.server.schemas.deployments import SchedulerReport
 from headwater.server.services.deployment_runs import merged_tags
+from headwater.server.services.filters import unindexed
 from headwater.server.services.flows_and_runs import insert_ignore
 from headwater.server.services.planning import Planner, SchedulerConfig, default_planner
-from headwater.server.services.run_moves import BOOK_SELECT, lock_rows, move_runs
+from headwater.server.services.run_moves import lock_rows, move_runs
 
 __all__ = ["AUTO_SCHEDULED_TAG", "run_scheduler", "schedule_once", "utc_now"]
 
@@ -121,15 +122,27 @@ async def _plan(conn: AsyncConnection, now: dt.datetime, ids: list[uuid.UUID] | 
     schedules = (await conn.execute(sa.select(t.deployment_schedule).where(
         _S.deployment_id.in_([r["id"] for r in rows]), _S.active.is_(sa.true()))
     )).mappings().all()
-    created = 0
+    flow_runs: list[dict[str, Any]] = []
+    states: list[dict[str, Any]] = []
+    last_times: list[dict[str, Any]] = []
     for row in rows:
         mine = [s for s in schedules if s["deployment_id"] == row["id"]]
-        created += await _plan_deployment(conn, row, mine, now, config, planner)
+        runs = _plan_deployment(row, mine, now, config, planner)
+        if runs:
+            _run_rows(row, runs, now, planner, flow_runs, states)
+            last_times.append({"deployment": row["id"],
+                               "last": max(run.scheduled_time for run in runs)})
+    created = await _insert_runs(conn, flow_runs, states)
+    if last_times:
+        await conn.execute(sa.update(t.deployment)
+                           .where(_D.id == sa.bindparam("deployment"))
+                           .values(last_scheduled_time=sa.bindparam("last")), last_times)
     return len(rows), created, more
 
 
-async def _plan_deployment(conn: AsyncConnection, row: Any, schedules: Sequence[Any],
-                           now: dt.datetime, config: SchedulerConfig, planner: Planner) -> int:
+def _plan_deployment(row: Any, schedules: Sequence[Any], now: dt.datetime,
+                     config: SchedulerConfig, planner: Planner) -> list[Any]:
+    """The planner's runs for one deployment version."""
     planned_schedules = []
     for s in schedules:
         try:
@@ -139,27 +152,36 @@ async def _plan_deployment(conn: AsyncConnection, row: Any, schedules: Sequence[
             continue
         planned_schedules.append(planner.planned_schedule(str(s["id"]), schedule,
                                                           dict(s["parameters"]), True))
-    runs = planner.plan_runs(planned_schedules, now=now, since=row["last_scheduled_time"],
+    if not planned_schedules:
+        return []
+    return planner.plan_runs(planned_schedules, now=now, since=row["last_scheduled_time"],
                              window=config.max_scheduled_time, min_runs=config.min_runs,
                              max_runs=config.max_runs, catchup=bool(row["catchup"]))
-    if not runs:
-        return 0
-    flow_runs, states = _run_rows(row, runs, now, planner)
-    inserted = (await conn.execute(
-        insert_ignore(t.flow_run, conn.dialect.name).returning(_R.id), flow_runs)).scalars()
-    new = set(inserted)
-    if new:
-        await conn.execute(sa.insert(t.flow_run_state),
-                           [s for s in states if s["flow_run_id"] in new])
-    last = max(run.scheduled_time for run in runs)
-    await conn.execute(sa.update(t.deployment).where(_D.id == row["id"])
-                       .values(last_scheduled_time=last))
-    return len(new)
 
 
-def _run_rows(row: Any, runs: Sequence[Any], now: dt.datetime,
-              planner: Planner) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    flow_runs, states = [], []
+async def _insert_runs(conn: AsyncConnection, flow_runs: list[dict[str, Any]],
+                       states: list[dict[str, Any]]) -> int:
+    """Insert the planned runs that do not exist yet (by idempotency key), with their states."""
+    created = 0
+    for start in range(0, len(flow_runs), _INSERT_CHUNK):
+        chunk = flow_runs[start:start + _INSERT_CHUNK]
+        inserted = set((await conn.execute(
+            insert_ignore(t.flow_run, conn.dialect.name).returning(_R.id), chunk)).scalars())
+        new_states = [s for s in states[start:start + _INSERT_CHUNK]
+                      if s["flow_run_id"] in inserted]
+        if new_states:
+            await conn.execute(sa.insert(t.flow_run_state), new_states)
+        created += len(inserted)
+    return created
+
+
+#: Planned runs per INSERT.
+_INSERT_CHUNK = 1000
+
+
+def _run_rows(row: Any, runs: Sequence[Any], now: dt.datetime, planner: Planner,
+              flow_runs: list[dict[str, Any]], states: list[dict[str, Any]]) -> None:
+    """Append the rows of ``runs`` (a run and its Scheduled state, at the same index)."""
     tags = merged_tags(row["tags"], [AUTO_SCHEDULED_TAG])
     for run in runs:
         run_id, state_id = uuid.uuid4(), uuid.uuid4()
@@ -181,43 +203,54 @@ def _run_rows(row: Any, runs: Sequence[Any], now: dt.datetime,
                        "message": None, "data": None,
                        "state_details": {"flow_run_id": str(run_id),
                                          "scheduled_time": when.isoformat()}})
-    return flow_runs, states
 
 
 # --- lateness -----------------------------------------------------------------------------------
 
+_SKIP_MESSAGE = ("Skipped: this run is later than its deployment's max_lateness, and the "
+                 "deployment's late_runs policy is 'skip'.")
+#: The partial index's condition as literal SQL: SQLite uses a partial index
+#: only when the query states its condition, with the same literal values.
+_WAITING = sa.text(t.WAITING.replace("state_", "flow_run.state_"))
+
+
+def _scheduled_type(dialect: str) -> sa.ColumnElement[bool]:
+    """``state_type = 'SCHEDULED'``; on SQLite written so that it cannot use its index.
+
+    Without statistics SQLite would prefer the state_type index (an
+    equality) to the partial index of waiting runs, and the state_type
+    index holds every Late run too: all of them would be read every loop.
+    """
+    column = _R.state_type if dialect == "postgresql" else unindexed(_R.state_type)
+    return column == "SCHEDULED"
+
+
 async def _mark_late(conn: AsyncConnection, now: dt.datetime, ids: list[uuid.UUID] | None,
                      config: SchedulerConfig, planner: Planner) -> tuple[int, int, bool]:
     limit = config.late_per_loop
-    # The literal text of the partial index's condition: SQLite uses a partial
-    # index only when the query states its condition, with the same literals.
-    query = (sa.select(*BOOK_SELECT, _R.expected_start_time, _D.max_lateness_seconds,
-                       _D.late_runs)
+    query = (sa.select(_R.id, _R.expected_start_time, _D.max_lateness_seconds, _D.late_runs)
              .select_from(t.flow_run.outerjoin(t.deployment, _D.id == _R.deployment_id))
-             .where(sa.text(t.WAITING.replace("state_", "flow_run.state_")),
+             .where(_WAITING, _scheduled_type(conn.dialect.name),
                     _R.expected_start_time <= now - config.late_after)
              .order_by(_R.expected_start_time).limit(limit + 1))
     if ids is not None:
         query = query.where(_R.deployment_id.in_(ids))
     rows = (await conn.execute(lock_rows(query, conn.dialect.name))).all()
     more = len(rows) > limit
-    late, skip = [], []
+    late: list[uuid.UUID] = []
+    skip: list[uuid.UUID] = []
     for row in rows[:limit]:
         max_lateness = (None if row.max_lateness_seconds is None
                         else dt.timedelta(seconds=row.max_lateness_seconds))
         verdict = planner.lateness(row.expected_start_time, now, max_lateness=max_lateness,
                                    late_runs=row.late_runs or "run")
-        (skip if verdict == "skip" else late).append(row)
+        (skip if verdict == "skip" else late).append(row.id)
     marked = await move_runs(conn, late, type_="SCHEDULED", name="Late", message=None, now=now)
     skipped = await move_runs(conn, skip, type_="CANCELLED", name="Cancelled",
                               message=_SKIP_MESSAGE, now=now)
     skipped_late, more_skips = await _skip_too_late(conn, now, ids, limit - len(rows[:limit]),
                                                     planner)
     return marked, skipped + skipped_late, more or more_skips
-
-
-_SKIP_MESSAGE = ("Skipped: this run is later than its deployment's max_lateness, and the "
-                 "deployment's late_runs policy is 'skip'.")
 
 
 async def _skip_too_late(conn: AsyncConnection, now: dt.datetime, ids: list[uuid.UUID] | None,
@@ -231,17 +264,16 @@ async def _skip_too_late(conn: AsyncConnection, now: dt.datetime, ids: list[uuid
     for deployment_id, seconds in (await conn.execute(query)).all():
         if budget - skipped <= 0:
             return skipped, True
-        cutoff = now - dt.timedelta(seconds=seconds)
+        max_lateness = dt.timedelta(seconds=seconds)
         runs = (await conn.execute(lock_rows(
-            sa.select(*BOOK_SELECT, _R.expected_start_time)
-            .where(_R.deployment_id == deployment_id, _R.expected_start_time < cutoff,
+            sa.select(_R.id, _R.expected_start_time)
+            .where(_R.deployment_id == deployment_id, _R.expected_start_time < now - max_lateness,
                    _R.state_type == "SCHEDULED", _R.state_name == "Late")
             .order_by(_R.expected_start_time).limit(budget - skipped),
             conn.dialect.name))).all()
-        runs = [r for r in runs if planner.lateness(
-            r.expected_start_time, now, max_lateness=dt.timedelta(seconds=seconds),
-            late_runs="skip") == "skip"]
-        skipped += await move_runs(conn, runs, type_="CANCELLED", name="Cancelled",
+        due = [r.id for r in runs if planner.lateness(
+            r.expected_start_time, now, max_lateness=max_lateness, late_runs="skip") == "skip"]
+        skipped += await move_runs(conn, due, type_="CANCELLED", name="Cancelled",
                                    message=_SKIP_MESSAGE, now=now)
     return skipped, False
 

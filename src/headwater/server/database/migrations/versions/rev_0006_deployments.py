@@ -10,12 +10,15 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from headwater.server.database.tables import WAITING, JSONValue, Timestamp
+from headwater.server.database.tables import JSONValue, Timestamp
 
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+
+#: Runs waiting for their start time (as ``tables.WAITING`` says at this revision).
+_WAITING = "state_name = 'Scheduled'"
 
 _RUN_COLUMNS = (
     ("deployment_id", sa.Uuid()),
@@ -104,7 +107,7 @@ def upgrade() -> None:
                     sqlite_where=sa.text("deployment_id IS NOT NULL"),
                     postgresql_where=sa.text("deployment_id IS NOT NULL"))
     op.create_index("ix_flow_run__waiting", "flow_run", ["expected_start_time"], unique=False,
-                    sqlite_where=sa.text(WAITING), postgresql_where=sa.text(WAITING))
+                    sqlite_where=sa.text(_WAITING), postgresql_where=sa.text(_WAITING))
 
 
 def downgrade() -> None:
