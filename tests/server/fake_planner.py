@@ -22,7 +22,8 @@ class FakePlanner:
 
     def plan_runs(self, schedules: Any, *, now: dt.datetime, since: dt.datetime | None,
                   window: dt.timedelta, min_runs: int, max_runs: int,
-                  catchup: bool) -> list[Any]:
+                  catchup: bool, max_window: dt.timedelta | None = None) -> list[Any]:
+        window = max_window or window
         start = since if catchup and since is not None else now
         out = []
         for s in schedules:
@@ -42,7 +43,8 @@ class FakePlanner:
         return f"scheduled {deployment_id} {scheduled_time.isoformat()}"
 
     def lateness(self, scheduled_time: dt.datetime, now: dt.datetime, *,
-                 max_lateness: dt.timedelta | None, late_runs: str) -> str:
+                 max_lateness: dt.timedelta | None, late_runs: str,
+                 late_after: dt.timedelta = dt.timedelta(0)) -> str:
         if max_lateness is not None and now - scheduled_time > max_lateness:
             return "skip" if late_runs == "skip" else "late"
         return "late" if now > scheduled_time else "on_time"

@@ -325,12 +325,15 @@ async def update_deployment(conn: AsyncConnection, deployment_id: uuid.UUID,
                           [(s["active"], s["parameters"]) for s in row["schedules"]],
                           changes.get("enforce_parameter_schema",
                                       row["enforce_parameter_schema"]))
+    values = dict(changes)
     if changes.get("paused") and not row["paused"]:
         await remove_scheduled_runs(conn, deployment_id, now,
                                     f"Deployment {row['name']!r} was paused.")
-    if changes:
+        # The slots it had planned are free again: on resume, plan from then.
+        values["last_scheduled_time"] = None
+    if values:
         await conn.execute(sa.update(t.deployment).where(_D.id == deployment_id)
-                           .values(updated=now, **changes))
+                           .values(updated=now, **values))
     return await read_deployment(conn, deployment_id)
 
 

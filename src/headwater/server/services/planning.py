@@ -30,15 +30,15 @@ class Planner(Protocol):
 
     def plan_runs(self, schedules: Sequence[Any], *, now: dt.datetime,
                   since: dt.datetime | None, window: dt.timedelta, min_runs: int,
-                  max_runs: int, catchup: bool) -> list[Any]:
+                  max_runs: int, catchup: bool, max_window: dt.timedelta | None) -> list[Any]:
         """The runs to create: objects with ``scheduled_time``, ``schedule_id``, ``parameters``."""
 
     def idempotency_key(self, deployment_id: str, scheduled_time: dt.datetime) -> str:
         """The key of a scheduled run of a deployment version at a time."""
 
     def lateness(self, scheduled_time: dt.datetime, now: dt.datetime, *,
-                 max_lateness: dt.timedelta | None,
-                 late_runs: Literal["run", "skip"]) -> Literal["on_time", "late", "skip"]:
+                 max_lateness: dt.timedelta | None, late_runs: Literal["run", "skip"],
+                 late_after: dt.timedelta) -> Literal["on_time", "late", "skip"]:
         """Whether a run is on time, late, or to be skipped."""
 
 
@@ -58,11 +58,12 @@ class _RealPlanner:
 
     def plan_runs(self, schedules: Sequence[Any], *, now: dt.datetime,
                   since: dt.datetime | None, window: dt.timedelta, min_runs: int,
-                  max_runs: int, catchup: bool) -> list[Any]:
+                  max_runs: int, catchup: bool, max_window: dt.timedelta | None) -> list[Any]:
         from headwater._private.schedules.planner import plan_runs
 
         return list(plan_runs(schedules, now=now, since=since, window=window,
-                              min_runs=min_runs, max_runs=max_runs, catchup=catchup))
+                              min_runs=min_runs, max_runs=max_runs, catchup=catchup,
+                              max_window=max_window))
 
     def idempotency_key(self, deployment_id: str, scheduled_time: dt.datetime) -> str:
         from headwater._private.schedules.planner import idempotency_key
@@ -70,11 +71,12 @@ class _RealPlanner:
         return idempotency_key(deployment_id, scheduled_time)
 
     def lateness(self, scheduled_time: dt.datetime, now: dt.datetime, *,
-                 max_lateness: dt.timedelta | None,
-                 late_runs: Literal["run", "skip"]) -> Literal["on_time", "late", "skip"]:
+                 max_lateness: dt.timedelta | None, late_runs: Literal["run", "skip"],
+                 late_after: dt.timedelta) -> Literal["on_time", "late", "skip"]:
         from headwater._private.schedules.planner import lateness
 
-        return lateness(scheduled_time, now, max_lateness=max_lateness, late_runs=late_runs)
+        return lateness(scheduled_time, now, max_lateness=max_lateness, late_runs=late_runs,
+                        late_after=late_after)
 
 
 _planner: Planner = _RealPlanner()
@@ -96,10 +98,11 @@ class SchedulerConfig:
 
     Attributes:
         loop_seconds: Seconds between loops of the server's background scheduler.
-        min_runs: Runs planned ahead per deployment at least...
-        max_runs: ...and at most.
-        min_scheduled_time: Plan at least this far ahead...
-        max_scheduled_time: ...and no further.
+        min_runs: Runs planned ahead per schedule at least (even past
+            ``min_scheduled_time``, not past ``max_scheduled_time``)...
+        max_runs: ...and at most, per schedule and loop.
+        min_scheduled_time: Every run up to this far ahead is planned...
+        max_scheduled_time: ...and none further ahead.
         late_after: A run still Scheduled this long after its time becomes Late.
         deployments_per_loop: Deployments planned per loop (a bounded slice).
         late_per_loop: Runs marked Late or skipped per loop (a bounded slice).

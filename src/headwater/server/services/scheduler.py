@@ -155,8 +155,9 @@ def _plan_deployment(row: Any, schedules: Sequence[Any], now: dt.datetime,
     if not planned_schedules:
         return []
     return planner.plan_runs(planned_schedules, now=now, since=row["last_scheduled_time"],
-                             window=config.max_scheduled_time, min_runs=config.min_runs,
-                             max_runs=config.max_runs, catchup=bool(row["catchup"]))
+                             window=config.min_scheduled_time, min_runs=config.min_runs,
+                             max_runs=config.max_runs, catchup=bool(row["catchup"]),
+                             max_window=config.max_scheduled_time)
 
 
 async def _insert_runs(conn: AsyncConnection, flow_runs: list[dict[str, Any]],
@@ -243,18 +244,20 @@ async def _mark_late(conn: AsyncConnection, now: dt.datetime, ids: list[uuid.UUI
         max_lateness = (None if row.max_lateness_seconds is None
                         else dt.timedelta(seconds=row.max_lateness_seconds))
         verdict = planner.lateness(row.expected_start_time, now, max_lateness=max_lateness,
-                                   late_runs=row.late_runs or "run")
+                                   late_runs=row.late_runs or "run",
+                                   late_after=config.late_after)
         (skip if verdict == "skip" else late).append(row.id)
     marked = await move_runs(conn, late, type_="SCHEDULED", name="Late", message=None, now=now)
     skipped = await move_runs(conn, skip, type_="CANCELLED", name="Cancelled",
                               message=_SKIP_MESSAGE, now=now)
     skipped_late, more_skips = await _skip_too_late(conn, now, ids, limit - len(rows[:limit]),
-                                                    planner)
+                                                    planner, config)
     return marked, skipped + skipped_late, more or more_skips
 
 
 async def _skip_too_late(conn: AsyncConnection, now: dt.datetime, ids: list[uuid.UUID] | None,
-                         budget: int, planner: Planner) -> tuple[int, bool]:
+                         budget: int, planner: Planner,
+                         config: SchedulerConfig) -> tuple[int, bool]:
     """Cancel Late runs of skipping deployments once past their max_lateness (bounded)."""
     query = sa.select(_D.id, _D.max_lateness_seconds).where(
         _D.late_runs == "skip", _D.max_lateness_seconds.is_not(None))
@@ -272,7 +275,8 @@ async def _skip_too_late(conn: AsyncConnection, now: dt.datetime, ids: list[uuid
             .order_by(_R.expected_start_time).limit(budget - skipped),
             conn.dialect.name))).all()
         due = [r.id for r in runs if planner.lateness(
-            r.expected_start_time, now, max_lateness=max_lateness, late_runs="skip") == "skip"]
+            r.expected_start_time, now, max_lateness=max_lateness, late_runs="skip",
+            late_after=config.late_after) == "skip"]
         skipped += await move_runs(conn, due, type_="CANCELLED", name="Cancelled",
                                    message=_SKIP_MESSAGE, now=now)
     return skipped, False
