@@ -62,6 +62,8 @@ Outcome = Literal["created", "unchanged", "restored"]
 _D = t.deployment.c
 #: Fields that are not the version's content.
 _NOT_CONTENT = frozenset({"version_hash", "paused"})
+_NULLABLE_SETTINGS = frozenset({"description", "work_pool_name", "work_queue_name",
+                                "max_lateness_seconds"})
 _SETTINGS = ("description", "tags", "labels", "work_pool_name", "work_queue_name",
              "enforce_parameter_schema", "max_lateness_seconds", "late_runs", "catchup")
 
@@ -318,13 +320,16 @@ async def update_deployment(conn: AsyncConnection, deployment_id: uuid.UUID,
     row = await _current_or_raise(conn, deployment_id)
     if row is None:
         return None
-    changes = body.model_dump(exclude_unset=True)
+    # null clears a nullable setting (description, max_lateness_seconds...); for
+    # the others it means "unchanged".
+    changes: dict[str, Any] = {k: v for k, v in body.model_dump(exclude_unset=True).items()
+                               if v is not None or k in _NULLABLE_SETTINGS}
     if "parameters" in changes or "enforce_parameter_schema" in changes:
-        check_schedulable(row["name"], row["parameter_openapi_schema"],
-                          changes.get("parameters", row["parameters"]),
-                          [(s["active"], s["parameters"]) for s in row["schedules"]],
-                          changes.get("enforce_parameter_schema",
-                                      row["enforce_parameter_schema"]))
+        now_set = {**row, **changes}
+        defaults: dict[str, Any] = now_set["parameters"]
+        enforce: bool = now_set["enforce_parameter_schema"]
+        check_schedulable(row["name"], row["parameter_openapi_schema"], defaults,
+                          [(s["active"], s["parameters"]) for s in row["schedules"]], enforce)
     values = dict(changes)
     if changes.get("paused") and not row["paused"]:
         await remove_scheduled_runs(conn, deployment_id, now,

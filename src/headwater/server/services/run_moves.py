@@ -58,7 +58,7 @@ def _details(dialect: str) -> sa.ColumnElement[Any]:
     """``{"flow_run_id": "<the run's id>"}``, as every stored state has it."""
     if dialect == "postgresql":
         return sa.func.jsonb_build_object("flow_run_id", sa.cast(_R.id, sa.Text))
-    text = sa.literal_column(" || '-' || ".join(
+    text: sa.ColumnElement[Any] = sa.literal_column(" || '-' || ".join(
         f"substr(flow_run.id, {start}, {length})"
         for start, length in ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))))
     return sa.func.json_object("flow_run_id", text)
