@@ -13,7 +13,7 @@ import tempfile
 
 os.environ.setdefault("HEADWATER_HOME", tempfile.mkdtemp())
 
-from headwater.client import get_client  # noqa: E402
+from headwater.client import get_client
 
 SCHEMA = {"type": "object", "properties": {"x": {"type": "integer"}}, "required": ["x"]}
 

@@ -226,3 +226,61 @@ async def test_on_sqlite_the_loop_reads_indexes_only(app: Any, client: Any,
     by_deployment = [plan for sql, plan in plans.items() if "deployment_id IN" in sql]
     assert by_deployment and all("SCAN flow_run" not in plan.replace("USING", "")
                                  for plan in by_deployment), by_deployment
+
+
+class _Stop(Exception):
+    """Ends a background loop under test."""
+
+
+async def test_the_background_loop_runs_every_loop_seconds_and_survives_errors(
+        app: Any, client: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from headwater.server.services import planning
+    from headwater.server.services.scheduler import run_scheduler
+
+    dep = await _scheduled(client)
+    sleeps: list[float] = []
+    real = planning.default_planner()
+
+    class Flaky:
+        """The planner, failing on its first call."""
+
+        calls = 0
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
+
+        def plan_runs(self, *args: Any, **kwargs: Any) -> Any:
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise RuntimeError("planner down")
+            return real.plan_runs(*args, **kwargs)
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        await run_scheduler(app.state.database, CONFIG, now=lambda: NOW, sleep=sleep,
+                            planner=Flaky())  # type: ignore[arg-type]
+    assert sleeps == [CONFIG.loop_seconds, CONFIG.loop_seconds]
+    assert "The scheduler loop failed" in caplog.text and "planner down" in caplog.text
+    assert len(await _runs(client, dep["id"])) >= CONFIG.min_runs  # the second loop planned
+
+
+async def test_the_server_app_runs_the_scheduler_in_its_lifespan(database_url: str) -> None:
+    import asyncio
+
+    from headwater.server.app import create_app
+
+    def scheduler_tasks() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks() if not t.done()
+                and getattr(t.get_coro(), "__name__", "") == "run_scheduler"]
+
+    served = create_app(database_url, use_settings=False, scheduler=True)
+    async with served.router.lifespan_context(served):
+        assert len(scheduler_tasks()) == 1
+    assert scheduler_tasks() == []
+    plain = create_app(database_url, use_settings=False)
+    async with plain.router.lifespan_context(plain):
+        assert scheduler_tasks() == []
