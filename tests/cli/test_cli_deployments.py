@@ -105,3 +105,24 @@ def test_projects_and_bad_names(home: Path) -> None:
     assert "Traceback" not in bad.output
     bad_param = _run("deployment", "run", "etl/nightly", "-p", "novalue")
     assert bad_param.exit_code == 1 and "KEY=VALUE" in bad_param.output
+
+
+def test_watch_prints_each_state_until_the_run_ends(capsys: pytest.CaptureFixture[str]) -> None:
+    import anyio
+
+    from headwater.cli._deployments import _watch
+
+    states = [("s1", "SCHEDULED", "Scheduled", None), ("s1", "SCHEDULED", "Scheduled", None),
+              ("s2", "RUNNING", "Running", None), ("s3", "FAILED", "Failed", "boom")]
+
+    class Client:
+        async def read_flow_run(self, run_id: str) -> dict[str, Any]:
+            state_id, type_, name, message = states.pop(0)
+            return {"id": run_id, "state_type": type_,
+                    "state": {"id": state_id, "name": name, "message": message,
+                              "timestamp": "2024-01-01T00:00:00+00:00"}}
+
+    final = anyio.run(lambda: _watch(Client(), "r", poll=0))
+    assert final["state_type"] == "FAILED" and states == []
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(" ", 2)[2] for line in out] == ["Scheduled", "Running", "Failed: boom"]
