@@ -180,3 +180,27 @@ async def test_bad_bodies_are_422_naming_the_field(client: Any) -> None:
     unknown = await client.post("/deployments/", json={"name": "ok", "flow_id": new_id()})
     assert unknown.status_code == 422 and "not found" in unknown.json()["detail"]
     assert (await client.get("/deployments/name/etl/none")).status_code == 404
+
+
+async def test_deployment_routes_need_the_key_and_keep_the_body_limit(database_url: str) -> None:
+    import httpx
+
+    from headwater.server.app import create_app
+
+    app = create_app(database_url, api_key="k3y", max_body_size=64 * 1024, use_settings=False)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t/api") as anonymous, \
+                httpx.AsyncClient(transport=transport, base_url="http://t/api",
+                                  headers={"Authorization": "Bearer k3y"}) as right:
+            for method, path in (("POST", "/deployments/"), ("POST", "/deployments/filter"),
+                                 ("POST", "/deployments/schedule"), ("GET", "/projects/"),
+                                 ("GET", f"/deployments/{new_id()}/schedules")):
+                response = await anonymous.request(method, path, json={})
+                assert response.status_code == 401, path
+            flow = (await right.post("/flows/", json={"name": "etl"})).json()
+            huge = {"name": "big", "flow_id": flow["id"], "parameters": {"x": "y" * 100_000}}
+            assert (await right.post("/deployments/", json=huge)).status_code == 413
+            assert (await right.post("/deployments/filter")).json() == []
+    finally:
+        await app.state.database.aclose()
