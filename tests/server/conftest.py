@@ -102,12 +102,3 @@ async def client(app: Any) -> AsyncIterator[Any]:
     async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as c:
         yield c
 
-
-@pytest.fixture(autouse=True)
-def _fake_planner(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TEMPORARY until the planner lands on main: an interval-only planner."""
-    from headwater.server.services import planning
-
-    from .fake_planner import FakePlanner
-
-    monkeypatch.setattr(planning, "_planner", FakePlanner())

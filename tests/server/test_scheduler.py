@@ -5,6 +5,7 @@ Time is passed in (``now``): nothing sleeps.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import uuid
 from typing import Any
@@ -284,3 +285,14 @@ async def test_the_server_app_runs_the_scheduler_in_its_lifespan(database_url: s
     plain = create_app(database_url, use_settings=False)
     async with plain.router.lifespan_context(plain):
         assert scheduler_tasks() == []
+
+
+async def test_a_cron_schedule_across_a_dst_change(app: Any, client: Any) -> None:
+    nine_in_paris = {"cron": "0 9 * * *", "timezone": "Europe/Paris"}
+    dep = await deployed(client, schedules=[{"schedule": nine_in_paris}])
+    week = dataclasses.replace(CONFIG, max_scheduled_time=dt.timedelta(days=7))
+    await schedule_once(app.state.database, utc(2024, 3, 30), config=week)
+    times = [r["expected_start_time"] for r in await _runs(client, dep["id"])]
+    # 09:00 in Paris is 08:00 UTC before the change (30 March), 07:00 UTC after.
+    assert times[:3] == ["2024-03-30T08:00:00Z", "2024-03-31T07:00:00Z",
+                         "2024-04-01T07:00:00Z"]

@@ -33,7 +33,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import anyio
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -60,8 +59,16 @@ _S = t.deployment_schedule.c
 
 
 def utc_now() -> dt.datetime:
-    """The current time, aware UTC."""
-    return dt.datetime.now(dt.timezone.utc)
+    """The current time, aware UTC, from headwater's clock (``use_clock`` swaps it in tests)."""
+    from headwater._private.clock import get_clock
+
+    return get_clock().now()
+
+
+async def _clock_sleep(seconds: float) -> None:
+    from headwater._private.clock import get_clock
+
+    await get_clock().sleep_async(seconds)
 
 
 async def schedule_once(db: Database, now: dt.datetime, *,
@@ -286,7 +293,7 @@ async def _skip_too_late(conn: AsyncConnection, now: dt.datetime, ids: list[uuid
 
 async def run_scheduler(db: Database, config: SchedulerConfig | None = None, *,
                         now: Callable[[], dt.datetime] = utc_now,
-                        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+                        sleep: Callable[[float], Awaitable[None]] = _clock_sleep,
                         planner: Planner | None = None) -> None:
     """Run :func:`schedule_once` every ``loop_seconds`` until cancelled.
 
