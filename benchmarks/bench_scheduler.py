@@ -10,15 +10,15 @@ Usage::
 What it does, through the server's own services (``schedule_once``) with
 time passed in (nothing sleeps):
 
-1. One deployment with a one-minute interval schedule; one loop plans
-   ``n`` runs ahead (``max_runs = n``).
+1. One deployment with a run a minute (ten schedules every ten minutes,
+   a minute apart); one loop plans ``n`` runs ahead (a window of ``n`` minutes).
 2. ``n`` minutes later all of them are past due: one loop marks them Late
    (Prefect 1's scheduler slowed down as late runs piled up, and needed them
    cleared by hand past 750).
 3. The next loop, with the ``n`` Late runs still there (nobody serves the
    deployment): it must not read them again.
 4. 200 more deployments with an hourly schedule, planned while the ``n``
-   Late runs are there: 100 runs each, ``deployments_per_loop`` (50) per loop.
+   Late runs are there: ``deployments_per_loop`` (50) per loop.
 
 The target (issue #16): each loop under 1 s with 10,000 late runs. The
 table shows wall time and this process's CPU time (on SQLite the database
@@ -43,8 +43,9 @@ UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
 
 
-async def _deploy(client: Any, name: str, flow_id: str, schedule: dict[str, Any]) -> str:
-    body = {"name": name, "flow_id": flow_id, "schedules": [{"schedule": schedule}]}
+async def _deploy(client: Any, name: str, flow_id: str, *schedules: dict[str, Any]) -> str:
+    body = {"name": name, "flow_id": flow_id,
+            "schedules": [{"schedule": schedule} for schedule in schedules]}
     response = await client.post("/deployments/", json=body)
     response.raise_for_status()
     return str(response.json()["id"])
@@ -61,9 +62,9 @@ async def run(url: str, n: int) -> list[tuple[str, int, float, float]]:
     app = create_app(url, use_settings=False)
     app.state.now = lambda: T0
     db = app.state.database
-    config = SchedulerConfig(min_runs=1, max_runs=n, max_scheduled_time=dt.timedelta(days=365),
-                             min_scheduled_time=dt.timedelta(hours=1),
-                             late_after=dt.timedelta(seconds=15),
+    # The first loop plans all n runs (a window of n minutes); then the defaults.
+    config = SchedulerConfig(max_runs=n, min_scheduled_time=dt.timedelta(minutes=n),
+                             max_scheduled_time=dt.timedelta(days=365),
                              late_per_loop=max(n, SchedulerConfig.late_per_loop))
     rows: list[tuple[str, int, float, float]] = []
 
@@ -77,11 +78,15 @@ async def run(url: str, n: int) -> list[tuple[str, int, float, float]]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://b/api") as client:
             flow = (await client.post("/flows/", json={"name": "bench"})).json()
-            minute = {"interval": 60.0, "anchor_date": T0.isoformat()}
-            await _deploy(client, "every-minute", flow["id"], minute)
+            # Ten schedules, every ten minutes, a minute apart: a run a minute (the
+            # planner gives at most 1,000 dates per schedule and loop).
+            tens = [{"interval": 600.0, "anchor_date": (T0 + dt.timedelta(minutes=i)).isoformat()}
+                    for i in range(10)]
+            await _deploy(client, "every-minute", flow["id"], *tens)
             await loop(f"plan {n:,} runs of one deployment", T0, "runs_created")
-            # From now on the settings' defaults: up to 100 runs ahead.
-            config = dataclasses.replace(config, max_runs=100)
+            # From now on the settings' defaults (runs up to 1 hour ahead, at
+            # least 3, at most 100), with a slice of late runs as large as n.
+            config = dataclasses.replace(SchedulerConfig(), late_per_loop=config.late_per_loop)
             later = T0 + dt.timedelta(minutes=n + 1)
             await loop(f"mark {n:,} runs Late", later, "runs_marked_late")
             await loop(f"next loop, {n:,} Late runs in the database", later, "runs_marked_late")

@@ -4,7 +4,8 @@ Marking 10,000 runs Late must not cost 10,000 ``set_state`` calls, nor
 10,000 rows built and bound in Python: each slice of runs moves in two
 statements the database runs alone. ``INSERT ... SELECT`` adds a state to
 each run (its id made by the database: ``gen_random_uuid()`` on PostgreSQL,
-random hex on SQLite), then one ``UPDATE`` points each run at its new state.
+time then random hex on SQLite), then one ``UPDATE`` points each run at its
+new state (on PostgreSQL both are one statement, the INSERT a CTE).
 
 Only runs whose current state is of type SCHEDULED (waiting, Late,
 awaiting a retry) are moved; the statements say so, so a run that left
@@ -87,20 +88,31 @@ async def move_runs(conn: AsyncConnection, run_ids: Sequence[uuid.UUID], *, type
             _new_id(dialect, now), stamp, _R.id, sa.literal(type_), sa.literal(name), stamp,
             sa.literal(message, sa.Text()), _details(dialect), sa.null(),
         ).where(*waiting)
-        await conn.execute(sa.insert(t.flow_run_state).from_select(
+        insert = sa.insert(t.flow_run_state).from_select(
             ["id", "created", "flow_run_id", "type", "name", "timestamp", "message",
-             "state_details", "data"], state))
-        s = t.flow_run_state.alias("s")
-        new_state = (sa.select(s.c.id)
-                     .where(s.c.flow_run_id == _R.id, s.c.timestamp == stamp,
-                            s.c.type == type_, s.c.name == name)
-                     .limit(1).scalar_subquery())
+             "state_details", "data"], state)
         values: dict[str, Any] = {
-            "state_id": new_state, "state_name": name, "state_timestamp": now,
+            "state_name": name, "state_timestamp": now,
             "state_version": _R.state_version + 1, "updated": now,
             "end_time": now if type_ in FINAL_TYPES else None}
         if type_ != "SCHEDULED":  # unchanged otherwise: leave its index alone
             values["state_type"] = type_
-        result = await conn.execute(sa.update(t.flow_run).where(*waiting).values(values))
+        if dialect == "postgresql":
+            # One statement: the UPDATE joins the states the INSERT returns
+            # (a correlated lookup per run took twice as long).
+            new = insert.returning(t.flow_run_state.c.id,
+                                   t.flow_run_state.c.flow_run_id).cte("new_states")
+            update = (sa.update(t.flow_run)
+                      .where(_R.id == new.c.flow_run_id, *waiting)
+                      .values(state_id=new.c.id, **values))
+        else:
+            await conn.execute(insert)
+            s = t.flow_run_state.alias("s")
+            values["state_id"] = (sa.select(s.c.id)
+                                  .where(s.c.flow_run_id == _R.id, s.c.timestamp == stamp,
+                                         s.c.type == type_, s.c.name == name)
+                                  .limit(1).scalar_subquery())
+            update = sa.update(t.flow_run).where(*waiting).values(values)
+        result = await conn.execute(update)
         moved += int(result.rowcount)
     return moved
