@@ -177,6 +177,11 @@ async def test_bad_bodies_are_422_naming_the_field(client: Any) -> None:
     for body in cases:
         response = await client.post("/deployments/", json=body)
         assert response.status_code == 422, body
+    bad_zone = {"name": "ok", "flow_id": flow["id"],
+                "schedules": [{"schedule": {"cron": "0 9 * * *", "timezone": "Mars/Base"}}]}
+    response = await client.post("/deployments/", json=bad_zone)
+    message = response.json()["detail"][0]["msg"]
+    assert response.status_code == 422 and "timezone" in message and "Mars/Base" in message
     unknown = await client.post("/deployments/", json={"name": "ok", "flow_id": new_id()})
     assert unknown.status_code == 422 and "not found" in unknown.json()["detail"]
     assert (await client.get("/deployments/name/etl/none")).status_code == 404

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 
 from headwater.server.schemas.actions import ActionModel, StateCreate
 from headwater.server.schemas.core import ORMModel
@@ -56,6 +56,11 @@ def check_schedule(value: dict[str, Any]) -> dict[str, Any]:
 
     try:
         parse_schedule(value)
+    except ValidationError as exc:  # the schedule model's: say what, not pydantic's dump
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'schedule'}: "
+                             f"{str(e['msg']).removeprefix('Value error, ')}"
+                             for e in exc.errors())
+        raise ValueError(f"invalid schedule {value!r}: {problems}") from None
     except (TypeError, ValueError, KeyError) as exc:
         raise ValueError(f"invalid schedule {value!r}: {exc}") from None
     return value
