@@ -9,6 +9,7 @@ import typer
 
 from headwater.cli._concurrency import concurrency_app
 from headwater.cli._config import config_app
+from headwater.cli._deployments import deployment_app, project_app
 from headwater.cli._migrate import migrate
 from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
@@ -31,6 +32,8 @@ app.add_typer(profile_app, name="profile")
 app.add_typer(server_app, name="server")
 app.add_typer(concurrency_app, name="concurrency-limit")
 app.add_typer(flow_app, name="flow")
+app.add_typer(deployment_app, name="deployment")
+app.add_typer(project_app, name="project")
 app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
 app.add_typer(records_app, name="records")

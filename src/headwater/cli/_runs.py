@@ -121,6 +121,9 @@ def _page(limit: int, offset: int) -> None:
 
 @flow_run_app.command("ls")
 def flow_run_ls(flow: str | None = typer.Option(None, "--flow", help="Only runs of this flow."),
+                deployment: str | None = typer.Option(
+                    None, "--deployment",
+                    help="Only runs of this deployment (FLOW/DEPLOYMENT, every version)."),
                 state: str | None = typer.Option(
                     None, "--state", help="Only runs in this state type (COMPLETED, FAILED...)."),
                 limit: int = typer.Option(20, "--limit", help=LIMIT_HELP),
@@ -131,8 +134,12 @@ def flow_run_ls(flow: str | None = typer.Option(None, "--flow", help="Only runs 
     _page(limit, offset)
 
     async def read(client: Any) -> list[dict[str, Any]]:
-        runs = await client.read_flow_runs(flow_name=flow, state_type=state_type, limit=limit,
-                                           offset=offset)
+        if deployment is not None:
+            runs = await client.read_deployment_flow_runs(deployment, state_type=state_type,
+                                                          limit=limit, offset=offset)
+        else:
+            runs = await client.read_flow_runs(flow_name=flow, state_type=state_type,
+                                               limit=limit, offset=offset)
         return await _with_flow_names(client, runs)
 
     runs = _call(read)

@@ -59,7 +59,7 @@ def start(
              'pip install "headwater[server]"')
     try:
         url = resolve_database_url()
-        app = create_app(url, bind_host=host)
+        app = create_app(url, bind_host=host, scheduler=True)
         database: Database = app.state.database
     except ValueError as exc:
         fail(str(exc))

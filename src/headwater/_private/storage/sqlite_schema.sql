@@ -71,7 +71,7 @@ CREATE TABLE flow_run (
 	expected_start_time DATETIME, 
 	start_time DATETIME, 
 	end_time DATETIME, 
-	total_run_time FLOAT DEFAULT '0' NOT NULL, 
+	total_run_time FLOAT DEFAULT '0' NOT NULL, deployment_id CHAR(32), deployment_version VARCHAR, auto_scheduled BOOLEAN, work_queue_name VARCHAR, work_pool_name VARCHAR, labels JSON, schedule_id CHAR(32), 
 	CONSTRAINT pk_flow_run PRIMARY KEY (id), 
 	CONSTRAINT fk_flow_run__flow_id__flow FOREIGN KEY(flow_id) REFERENCES flow (id) ON DELETE CASCADE, 
 	CONSTRAINT uq_flow_run__flow_id_idempotency_key UNIQUE (flow_id, idempotency_key)
@@ -207,6 +207,69 @@ CREATE TABLE task_run_state_cache (
 ;
 
 CREATE INDEX ix_task_run_state_cache__task_run_state_id ON task_run_state_cache (task_run_state_id);
+
+CREATE TABLE project (
+	id CHAR(32) NOT NULL, 
+	created DATETIME NOT NULL, 
+	updated DATETIME NOT NULL, 
+	name VARCHAR NOT NULL, 
+	description TEXT, 
+	CONSTRAINT pk_project PRIMARY KEY (id), 
+	CONSTRAINT uq_project__name UNIQUE (name)
+);
+
+CREATE TABLE deployment (
+	id CHAR(32) NOT NULL, 
+	created DATETIME NOT NULL, 
+	updated DATETIME NOT NULL, 
+	flow_id CHAR(32) NOT NULL, 
+	name VARCHAR NOT NULL, 
+	project VARCHAR DEFAULT 'default' NOT NULL, 
+	version VARCHAR, 
+	version_hash VARCHAR NOT NULL, 
+	archived BOOLEAN DEFAULT 0 NOT NULL, 
+	paused BOOLEAN DEFAULT 0 NOT NULL, 
+	description TEXT, 
+	tags JSON NOT NULL, 
+	labels JSON NOT NULL, 
+	parameters JSON NOT NULL, 
+	parameter_openapi_schema JSON, 
+	entrypoint VARCHAR, 
+	code_location JSON, 
+	work_pool_name VARCHAR, 
+	work_queue_name VARCHAR, 
+	enforce_parameter_schema BOOLEAN DEFAULT 1 NOT NULL, 
+	max_lateness_seconds FLOAT, 
+	late_runs VARCHAR(8) DEFAULT 'run' NOT NULL, 
+	catchup BOOLEAN DEFAULT 0 NOT NULL, 
+	last_scheduled_time DATETIME, 
+	CONSTRAINT pk_deployment PRIMARY KEY (id), 
+	CONSTRAINT fk_deployment__flow_id__flow FOREIGN KEY(flow_id) REFERENCES flow (id) ON DELETE CASCADE, 
+	CONSTRAINT uq_deployment__flow_id_name_version_hash UNIQUE (flow_id, name, version_hash)
+);
+
+CREATE UNIQUE INDEX ix_deployment__current ON deployment (flow_id, name) WHERE NOT archived;
+
+CREATE INDEX ix_deployment__name ON deployment (name);
+
+CREATE TABLE deployment_schedule (
+	id CHAR(32) NOT NULL, 
+	created DATETIME NOT NULL, 
+	updated DATETIME NOT NULL, 
+	deployment_id CHAR(32) NOT NULL, 
+	schedule JSON NOT NULL, 
+	active BOOLEAN DEFAULT 1 NOT NULL, 
+	parameters JSON NOT NULL, 
+	slug VARCHAR, 
+	CONSTRAINT pk_deployment_schedule PRIMARY KEY (id), 
+	CONSTRAINT fk_deployment_schedule__deployment_id__deployment FOREIGN KEY(deployment_id) REFERENCES deployment (id) ON DELETE CASCADE
+);
+
+CREATE INDEX ix_deployment_schedule__deployment_id ON deployment_schedule (deployment_id);
+
+CREATE INDEX ix_flow_run__deployment_id_expected_start_time ON flow_run (deployment_id, expected_start_time) WHERE deployment_id IS NOT NULL;
+
+CREATE INDEX ix_flow_run__waiting ON flow_run (expected_start_time) WHERE state_name = 'Scheduled';
 
 CREATE TABLE flow_run_liveness (
 	flow_run_id CHAR(32) NOT NULL, 

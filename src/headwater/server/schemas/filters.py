@@ -20,7 +20,12 @@ from headwater.server.schemas.times import UtcDatetime
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "BoolFilter",
     "ConcurrencyLimitsFilterBody",
+    "DeploymentFilter",
+    "DeploymentSort",
+    "DeploymentsCountBody",
+    "DeploymentsFilterBody",
     "FlowFilter",
     "FlowRunFilter",
     "FlowRunSort",
@@ -113,6 +118,31 @@ class TimeFilter(ActionModel):
     is_null_: bool | None = None
 
 
+class BoolFilter(ActionModel):
+    """Match a flag (``eq_``); null matches both values."""
+
+    eq_: bool | None = None
+
+
+class DeploymentFilter(ActionModel):
+    """Criteria on deployment versions.
+
+    ``archived`` unset: ``/deployments/filter`` and ``/count`` match current
+    versions only (``{"eq_": false}``), flow run filters match runs of every
+    version; send ``{"eq_": true}`` for archived versions, ``{"eq_": null}``
+    (or ``null``) for all.
+    """
+
+    id: IdFilter | None = None
+    name: NameFilter | None = None
+    tags: TagsFilter | None = None
+    project: NameFilter | None = None
+    archived: BoolFilter | None = None
+    paused: BoolFilter | None = None
+    work_pool_name: NameFilter | None = None
+    work_queue_name: NameFilter | None = None
+
+
 class FlowFilter(ActionModel):
     """Criteria on flows."""
 
@@ -134,6 +164,7 @@ class FlowRunFilter(ActionModel):
     parent_task_run_id: NullableIdFilter | None = None
     parent_flow_run_id: NullableIdFilter | None = None
     idempotency_key: NameFilter | None = None
+    deployment_id: NullableIdFilter | None = None
 
 
 class TaskRunFilter(ActionModel):
@@ -198,6 +229,15 @@ class TaskRunSort(str, enum.Enum):
     END_TIME_DESC = "END_TIME_DESC"
 
 
+class DeploymentSort(str, enum.Enum):
+    """Orders of deployments."""
+
+    CREATED_DESC = "CREATED_DESC"
+    UPDATED_DESC = "UPDATED_DESC"
+    NAME_ASC = "NAME_ASC"
+    NAME_DESC = "NAME_DESC"
+
+
 class LogSort(str, enum.Enum):
     """Orders of logs."""
 
@@ -225,6 +265,7 @@ class FlowRunsCountBody(ActionModel):
     flows: FlowFilter | None = None
     flow_runs: FlowRunFilter | None = None
     task_runs: TaskRunFilter | None = None
+    deployments: DeploymentFilter | None = None
 
 
 class FlowRunsFilterBody(_Page, FlowRunsCountBody):
@@ -256,3 +297,16 @@ class LogsFilterBody(_Page):
 
 class ConcurrencyLimitsFilterBody(_Page):
     """Body of ``POST /concurrency_limits/filter``."""
+
+
+class DeploymentsCountBody(ActionModel):
+    """Body of ``POST /deployments/count``."""
+
+    flows: FlowFilter | None = None
+    deployments: DeploymentFilter | None = None
+
+
+class DeploymentsFilterBody(_Page, DeploymentsCountBody):
+    """Body of ``POST /deployments/filter``."""
+
+    sort: DeploymentSort = DeploymentSort.NAME_ASC

@@ -1,7 +1,7 @@
 """Liveness and workers: flow run heartbeats, work pools, work queues, workers.
 
 Revision ID: 0007
-Revises: 0005 (0006, the deployments, is not on main yet; re-chained once it is)
+Revises: 0006
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from headwater.server.database.tables import JSONValue, Timestamp
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
