@@ -194,3 +194,41 @@ async def test_a_bad_heartbeat_is_refused(client: Any) -> None:
     response = await client.post(f"/flow_runs/{uuid.uuid4()}/heartbeat",
                                  json={**REMOTE, "interval": 0})
     assert response.status_code == 422
+
+
+async def test_lazarus_reschedules_a_crashed_deployment_run_up_to_the_limit(
+        app: Any, client: Any) -> None:
+    """Crashed twice and rescheduled twice on its deployment version; the third crash stays."""
+    import sqlalchemy as sa
+
+    from headwater.server.database import tables as t
+
+    if "deployment_id" not in t.flow_run.c:
+        pytest.skip("needs the deployments' flow_run columns (migration 0006)")
+    run_id = await running_run(client)
+    deployment_id = uuid.uuid4()
+
+    async def of_deployment(conn: Any) -> None:
+        await conn.execute(sa.update(t.flow_run).where(t.flow_run.c.id == uuid.UUID(run_id))
+                           .values(deployment_id=deployment_id, deployment_version="v1"))
+
+    await app.state.database.write(of_deployment)
+    for attempt in (1, 2, 3):
+        await beat(client, run_id)
+        [verdict] = await zombie_sweep(app.state.database, later(1_000),
+                                       lazarus_max_attempts=2)
+        assert verdict.rescheduled == (attempt if attempt <= 2 else 0)
+        run = (await client.get(f"/flow_runs/{run_id}")).json()
+        if attempt <= 2:
+            assert (run["state_type"], run["state_name"]) == ("SCHEDULED", "Rescheduled")
+            assert f"attempt {attempt} of 2" in run["state"]["message"]
+            assert run["state"]["state_details"]["lazarus_attempt"] == attempt
+            await set_state(client, "flow", run_id, "PENDING")
+            await set_state(client, "flow", run_id, "RUNNING")
+        else:
+            assert run["state_type"] == "CRASHED"
+    assert run["deployment_id"] == str(deployment_id)  # the same version, every time
+    assert run["run_count"] == 3
+    names = [s["name"] for s in (await client.get(f"/flow_run_states/?flow_run_id={run_id}"))
+             .json()]
+    assert names.count("Crashed") == 3 and names.count("Rescheduled") == 2

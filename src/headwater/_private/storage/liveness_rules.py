@@ -42,6 +42,7 @@ from headwater._private.storage.bookkeeping import FINAL_TYPES, advance_book
 
 __all__ = [
     "MISSED_HEARTBEATS",
+    "RESCHEDULED",
     "Beat",
     "FinishRun",
     "FreeSlots",
@@ -64,6 +65,8 @@ __all__ = [
 
 #: Heartbeats a run may miss in a row before the check calls it dead.
 MISSED_HEARTBEATS = 4
+#: The name of the SCHEDULED state Lazarus gives a crashed run it reschedules.
+RESCHEDULED = "Rescheduled"
 
 #: ``process_check(pid, token)``: False if gone, True if alive, None if unknown.
 ProcessCheck = Callable[[int, "str | None"], "bool | None"]
@@ -274,7 +277,7 @@ def _lazarus(suspect: Suspect, book: tuple[Any, ...], now: dt.datetime,
     """Reschedule a crashed deployment run; returns the attempt number (0: lost the race)."""
     attempt = suspect.lazarus_attempts + 1
     later = now + dt.timedelta(microseconds=1)  # after the Crashed state in the history
-    again = advance_book(book, uuid.uuid4(), "SCHEDULED", "Rescheduled", later)
+    again = advance_book(book, uuid.uuid4(), "SCHEDULED", RESCHEDULED, later)
     if not (yield FinishRun("flow_run", suspect.flow_run_id, int(book[4]), again, later,
                             expected_start_time=later)):
         return 0

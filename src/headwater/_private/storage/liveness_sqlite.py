@@ -88,7 +88,9 @@ def statements(step: rules.Step) -> Statements:
         case rules.ReadSuspects():
             return [Statement(
                 f"SELECT r.id, {_BOOK}, l.host, l.pid, l.process_start, l.heartbeat_interval, "
-                "l.last_heartbeat FROM flow_run AS r JOIN flow_run_liveness AS l "
+                "l.last_heartbeat, r.deployment_id, (SELECT count(*) FROM flow_run_state AS s "
+                f"WHERE s.flow_run_id = r.id AND s.name = '{rules.RESCHEDULED}') "
+                "FROM flow_run AS r JOIN flow_run_liveness AS l "
                 "ON l.flow_run_id = r.id WHERE r.state_type IN ('RUNNING', 'CANCELLING')",
                 (), query=True)]
         case rules.FinishRun(table, run_id, expected, book, stamp, start):
@@ -129,7 +131,8 @@ def decode(step: rules.Step, answer: list[Any] | int) -> Any:
     if isinstance(step, rules.ReadSuspects):
         assert isinstance(answer, list)
         return [rules.Suspect(uuid.UUID(row[0]), _book_in(row[1:10]), row[10], int(row[11]),
-                              row[12], float(row[13]), _time(row[14]))  # type: ignore[arg-type]
+                              row[12], float(row[13]), _time(row[14]),  # type: ignore[arg-type]
+                              uuid.UUID(row[15]) if row[15] is not None else None, int(row[16]))
                 for row in answer]
     if isinstance(step, rules.ReadFinal):
         assert isinstance(answer, list)

@@ -74,14 +74,18 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
             await conn.execute(statement)
             return None
         case rules.ReadSuspects():
-            r = t.flow_run.c
+            r, s = t.flow_run.c, t.flow_run_state.c
+            attempts = (sa.select(sa.func.count()).where(
+                s.flow_run_id == r.id, s.name == rules.RESCHEDULED).scalar_subquery())
             query = (sa.select(r.id, *[r[name] for name in BOOK_COLUMNS], _live.host, _live.pid,
                                _live.process_start, _live.heartbeat_interval,
-                               _live.last_heartbeat)
+                               _live.last_heartbeat, r.deployment_id,
+                               attempts.label("attempts"))
                      .join_from(t.flow_run, t.flow_run_liveness, _live.flow_run_id == r.id)
                      .where(r.state_type.in_(["RUNNING", "CANCELLING"])))
             return [rules.Suspect(row.id, _book(row._mapping), row.host, row.pid,
-                                  row.process_start, row.heartbeat_interval, row.last_heartbeat)
+                                  row.process_start, row.heartbeat_interval, row.last_heartbeat,
+                                  row.deployment_id, int(row.attempts))
                     for row in await conn.execute(query)]
         case rules.FinishRun(table_name, run_id, expected, book, stamp, start):
             table = t.metadata.tables[table_name]
