@@ -155,3 +155,31 @@ async def test_inspect_says_when_a_worker_last_polled(app: Any, client: Any) -> 
 async def test_inspect_of_an_unknown_pool(app: Any, client: Any) -> None:
     run_id = await scheduled(app, client, pool="nowhere")
     assert "headwater work-pool create nowhere" in (await reasons(client, run_id))["no_such_pool"]
+
+
+# ---------------------------------------------------------------------- with deployments
+@needs_pool_columns
+async def test_a_deployment_run_waits_for_a_worker_with_its_labels(client: Any) -> None:
+    from server.deployment_helpers import deployed
+
+    await create_pool(client)
+    deployment = await deployed(client, work_pool_name="pool", labels=["gpu"])
+    response = await client.post(f"/deployments/{deployment['id']}/create_flow_run",
+                                 json={"parameters": {"x": 2}})
+    assert response.status_code == 201, response.text
+    run_id = response.json()["id"]
+    await client.post("/work_pools/pool/workers/heartbeat",
+                      json={"name": "cpu-box", "labels": ["cpu"]})
+    assert await claim(client, labels=["cpu"], worker_name="cpu-box") == []
+    found = await reasons(client, run_id)
+    assert "['gpu']" in found["label_mismatch"] and "['cpu']" in found["label_mismatch"]
+    assert await claim(client, labels=["gpu"], worker_name="gpu-box") == [run_id]
+
+
+async def test_a_deployment_given_one_string_for_labels_is_refused_saying_so(
+        client: Any) -> None:
+    from server.deployment_helpers import deploy
+
+    response = await deploy(client, labels="gpu")
+    assert response.status_code == 422
+    assert "not the single string 'gpu'" in str(response.json()["detail"])

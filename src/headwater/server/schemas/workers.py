@@ -6,11 +6,11 @@ import datetime as dt
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
-from headwater._private.labels import single_string_error
 from headwater.server.schemas.actions import MAX_INT, ActionModel
 from headwater.server.schemas.core import FlowRun, ORMModel
+from headwater.server.schemas.labels import Labels
 from headwater.server.schemas.text import IndexedStr
 
 __all__ = [
@@ -28,15 +28,6 @@ __all__ = [
 ]
 
 
-def _not_a_string(value: Any) -> Any:
-    if isinstance(value, str):
-        raise ValueError(single_string_error(value))
-    return value
-
-
-#: A list of labels; one string alone is refused with a message that says so.
-Labels = Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]],
-                   BeforeValidator(_not_a_string)]
 Name = Annotated[IndexedStr, Field(min_length=1, pattern=r"^[^/%&><]+$")]
 Limit = Annotated[int, Field(ge=0, le=MAX_INT)]
 

@@ -1,7 +1,7 @@
 """Why a Scheduled (or Late) flow run is not running: the answer of ``flow-run inspect``.
 
 Every reason names what blocks the run and how to unblock it: scheduled in
-the future, deployment archived or paused, no such pool or queue, pool or
+the future, deployment version archived, no such pool or queue, pool or
 queue paused, no worker polled the pool recently (and when the last one
 did), labels no worker offers (both sets named), a concurrency limit full
 (which, held by which runs). Labels and limits are judged by the same rule
@@ -77,15 +77,12 @@ async def _deployment_reasons(conn: AsyncConnection, run: Any) -> list[Reason]:
     if row is None:
         return [{"code": "deployment_missing",
                  "message": f"Its deployment ({deployment_id}) was deleted."}]
+    # A paused deployment only stops its schedules: its runs still start.
     reasons = []
     if _column(row, "archived"):
         reasons.append({"code": "deployment_archived", "message": (
             f"Its deployment version {row['version']!r} of {row['name']!r} is archived (a newer "
             "version replaced it).")})
-    if _column(row, "paused"):
-        reasons.append({"code": "deployment_paused", "message": (
-            f"Its deployment {row['name']!r} is paused: resume it with `headwater deployment "
-            f"resume`.")})
     return reasons
 
 
