@@ -279,7 +279,7 @@ def test_an_unknown_run_is_named_in_the_error(home: Path) -> None:
         resume_flow_run(missing, run_input={"x": 1})
     result = cli("flow-run", "cancel", str(missing))
     assert result.exit_code == 1 and str(missing) in result.output
-    assert "not a flow run id" in cli("flow-run", "cancel", "nope").output
+    assert "no flow run with id or name 'nope'" in cli("flow-run", "cancel", "nope").output
 
 
 def test_a_run_that_is_not_paused_cannot_be_resumed(home: Path) -> None:
