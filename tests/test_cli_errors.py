@@ -41,7 +41,7 @@ def test_a_bad_setting_is_one_line_without_a_traceback(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HEADWATER_SERVER_API_KEY", "")
     code, _, err = _main(["flow-run", "ls"], monkeypatch, capsys)
-    assert code == 1
+    assert code == 2
     assert err.startswith("Error: Invalid setting HEADWATER_SERVER_API_KEY")
     assert "Traceback" not in err and err.count("HEADWATER_SERVER_API_KEY is set but empty") == 1
 
