@@ -52,7 +52,7 @@ def _required_arguments(command: Any) -> list[str]:
 def test_a_broken_setting_is_one_line_and_exit_status_2(
         path: list[str], monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
-    command = dict((tuple(p), c) for p, c in COMMANDS)[tuple(path)]
+    command = {tuple(p): c for p, c in COMMANDS}[tuple(path)]
     monkeypatch.setenv("HEADWATER_SERVER_API_KEY", "")
     monkeypatch.setattr(sys, "argv", ["headwater", *path, *_required_arguments(command)])
     with pytest.raises(SystemExit) as done:

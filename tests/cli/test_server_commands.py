@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from server.server_helpers import free_port, start_cli_server  # noqa: E402
+from server.server_helpers import free_port, start_cli_server
 
 
 def _cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -14,8 +14,8 @@ import os
 import signal
 import socket
 import time
-from dataclasses import asdict, dataclass
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
