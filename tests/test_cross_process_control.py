@@ -193,9 +193,10 @@ def test_cli_cancels_a_flow_running_in_another_process(tmp_path: Path,
     try:
         run_id = proc.expect("ID").split()[1]
         wait_stored(run_id, "RUNNING")
-        result = cli("flow-run", "cancel", run_id, "--reason", "enough")
+        result = cli("flow-run", "cancel", run_id, "--reason", "enough", "--wait")
         assert result.exit_code == 0, result.output
         assert "Cancelling" in result.output and run_id in result.output
+        assert result.output.rstrip().endswith("is Cancelled.")  # --wait: until it stopped
         assert proc.expect("HOOK") == "HOOK CANCELLED enough"
         code, err = proc.wait()
     finally:

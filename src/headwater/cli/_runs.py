@@ -197,7 +197,9 @@ async def _run_for_logs(client: Any, text: str) -> dict[str, Any]:
 @flow_run_app.command("cancel")
 def flow_run_cancel(flow_run_id: str = RUN_ARGUMENT,
                     reason: str | None = typer.Option(
-                        None, "--reason", help="The message of the Cancelled state.")) -> None:
+                        None, "--reason", help="The message of the Cancelled state."),
+                    wait: bool = typer.Option(
+                        False, "--wait", help="Wait until the run has stopped.")) -> None:
     """Cancel a flow run: the process running it stops it and records it Cancelled."""
     from headwater._private.remote_control import request_cancel
 
@@ -209,6 +211,22 @@ def flow_run_cancel(flow_run_id: str = RUN_ARGUMENT,
     run = call(cancel)
     typer.echo(f"Flow run {run.get('name')!r} ({run.get('id')}) is Cancelling: the process "
                "running it will stop it and record it Cancelled.")
+    if wait:
+        final = call(lambda client: wait_final(client, run["id"], f"Waiting for {run['name']}"))
+        typer.echo(f"Flow run {run.get('name')!r} is {state_name(final)}.")
+
+
+async def wait_final(client: Any, run_id: Any, description: str,
+                     interval: float = 1.0) -> dict[str, Any]:
+    """Poll a flow run until it is final (a spinner on a terminal); return it."""
+    import anyio
+
+    with progress(description, None):
+        while True:
+            run: dict[str, Any] = await client.read_flow_run(run_id)
+            if is_final(run):
+                return run
+            await anyio.sleep(interval)
 
 
 @flow_run_app.command("delete")
