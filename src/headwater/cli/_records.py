@@ -125,7 +125,6 @@ def ship_local_spool(app: Any, api_key: str | None) -> None:
     from headwater._private.recording.spool import ship_spool, spooled_files
     from headwater._private.recording.transports import ClientTransport
     from headwater._private.target import current_target
-
     from headwater.cli._output import progress
 
     spool = current_target().home / "spool"
