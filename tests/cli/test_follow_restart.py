@@ -15,7 +15,7 @@ import pytest
 
 pytest.importorskip("uvicorn")
 
-from server.server_helpers import free_port, start_cli_server  # noqa: E402
+from server.server_helpers import free_port, start_cli_server
 
 
 def _log(base: str, run_id: str, message: str) -> None:

@@ -124,3 +124,13 @@ def test_delete_checks_every_run_before_deleting_any(home: Path) -> None:
     result = runner.invoke(app, ["flow-run", "delete", _runs()[0]["name"], "nope-nope"])
     assert result.exit_code == 1 and "'nope-nope'" in result.output
     assert len(_runs()) == 1
+
+
+def test_an_api_refusal_is_one_sentence_without_url_or_pydantic_list(home: Path) -> None:
+    result = runner.invoke(app, ["flow-run", "ls", "--limit", "20000"])
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "refused the request as invalid: limit: Input should be less than or equal to " \
+           "10000" in result.output
+    for leak in ("http", "POST", "[{", "'loc'", "headwater.embedded"):
+        assert leak not in result.output

@@ -46,6 +46,7 @@ FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 def flow_ls(limit: int = typer.Option(50, help="How many flows."),
             as_json: bool = JSON_OPTION) -> None:
     """List flows, by name."""
+    check_page(limit, 0)
     flows = call(lambda c: c.read_flows(limit=limit))
     if as_json:
         print_json(flows)

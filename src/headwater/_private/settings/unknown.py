@@ -18,14 +18,16 @@ from typing import Any
 
 from headwater._private.settings.fields import LOGGING_PREFIX, PREFIX, setting_fields
 
-__all__ = ["NOT_SETTINGS", "warn_unknown_names"]
+__all__ = ["NOT_SETTINGS", "NOT_SETTINGS_PREFIXES", "warn_unknown_names"]
 
 #: ``HEADWATER_*`` names read outside the settings: not reported.
 NOT_SETTINGS = frozenset({
     "HEADWATER_DEBUG",  # the command line's tracebacks
     "HEADWATER_PROFILE", "HEADWATER_PROFILES_PATH",  # where the profile is
-    "HEADWATER_TEST_POSTGRES_URL", "HEADWATER_CONFORMANCE_VENV",  # headwater's own tests
+    "HEADWATER_CONFORMANCE_VENV",  # headwater's own tests
 })
+#: Prefixes of names headwater's own tests and CI use.
+NOT_SETTINGS_PREFIXES = ("HEADWATER_TEST_", "HEADWATER_CI_")
 
 _warned: set[str] = set()
 _logger = logging.getLogger("headwater.settings")
@@ -36,7 +38,7 @@ def warn_unknown_names(values: Mapping[str, tuple[Any, str]], sources: frozenset
     fields = setting_fields()
     for name, (_, source) in values.items():
         if (source not in sources or name in fields or name in NOT_SETTINGS
-                or name in _warned or name.startswith(LOGGING_PREFIX)
+                or name in _warned or name.startswith((LOGGING_PREFIX, *NOT_SETTINGS_PREFIXES))
                 or not name.startswith(PREFIX)):
             continue
         _warned.add(name)
