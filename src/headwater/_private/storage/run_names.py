@@ -25,30 +25,37 @@ import os
 import random
 import threading
 
-from headwater._private.storage.run_name_words import ADJECTIVES, ANIMALS
+__all__ = ["name_space_size", "random_flow_run_name"]
 
-__all__ = ["NAME_SPACE_SIZE", "random_flow_run_name"]
 
-NAME_SPACE_SIZE = len(ADJECTIVES) * len(ANIMALS)
+def name_space_size() -> int:
+    """How many different names there are (adjectives times animals)."""
+    from headwater._private.storage.run_name_words import ADJECTIVES, ANIMALS
+
+    return len(ADJECTIVES) * len(ANIMALS)
 
 
 class _Walk:
     """One process's random walk through every name, each visited once per lap."""
 
     def __init__(self) -> None:
+        # The words are loaded with the first name, not on ``import headwater``.
+        from headwater._private.storage.run_name_words import ADJECTIVES, ANIMALS
+
         rng = random.Random()  # its own: a user's random.seed() does not repeat names
         self.adjectives = rng.sample(ADJECTIVES, len(ADJECTIVES))
         self.animals = rng.sample(ANIMALS, len(ANIMALS))
-        self.start = rng.randrange(NAME_SPACE_SIZE)
-        step = rng.randrange(1, NAME_SPACE_SIZE)
-        while math.gcd(step, NAME_SPACE_SIZE) != 1:  # coprime: the walk visits every index
-            step = rng.randrange(1, NAME_SPACE_SIZE)
+        self.size = size = len(ADJECTIVES) * len(ANIMALS)
+        self.start = rng.randrange(size)
+        step = rng.randrange(1, size)
+        while math.gcd(step, size) != 1:  # coprime: the walk visits every index
+            step = rng.randrange(1, size)
         self.step = step
         self.counter = itertools.count()  # next() is atomic: threads get distinct names
 
     def next_name(self) -> str:
-        index = (self.start + next(self.counter) * self.step) % NAME_SPACE_SIZE
-        adjective, animal = divmod(index, len(ANIMALS))
+        index = (self.start + next(self.counter) * self.step) % self.size
+        adjective, animal = divmod(index, len(self.animals))
         return f"{self.adjectives[adjective]}-{self.animals[animal]}"
 
 
