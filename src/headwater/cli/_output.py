@@ -105,7 +105,11 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 
     shown = Table(title=title)
     for column in columns:
-        shown.add_column(column, no_wrap=column == "ID")
+        # Ids and names are what a person types next: never cut with "…"
+        # (a narrow terminal folds a long name onto a second line).
+        typed = column in ("ID", "Name")
+        shown.add_column(column, no_wrap=column == "ID",
+                         overflow="fold" if typed else "ellipsis")
     for row in rows:
         shown.add_row(*("" if cell is None else str(cell) for cell in row))
     Console().print(shown)
