@@ -23,23 +23,30 @@ FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 
 
 class _Writers:
-    """Names of the runs that write lines: task run ids to names, read as they appear."""
+    """Names of the runs that write lines: the flow run's, and task runs' read as they appear."""
 
     def __init__(self, client: Any, flow_run: dict[str, Any] | None) -> None:
         self.client = client
         self.names: dict[str, str] = {}
         if flow_run is not None:
             self.names[str(flow_run["id"])] = str(flow_run.get("name"))
-        self.flow_run = flow_run
 
-    async def name(self, line: dict[str, Any]) -> str:
-        task_run_id = line.get("task_run_id")
-        run_id = str(task_run_id or line.get("flow_run_id") or "")
-        if run_id and run_id not in self.names and task_run_id and self.flow_run is not None:
-            for run in await self.client.read_task_runs(flow_run_id=self.flow_run["id"],
-                                                        limit=10_000):
-                self.names[str(run["id"])] = str(run.get("name"))
-        return self.names.get(run_id, run_id[-8:] if run_id else "-")
+    async def learn(self, lines: list[dict[str, Any]]) -> None:
+        """Read the names of the task runs of these lines not known yet: one request a page."""
+        unknown = sorted({str(line["task_run_id"]) for line in lines
+                          if line.get("task_run_id") and str(line["task_run_id"])
+                          not in self.names})
+        if not unknown:
+            return
+        body = {"task_runs": {"id": {"any_": unknown}}, "limit": len(unknown)}
+        for run in await self.client.request("POST", "task_runs/filter", json=body):
+            self.names[str(run["id"])] = str(run.get("name"))
+        for run_id in unknown:  # deleted since: its id's end, once
+            self.names.setdefault(run_id, run_id.replace("-", "")[-8:])
+
+    def name(self, line: dict[str, Any]) -> str:
+        run_id = str(line.get("task_run_id") or line.get("flow_run_id") or "")
+        return self.names.get(run_id, run_id.replace("-", "")[-8:] if run_id else "-")
 
 
 async def stream_logs(client: Any, criteria: dict[str, Any], *, flow_run: dict[str, Any] | None,
@@ -64,8 +71,10 @@ async def stream_logs(client: Any, criteria: dict[str, Any], *, flow_run: dict[s
         try:
             body = {"logs": criteria, "limit": PAGE, "offset": offset, "sort": "TIMESTAMP_ASC"}
             logs = list(await client.request("POST", "logs/filter", json=body))
+            if writer is None and not as_json:
+                await writers.learn(logs)
             for line in logs:
-                await _print(line, writer or await writers.name(line), as_json)
+                _print(line, writer or writers.name(line), as_json)
             offset += len(logs)
             if len(logs) == PAGE:
                 continue
@@ -85,7 +94,7 @@ async def stream_logs(client: Any, criteria: dict[str, Any], *, flow_run: dict[s
             failures += 1
 
 
-async def _print(line: dict[str, Any], writer: str, as_json: bool) -> None:
+def _print(line: dict[str, Any], writer: str, as_json: bool) -> None:
     if as_json:
         print_json_line(line)
     else:
