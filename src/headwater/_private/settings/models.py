@@ -52,6 +52,20 @@ class APISettings(_Section):
         "(secret: may hold a password).",
     )
 
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        # "localhost:4200/api" would be read by httpx as a URL of scheme
+        # "localhost": every request would fail far from the setting.
+        if value is None or not value.strip():
+            return None
+        text = value.strip()
+        scheme, sep, rest = text.partition("://")
+        if not sep or scheme.lower() not in ("http", "https") or not rest.split("/")[0]:
+            raise ValueError("not an http(s) URL: use the form http://HOST:PORT/api "
+                             "(e.g. http://127.0.0.1:4200/api)")
+        return text
+
 
 class ServerSettings(_Section):
     """Settings of the headwater server process."""
