@@ -16,7 +16,15 @@ import anyio
 import typer
 
 from headwater.cli._common import fail
-from headwater.cli._output import JSON_OPTION, call, print_json, state_name, table, when
+from headwater.cli._output import (
+    JSON_OPTION,
+    call,
+    print_json,
+    short_id,
+    state_name,
+    table,
+    when,
+)
 from headwater.cli._runs import LIMIT_HELP, OFFSET_HELP, check_page
 
 __all__ = ["deployment_app", "project_app"]
@@ -28,6 +36,7 @@ project_app = typer.Typer(no_args_is_help=True, help="Projects: groups of deploy
 deployment_app.add_typer(schedule_app, name="schedule")
 
 NAME_ARG = typer.Argument(help="The deployment: FLOW/DEPLOYMENT (or a version's id).")
+SCHEDULE_ARG = typer.Argument(help="The schedule's id, or the part 'schedule ls' shows.")
 _FINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
 
 
@@ -37,6 +46,8 @@ async def find_deployment(client: Any, name: str) -> dict[str, Any]:
         return dict(await client.read_deployment(uuid.UUID(name)))
     except ValueError:
         pass
+    if "/" not in name and _looks_like_id_part(name):
+        return await _deployment_by_id_part(client, name)
     if "/" not in name:
         from headwater.exceptions import InvalidNameError
 
@@ -44,6 +55,41 @@ async def find_deployment(client: Any, name: str) -> dict[str, Any]:
                                "'etl/nightly'; 'headwater deployment ls' lists them) or give "
                                "a version's id.")
     return dict(await client.read_deployment_by_name(name))
+
+
+def _looks_like_id_part(text: str) -> bool:
+    hexed = text.replace("-", "")
+    return len(hexed) >= 4 and all(ch in "0123456789abcdefABCDEF" for ch in hexed)
+
+
+async def _deployment_by_id_part(client: Any, part: str) -> dict[str, Any]:
+    """The one deployment version whose id contains ``part`` (tables show 8 hex digits)."""
+    from headwater.exceptions import ObjectNotFound
+
+    body = {"deployments": {"id": {"like_": part}, "archived": {"eq_": None}}, "limit": 20}
+    found = list(await client.request("POST", "deployments/filter", json=body))
+    if len(found) == 1:
+        return dict(found[0])
+    if not found:
+        raise ObjectNotFound(f"no deployment with id {part!r}; 'headwater deployment ls' "
+                             "lists them by FLOW/DEPLOYMENT name.")
+    listed = ", ".join(f"{_full_name(d)} {d.get('version')} ({d.get('id')})" for d in found)
+    raise ObjectNotFound(f"{len(found)} deployment versions have {part!r} in their id: "
+                         f"{listed}; give more of the id.")
+
+
+def find_schedule(schedules: list[dict[str, Any]], part: str) -> dict[str, Any]:
+    """The schedule whose id is or contains ``part`` (tables show its last 8 hex digits)."""
+    from headwater.exceptions import ObjectNotFound
+
+    wanted = part.replace("-", "").lower()
+    found = [s for s in schedules if wanted in str(s.get("id", "")).replace("-", "")]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ObjectNotFound(f"no schedule with id {part!r}; 'headwater deployment schedule "
+                             "ls NAME' lists them.")
+    raise ObjectNotFound(f"{len(found)} schedules have {part!r} in their id; give more of it.")
 
 
 def describe_schedule(schedule: dict[str, Any]) -> str:
@@ -97,7 +143,8 @@ def deployment_ls(flow: str | None = typer.Option(None, "--flow", help="Only thi
         return
     table("Deployments", ["Name", "Version", "Project", "Status", "Schedules", "Tags", "ID"],
            [[_full_name(d), d.get("version"), d.get("project"), _status(d),
-             _schedules_cell(d), ", ".join(d.get("tags") or []), d.get("id")] for d in rows])
+             _schedules_cell(d), ", ".join(d.get("tags") or []), short_id(d.get("id"))]
+            for d in rows])
 
 
 def _status(d: dict[str, Any]) -> str:
@@ -132,7 +179,7 @@ def deployment_inspect(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> Non
 def _schedule_table(schedules: list[dict[str, Any]]) -> None:
     table("Schedules", ["Schedule", "Active", "Parameters", "ID"],
            [[describe_schedule(s.get("schedule") or {}), "yes" if s.get("active") else "no",
-             json.dumps(s.get("parameters") or {}, default=str), s.get("id")]
+             json.dumps(s.get("parameters") or {}, default=str), short_id(s.get("id"))]
             for s in schedules])
 
 
@@ -221,7 +268,7 @@ def deployment_versions(name: str = typer.Argument(help="The deployment: FLOW/DE
         return
     table(f"Versions of {name}", ["Version", "Status", "Created", "Hash", "ID"],
            [[d.get("version"), "current" if not d.get("archived") else "archived",
-             when(d.get("created")), str(d.get("version_hash"))[:12], d.get("id")]
+             when(d.get("created")), str(d.get("version_hash"))[:12], short_id(d.get("id"))]
             for d in rows])
 
 
@@ -288,7 +335,8 @@ def schedule_ls(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
 def _set_active(name: str, schedule_id: str, active: bool) -> None:
     async def update(client: Any) -> None:
         d = await find_deployment(client, name)
-        await client.update_deployment_schedule(d["id"], schedule_id, active=active)
+        schedule = find_schedule(await client.read_deployment_schedules(d["id"]), schedule_id)
+        await client.update_deployment_schedule(d["id"], schedule["id"], active=active)
 
     call(update)
     typer.echo(f"Schedule {schedule_id} of {name} is {'active' if active else 'paused'}.")
@@ -296,7 +344,7 @@ def _set_active(name: str, schedule_id: str, active: bool) -> None:
 
 @schedule_app.command("pause")
 def schedule_pause(name: str = NAME_ARG,
-                   schedule_id: str = typer.Argument(help="The schedule's id (schedule ls).")
+                   schedule_id: str = SCHEDULE_ARG
                    ) -> None:
     """Pause one schedule of a deployment (its planned runs not started go)."""
     _set_active(name, schedule_id, False)
@@ -304,7 +352,7 @@ def schedule_pause(name: str = NAME_ARG,
 
 @schedule_app.command("resume")
 def schedule_resume(name: str = NAME_ARG,
-                    schedule_id: str = typer.Argument(help="The schedule's id (schedule ls).")
+                    schedule_id: str = SCHEDULE_ARG
                     ) -> None:
     """Resume a paused schedule of a deployment."""
     _set_active(name, schedule_id, True)
