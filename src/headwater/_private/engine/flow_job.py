@@ -83,16 +83,18 @@ class FlowJob(Job):
             log_prints = self.parent._log_prints if self.parent is not None else env_log_prints()
         if log_prints:
             install_print_capture()
+        settings = engine_settings(self.run._id)
         # A flow with retries keeps its completed task runs for reuse on a retry.
         ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints,
-                             keep_completed=bool(opts.retries))
+                             keep_completed=bool(opts.retries),
+                             result_budget=settings.result_budget)
         parent_scope = self.parent._scope if self.parent is not None else None
         ctx._scope = open_scope(self.run._id, self.parent._flow_run._id if self.parent else None)
         if recorder is not None:
             # Recorded: another process may cancel or resume it through the API.
             flow_run_watch.watch(self.run._id)
         spec = FlowRunSpec(self.flow, self.run, self._body(ctx), ctx._tracker, ctx._scope,
-                           parent_scope, engine_settings(self.run._id))
+                           parent_scope, settings)
         return spec, ctx
 
     def _body(self, ctx: FlowRunContext) -> Callable[..., Any]:
