@@ -39,6 +39,9 @@ class RunTracker:
     results can be read, as in Prefect 2, while a fan-out of a million large
     results keeps at most the budget alive. Failed, crashed, cancelled and
     paused states are always kept whole: their exceptions are raised later.
+    A flow whose function returns a value on every path never hands its
+    child states back, so its run keeps no result (budget -1, see
+    ``engine/returns.py``).
 
     The one exception, bounded to flows with ``retries > 0``: such a flow
     run keeps its completed task runs (run record and final state, result
@@ -61,7 +64,7 @@ class RunTracker:
         # (task key, dynamic key) -> completed run and its state; None: not kept.
         self._completed: dict[tuple[str, int], tuple[TaskRun, State[Any]]] | None = (
             {} if keep_completed else None)
-        self._budget = result_budget
+        self._budget = result_budget  # -1: none kept, the flow returns a value on every path
         self._left = result_budget  # bytes of results the run may still keep
         self._freed: FreedResult | None = None  # made on the first result freed
 
@@ -172,7 +175,14 @@ class RunTracker:
 
 def _budget_spent(budget: int) -> FreedResult:
     """The freed-result marker of a run whose result budget is spent, saying what to do."""
-    if budget <= 0:
+    if budget < 0:
+        why = ("when its run finished: the flow's function returns a value on every path "
+               "(its return statements say so), so its run kept none of its children's results. "
+               "This flow returned None anyway: end it with a bare 'return' (or no return) to "
+               "have child results kept up to HEADWATER_FLOW_RUN_RESULT_BUDGET.")
+        return FreedResult(why + " Or hold the futures returned by .submit()/.map(), or "
+                           "return the values you need from the flow.")
+    if budget == 0:
         why = ("when its run finished: HEADWATER_FLOW_RUN_RESULT_BUDGET is 0, so the flow run "
                "keeps none of its children's results.")
     else:

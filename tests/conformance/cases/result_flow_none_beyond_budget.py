@@ -4,7 +4,7 @@ import os
 
 os.environ["PREFECT_FLOW_RUN_RESULT_BUDGET"] = "250000"
 
-from prefect import flow, task  # noqa: E402
+from prefect import flow, task
 
 
 @task
