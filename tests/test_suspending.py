@@ -61,8 +61,8 @@ def test_reschedule_needs_a_deployment() -> None:
 def test_reschedule_in_a_subflow_is_refused_as_a_subflow() -> None:
     @flow
     def child() -> None:
-        with pytest.raises(FlowPauseError, match="^Flow run cannot be paused: Cannot pause "
-                                                 "subflows."):
+        with pytest.raises(FlowPauseError, match=r"^Flow run cannot be paused: Cannot pause "
+                                                 r"subflows."):
             pause_flow_run(reschedule=True)
 
     @flow
@@ -102,26 +102,26 @@ def test_pausing_another_run(options: dict[str, Any], message: str) -> None:
 def test_suspending_where_prefect2_refuses() -> None:
     @task
     def in_task() -> None:
-        with pytest.raises(FlowPauseError, match="^Cannot suspend task runs."):
+        with pytest.raises(FlowPauseError, match=r"^Cannot suspend task runs."):
             suspend_flow_run()
 
     @flow
     def child() -> None:
-        with pytest.raises(FlowPauseError, match="Cannot suspend subflows."):
+        with pytest.raises(FlowPauseError, match=r"Cannot suspend subflows."):
             suspend_flow_run()
 
     @flow
     def f() -> str:
-        with pytest.raises(FlowPauseError, match="^Flow run cannot be suspended: Cannot "
-                                                 "suspend flows without a deployment."):
+        with pytest.raises(FlowPauseError, match=r"^Flow run cannot be suspended: Cannot "
+                                                 r"suspend flows without a deployment."):
             suspend_flow_run(timeout=60, key="once")
-        with pytest.raises(FlowPauseError, match="Cannot suspend flows without a deployment."):
+        with pytest.raises(FlowPauseError, match=r"Cannot suspend flows without a deployment."):
             suspend_flow_run(flow_run_id=runtime.flow_run.id)
         in_task()
         child()
         return "went on"
 
-    with pytest.raises(MissingContextError, match="only be suspended from within a flow run"):
+    with pytest.raises(MissingContextError, match=r"only be suspended from within a flow run"):
         suspend_flow_run()
     assert f() == "went on"
 
@@ -144,7 +144,7 @@ def test_suspending_a_run_paused_here_does_nothing_as_in_prefect2() -> None:
     while uuid.UUID(run_id) not in pausing.paused_flow_run_ids():
         threading.Event().wait(0.001)
     assert suspend_flow_run(flow_run_id=run_id) is None
-    with pytest.raises(FlowPauseError, match="^Cannot pause flows that are not currently"):
+    with pytest.raises(FlowPauseError, match=r"^Cannot pause flows that are not currently"):
         pause_flow_run(flow_run_id=run_id)
     resume_flow_run(run_id)
     thread.join(5)
@@ -162,9 +162,9 @@ def test_async_twins_refuse_the_same_way() -> None:
     async def f() -> str:
         with pytest.raises(FlowPauseError, match=NO_DEPLOYMENT):
             await pause_flow_run_async(reschedule=True)
-        with pytest.raises(FlowPauseError, match="Cannot suspend flows without a deployment."):
+        with pytest.raises(FlowPauseError, match=r"Cannot suspend flows without a deployment."):
             await suspend_flow_run_async()
-        with pytest.raises(FlowPauseError, match="Cannot pause flows without a deployment."):
+        with pytest.raises(FlowPauseError, match=r"Cannot pause flows without a deployment."):
             await pause_flow_run_async(flow_run_id=runtime.flow_run.id)
         return "went on"
 
@@ -211,7 +211,7 @@ def test_keysets() -> None:
     assert keyset_from_paused_state(Paused(pause_key="3"))["response"] == "paused-3-response"
     assert keyset_from_paused_state(Suspended(pause_key="k"))["description"] == (
         "suspended-k-description")
-    with pytest.raises(RuntimeError, match="'COMPLETED' is unsupported"):
+    with pytest.raises(RuntimeError, match=r"'COMPLETED' is unsupported"):
         keyset_from_paused_state(Completed())
     meta = RunInputMetadata(key="k", sender=None, receiver=uuid.uuid4())
     assert meta.key == "k"
