@@ -28,7 +28,7 @@ The rules (``docs/architecture.md``):
   4. ``run_logging``, ``logging_config``, ``log_handlers``, ``log_formatters``,
      ``recording``
   5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
-     ``pausing``, ``flow_run_watch``, ``flow_run_readers``
+     ``pausing``, ``suspending``, ``flow_run_watch``, ``flow_run_readers``
   6. ``tasks``, ``flows``, the public modules (``headwater.runtime``...)
 
   A lower module that needs a higher one types against a protocol of
@@ -75,7 +75,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "signal_states"),
     ("run_logging", "logging_config", "logging_check", "log_handlers", "log_console",
      "log_formatters", "recording"),
-    ("engine", "cancellation", "concurrency", "remote_control", "pausing", "flow_run_watch",
+    ("engine", "cancellation", "concurrency", "remote_control", "pausing", "suspending",
+     "flow_run_watch",
      "flow_run_readers"),
     ("tasks", "flows"),
 )

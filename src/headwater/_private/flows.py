@@ -88,6 +88,7 @@ class Flow(Generic[P, R]):
         self.signature = inspect.signature(fn)
         check_reserved_arguments(fn, self.signature, "flow")
         self._validators: dict[str, Any] | None = None
+        self._returns_value: bool | None = None  # set on the first run (engine/returns.py)
         functools.update_wrapper(self, fn)
 
     @property

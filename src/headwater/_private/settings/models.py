@@ -199,7 +199,17 @@ class ConcurrencySettings(_Section):
 
 
 class FlowRunSettings(_Section):
-    """How a process running flows hears about requests made through the API."""
+    """How a process running flows hears about requests made through the API, and what a
+    flow run keeps of its children."""
+
+    result_budget: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Bytes of its child runs' results a flow run keeps (estimated, not "
+        "pickled) so that a flow returning None hands back child states whose result() "
+        "works, as in Prefect 2; results beyond it are freed when their run finishes and "
+        "raise MissingResult. 0: keep none.",
+    )
 
     watch_interval: float = Field(
         default=2.0,
