@@ -126,3 +126,23 @@ def test_watch_prints_each_state_until_the_run_ends(capsys: pytest.CaptureFixtur
     assert final["state_type"] == "FAILED" and states == []
     out = capsys.readouterr().out.splitlines()
     assert [line.split(" ", 2)[2] for line in out] == ["Scheduled", "Running", "Failed: boom"]
+
+
+def test_tables_show_id_tails_that_commands_take(home: Path) -> None:
+    deployed = _deploy(version="1")
+    tail = deployed["id"].replace("-", "")[-8:]
+    listed = _run("deployment", "ls")
+    assert tail in listed.output and deployed["id"] not in listed.output
+    inspected = _run("deployment", "inspect", tail, "--json")
+    assert inspected.exit_code == 0, inspected.output
+    assert json.loads(inspected.output)["id"] == deployed["id"]
+    missing = _run("deployment", "inspect", "abcdef12")
+    assert missing.exit_code == 1 and "no deployment with id 'abcdef12'" in missing.output
+
+    [schedule] = deployed["schedules"]
+    schedule_tail = schedule["id"].replace("-", "")[-8:]
+    assert schedule_tail in _run("deployment", "schedule", "ls", "etl/nightly").output
+    paused = _run("deployment", "schedule", "pause", "etl/nightly", schedule_tail)
+    assert paused.exit_code == 0, paused.output
+    shown = json.loads(_run("deployment", "schedule", "ls", "etl/nightly", "--json").output)
+    assert [s["active"] for s in shown] == [False]

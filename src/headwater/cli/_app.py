@@ -92,10 +92,11 @@ def main() -> None:
     """Run the ``headwater`` command line.
 
     A user error (a bad setting, an invalid logging file, a run that does not
-    exist...) is one line on stderr with what to do, and exit status 1; its
-    traceback only with ``--debug`` or ``HEADWATER_DEBUG=1``.
+    exist...) is one line on stderr with what to do, and exit status 1 (2 for
+    a bad setting, as for a bad option); its traceback only with ``--debug``
+    or ``HEADWATER_DEBUG=1``.
     """
-    from headwater.exceptions import HeadwaterException
+    from headwater.exceptions import HeadwaterException, SettingsError
 
     try:
         app()  # usage errors: click's own message and exit status
@@ -103,4 +104,4 @@ def main() -> None:
         if _debug or os.environ.get("HEADWATER_DEBUG", "").lower() in ("1", "true", "yes"):
             raise
         typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, SettingsError) else 1)

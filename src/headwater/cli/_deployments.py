@@ -16,17 +16,16 @@ import anyio
 import typer
 
 from headwater.cli._common import fail
-from headwater.cli._runs import (
+from headwater.cli._output import (
     JSON_OPTION,
-    LIMIT_HELP,
-    OFFSET_HELP,
-    _call,
-    _page,
-    _print_json,
-    _state,
-    _table,
-    _when,
+    call,
+    print_json,
+    short_id,
+    state_name,
+    table,
+    when,
 )
+from headwater.cli._runs import LIMIT_HELP, OFFSET_HELP, check_page
 
 __all__ = ["deployment_app", "project_app"]
 
@@ -37,6 +36,7 @@ project_app = typer.Typer(no_args_is_help=True, help="Projects: groups of deploy
 deployment_app.add_typer(schedule_app, name="schedule")
 
 NAME_ARG = typer.Argument(help="The deployment: FLOW/DEPLOYMENT (or a version's id).")
+SCHEDULE_ARG = typer.Argument(help="The schedule's id, or the part 'schedule ls' shows.")
 _FINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
 
 
@@ -46,6 +46,8 @@ async def find_deployment(client: Any, name: str) -> dict[str, Any]:
         return dict(await client.read_deployment(uuid.UUID(name)))
     except ValueError:
         pass
+    if "/" not in name and _looks_like_id_part(name):
+        return await _deployment_by_id_part(client, name)
     if "/" not in name:
         from headwater.exceptions import InvalidNameError
 
@@ -53,6 +55,41 @@ async def find_deployment(client: Any, name: str) -> dict[str, Any]:
                                "'etl/nightly'; 'headwater deployment ls' lists them) or give "
                                "a version's id.")
     return dict(await client.read_deployment_by_name(name))
+
+
+def _looks_like_id_part(text: str) -> bool:
+    hexed = text.replace("-", "")
+    return len(hexed) >= 4 and all(ch in "0123456789abcdefABCDEF" for ch in hexed)
+
+
+async def _deployment_by_id_part(client: Any, part: str) -> dict[str, Any]:
+    """The one deployment version whose id contains ``part`` (tables show 8 hex digits)."""
+    from headwater.exceptions import ObjectNotFound
+
+    body = {"deployments": {"id": {"like_": part}, "archived": {"eq_": None}}, "limit": 20}
+    found = list(await client.request("POST", "deployments/filter", json=body))
+    if len(found) == 1:
+        return dict(found[0])
+    if not found:
+        raise ObjectNotFound(f"no deployment with id {part!r}; 'headwater deployment ls' "
+                             "lists them by FLOW/DEPLOYMENT name.")
+    listed = ", ".join(f"{_full_name(d)} {d.get('version')} ({d.get('id')})" for d in found)
+    raise ObjectNotFound(f"{len(found)} deployment versions have {part!r} in their id: "
+                         f"{listed}; give more of the id.")
+
+
+def find_schedule(schedules: list[dict[str, Any]], part: str) -> dict[str, Any]:
+    """The schedule whose id is or contains ``part`` (tables show its last 8 hex digits)."""
+    from headwater.exceptions import ObjectNotFound
+
+    wanted = part.replace("-", "").lower()
+    found = [s for s in schedules if wanted in str(s.get("id", "")).replace("-", "")]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ObjectNotFound(f"no schedule with id {part!r}; 'headwater deployment schedule "
+                             "ls NAME' lists them.")
+    raise ObjectNotFound(f"{len(found)} schedules have {part!r} in their id; give more of it.")
 
 
 def describe_schedule(schedule: dict[str, Any]) -> str:
@@ -97,16 +134,17 @@ def deployment_ls(flow: str | None = typer.Option(None, "--flow", help="Only thi
                   offset: int = typer.Option(0, "--offset", help=OFFSET_HELP),
                   as_json: bool = JSON_OPTION) -> None:
     """List deployments (their current versions), by name."""
-    _page(limit, offset)
-    rows = _call(lambda c: c.read_deployments(
+    check_page(limit, offset)
+    rows = call(lambda c: c.read_deployments(
         flow_name=flow, project=project, tags=tag or None,
         archived=None if archived else False, limit=limit, offset=offset))
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    _table("Deployments", ["Name", "Version", "Project", "Status", "Schedules", "Tags", "ID"],
+    table("Deployments", ["Name", "Version", "Project", "Status", "Schedules", "Tags", "ID"],
            [[_full_name(d), d.get("version"), d.get("project"), _status(d),
-             _schedules_cell(d), ", ".join(d.get("tags") or []), d.get("id")] for d in rows])
+             _schedules_cell(d), ", ".join(d.get("tags") or []), short_id(d.get("id"))]
+            for d in rows])
 
 
 def _status(d: dict[str, Any]) -> str:
@@ -116,9 +154,9 @@ def _status(d: dict[str, Any]) -> str:
 @deployment_app.command("inspect")
 def deployment_inspect(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
     """Show a deployment: version, code, parameters, schedules, settings."""
-    d = _call(lambda c: find_deployment(c, name))
+    d = call(lambda c: find_deployment(c, name))
     if as_json:
-        _print_json(d)
+        print_json(d)
         return
     from rich.console import Console
 
@@ -139,9 +177,9 @@ def deployment_inspect(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> Non
 
 
 def _schedule_table(schedules: list[dict[str, Any]]) -> None:
-    _table("Schedules", ["Schedule", "Active", "Parameters", "ID"],
+    table("Schedules", ["Schedule", "Active", "Parameters", "ID"],
            [[describe_schedule(s.get("schedule") or {}), "yes" if s.get("active") else "no",
-             json.dumps(s.get("parameters") or {}, default=str), s.get("id")]
+             json.dumps(s.get("parameters") or {}, default=str), short_id(s.get("id"))]
             for s in schedules])
 
 
@@ -190,16 +228,16 @@ def deployment_run(name: str = NAME_ARG,
             d["id"], parameters=values, tags=tag or None, idempotency_key=key)
         return run
 
-    run = _call(create)
+    run = call(create)
     if as_json and not watch:
-        _print_json(run)
+        print_json(run)
         return
     typer.echo(f"Created flow run {run.get('name')!r} ({run.get('id')}) of {name}, "
-               f"{_state(run)}.")
+               f"{state_name(run)}.")
     if watch:
-        final = _call(lambda c: _watch(c, str(run["id"])))
+        final = call(lambda c: _watch(c, str(run["id"])))
         if as_json:
-            _print_json(final)
+            print_json(final)
         if str(final.get("state_type")) != "COMPLETED":
             raise typer.Exit(1)
 
@@ -214,7 +252,7 @@ async def _watch(client: Any, run_id: str, poll: float = 1.0) -> dict[str, Any]:
         if shown != seen:
             seen = shown
             message = f": {state['message']}" if state.get("message") else ""
-            typer.echo(f"{_when(state.get('timestamp'))} {state.get('name')}{message}")
+            typer.echo(f"{when(state.get('timestamp'))} {state.get('name')}{message}")
         if str(run.get("state_type")) in _FINAL:
             return run
         await anyio.sleep(poll)
@@ -224,27 +262,27 @@ async def _watch(client: Any, run_id: str, poll: float = 1.0) -> dict[str, Any]:
 def deployment_versions(name: str = typer.Argument(help="The deployment: FLOW/DEPLOYMENT."),
                         as_json: bool = JSON_OPTION) -> None:
     """List every version of a deployment, newest first."""
-    rows = _call(lambda c: c.read_deployment_versions(name))
+    rows = call(lambda c: c.read_deployment_versions(name))
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    _table(f"Versions of {name}", ["Version", "Status", "Created", "Hash", "ID"],
+    table(f"Versions of {name}", ["Version", "Status", "Created", "Hash", "ID"],
            [[d.get("version"), "current" if not d.get("archived") else "archived",
-             _when(d.get("created")), str(d.get("version_hash"))[:12], d.get("id")]
+             when(d.get("created")), str(d.get("version_hash"))[:12], short_id(d.get("id"))]
             for d in rows])
 
 
 @deployment_app.command("pause")
 def deployment_pause(name: str = NAME_ARG) -> None:
     """Pause a deployment: no new scheduled runs; those planned and not started go."""
-    d = _call(lambda c: _apply(c, name, "pause_deployment"))
+    d = call(lambda c: _apply(c, name, "pause_deployment"))
     typer.echo(f"Paused {_full_name(d)} (version {d.get('version')}).")
 
 
 @deployment_app.command("resume")
 def deployment_resume(name: str = NAME_ARG) -> None:
     """Resume a paused deployment: its schedules plan runs again."""
-    d = _call(lambda c: _apply(c, name, "resume_deployment"))
+    d = call(lambda c: _apply(c, name, "resume_deployment"))
     typer.echo(f"Resumed {_full_name(d)} (version {d.get('version')}).")
 
 
@@ -268,7 +306,7 @@ def deployment_delete(name: str = NAME_ARG) -> None:
             await client.delete_deployment(version["id"])
         return len(versions)
 
-    count = _call(delete)
+    count = call(delete)
     typer.echo(f"Deleted {name} ({count} version{'s' if count != 1 else ''}).")
 
 
@@ -287,9 +325,9 @@ def schedule_ls(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
         d = await find_deployment(client, name)
         return list(await client.read_deployment_schedules(d["id"]))
 
-    rows = _call(read)
+    rows = call(read)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     _schedule_table(rows)
 
@@ -297,15 +335,16 @@ def schedule_ls(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> None:
 def _set_active(name: str, schedule_id: str, active: bool) -> None:
     async def update(client: Any) -> None:
         d = await find_deployment(client, name)
-        await client.update_deployment_schedule(d["id"], schedule_id, active=active)
+        schedule = find_schedule(await client.read_deployment_schedules(d["id"]), schedule_id)
+        await client.update_deployment_schedule(d["id"], schedule["id"], active=active)
 
-    _call(update)
+    call(update)
     typer.echo(f"Schedule {schedule_id} of {name} is {'active' if active else 'paused'}.")
 
 
 @schedule_app.command("pause")
 def schedule_pause(name: str = NAME_ARG,
-                   schedule_id: str = typer.Argument(help="The schedule's id (schedule ls).")
+                   schedule_id: str = SCHEDULE_ARG
                    ) -> None:
     """Pause one schedule of a deployment (its planned runs not started go)."""
     _set_active(name, schedule_id, False)
@@ -313,7 +352,7 @@ def schedule_pause(name: str = NAME_ARG,
 
 @schedule_app.command("resume")
 def schedule_resume(name: str = NAME_ARG,
-                    schedule_id: str = typer.Argument(help="The schedule's id (schedule ls).")
+                    schedule_id: str = SCHEDULE_ARG
                     ) -> None:
     """Resume a paused schedule of a deployment."""
     _set_active(name, schedule_id, True)
@@ -322,12 +361,12 @@ def schedule_resume(name: str = NAME_ARG,
 @project_app.command("ls")
 def project_ls(as_json: bool = JSON_OPTION) -> None:
     """List projects."""
-    rows = _call(lambda c: c.read_projects())
+    rows = call(lambda c: c.read_projects())
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
-    _table("Projects", ["Name", "Description", "Created"],
-           [[p.get("name"), p.get("description"), _when(p.get("created"))] for p in rows])
+    table("Projects", ["Name", "Description", "Created"],
+           [[p.get("name"), p.get("description"), when(p.get("created"))] for p in rows])
 
 
 @project_app.command("create")
@@ -335,5 +374,5 @@ def project_create(name: str = typer.Argument(help="The project's name."),
                    description: str | None = typer.Option(None, "--description",
                                                           help="What it groups.")) -> None:
     """Create a project (deployments name it with --project)."""
-    project = _call(lambda c: c.create_project(name, description))
+    project = call(lambda c: c.create_project(name, description))
     typer.echo(f"Project {project.get('name')!r} ({project.get('id')}).")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from headwater.cli._runs import JSON_OPTION, _call, _print_json, _table, _when
+from headwater.cli._output import JSON_OPTION, call, print_json, table, when
 
 __all__ = ["work_pool_app", "work_queue_app"]
 
@@ -40,7 +40,7 @@ def pool_create(name: PoolName,
                 description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
                 ) -> None:
     """Create a work pool (with its `default` queue)."""
-    pool = _call(lambda c: c.create_work_pool(
+    pool = call(lambda c: c.create_work_pool(
         name, type=type_, concurrency_limit=limit, is_paused=paused,
         require_labels=require_labels, description=description))
     typer.echo(f"Created work pool {pool['name']!r} ({pool['type']}, concurrency limit "
@@ -50,11 +50,11 @@ def pool_create(name: PoolName,
 @work_pool_app.command("ls")
 def pool_ls(as_json: bool = JSON_OPTION) -> None:
     """List the work pools."""
-    pools = _call(lambda c: c.read_work_pools())
+    pools = call(lambda c: c.read_work_pools())
     if as_json:
-        _print_json(pools)
+        print_json(pools)
         return
-    _table("Work pools", ["Name", "Type", "Status", "Concurrency limit", "Require labels"],
+    table("Work pools", ["Name", "Type", "Status", "Concurrency limit", "Require labels"],
            [[p["name"], p["type"], p["status"], _limit(p["concurrency_limit"]),
              "yes" if p["require_labels"] else "no"] for p in pools])
 
@@ -68,39 +68,39 @@ def pool_inspect(name: PoolName, as_json: bool = JSON_OPTION) -> None:
         pool["workers"] = await client.read_workers_for_work_pool(name)
         return pool
 
-    pool = _call(read)
+    pool = call(read)
     if as_json:
-        _print_json(pool)
+        print_json(pool)
         return
     typer.echo(f"Work pool {pool['name']!r} ({pool['type']}): {pool['status']}, concurrency "
                f"limit {_limit(pool['concurrency_limit'])}, labels "
                f"{'required' if pool['require_labels'] else 'optional'}")
-    _table("Queues", ["Name", "Priority", "Status", "Concurrency limit", "Last polled"],
+    table("Queues", ["Name", "Priority", "Status", "Concurrency limit", "Last polled"],
            [[q["name"], q["priority"], q["status"], _limit(q["concurrency_limit"]),
-             _when(q["last_polled"])] for q in pool["queues"]])
-    _table("Workers", ["Name", "Status", "Labels", "Host", "Last heartbeat"],
+             when(q["last_polled"])] for q in pool["queues"]])
+    table("Workers", ["Name", "Status", "Labels", "Host", "Last heartbeat"],
            [[w["name"], w["status"], ", ".join(w["labels"]), w["host"],
-             _when(w["last_heartbeat_time"])] for w in pool["workers"]])
+             when(w["last_heartbeat_time"])] for w in pool["workers"]])
 
 
 @work_pool_app.command("pause")
 def pool_pause(name: PoolName) -> None:
     """Pause a work pool: workers take none of its runs until it is resumed."""
-    _call(lambda c: c.update_work_pool(name, is_paused=True))
+    call(lambda c: c.update_work_pool(name, is_paused=True))
     typer.echo(f"Paused work pool {name!r}.")
 
 
 @work_pool_app.command("resume")
 def pool_resume(name: PoolName) -> None:
     """Resume a paused work pool."""
-    _call(lambda c: c.update_work_pool(name, is_paused=False))
+    call(lambda c: c.update_work_pool(name, is_paused=False))
     typer.echo(f"Resumed work pool {name!r}.")
 
 
 @work_pool_app.command("delete")
 def pool_delete(name: PoolName) -> None:
     """Delete a work pool, its queues and its workers (its runs stay)."""
-    _call(lambda c: c.delete_work_pool(name))
+    call(lambda c: c.delete_work_pool(name))
     typer.echo(f"Deleted work pool {name!r}.")
 
 
@@ -111,7 +111,7 @@ def queue_create(name: QueueName, pool: PoolOption,
                  description: Annotated[str | None, typer.Option(help="What it is for.")] = None,
                  ) -> None:
     """Create a queue in a work pool."""
-    queue = _call(lambda c: c.create_work_queue(name, work_pool_name=pool, priority=priority,
+    queue = call(lambda c: c.create_work_queue(name, work_pool_name=pool, priority=priority,
                                                 concurrency_limit=limit,
                                                 description=description))
     typer.echo(f"Created work queue {queue['name']!r} in pool {pool!r} (priority "
@@ -121,44 +121,44 @@ def queue_create(name: QueueName, pool: PoolOption,
 @work_queue_app.command("ls")
 def queue_ls(pool: PoolOption, as_json: bool = JSON_OPTION) -> None:
     """List a work pool's queues, by priority."""
-    queues = _call(lambda c: c.read_work_queues(pool))
+    queues = call(lambda c: c.read_work_queues(pool))
     if as_json:
-        _print_json(queues)
+        print_json(queues)
         return
-    _table(f"Queues of {pool}", ["Name", "Priority", "Status", "Concurrency limit",
+    table(f"Queues of {pool}", ["Name", "Priority", "Status", "Concurrency limit",
                                  "Last polled"],
            [[q["name"], q["priority"], q["status"], _limit(q["concurrency_limit"]),
-             _when(q["last_polled"])] for q in queues])
+             when(q["last_polled"])] for q in queues])
 
 
 @work_queue_app.command("inspect")
 def queue_inspect(name: QueueName, pool: PoolOption, as_json: bool = JSON_OPTION) -> None:
     """Show a work queue."""
-    queue = _call(lambda c: c.read_work_queue(name, work_pool_name=pool))
+    queue = call(lambda c: c.read_work_queue(name, work_pool_name=pool))
     if as_json:
-        _print_json(queue)
+        print_json(queue)
         return
     typer.echo(f"Work queue {queue['name']!r} of pool {pool!r}: {queue['status']}, priority "
                f"{queue['priority']}, concurrency limit {_limit(queue['concurrency_limit'])}, "
-               f"last polled {_when(queue['last_polled']) or 'never'}")
+               f"last polled {when(queue['last_polled']) or 'never'}")
 
 
 @work_queue_app.command("pause")
 def queue_pause(name: QueueName, pool: PoolOption) -> None:
     """Pause a work queue: workers take none of its runs until it is resumed."""
-    _call(lambda c: c.update_work_queue(name, work_pool_name=pool, is_paused=True))
+    call(lambda c: c.update_work_queue(name, work_pool_name=pool, is_paused=True))
     typer.echo(f"Paused work queue {name!r} of pool {pool!r}.")
 
 
 @work_queue_app.command("resume")
 def queue_resume(name: QueueName, pool: PoolOption) -> None:
     """Resume a paused work queue."""
-    _call(lambda c: c.update_work_queue(name, work_pool_name=pool, is_paused=False))
+    call(lambda c: c.update_work_queue(name, work_pool_name=pool, is_paused=False))
     typer.echo(f"Resumed work queue {name!r} of pool {pool!r}.")
 
 
 @work_queue_app.command("delete")
 def queue_delete(name: QueueName, pool: PoolOption) -> None:
     """Delete a work queue (not the pool's default queue)."""
-    _call(lambda c: c.delete_work_queue(name, work_pool_name=pool))
+    call(lambda c: c.delete_work_queue(name, work_pool_name=pool))
     typer.echo(f"Deleted work queue {name!r} of pool {pool!r}.")

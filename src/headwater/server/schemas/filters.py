@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from headwater.server.schemas.actions import MAX_INT, ActionModel
 from headwater.server.schemas.core import StateType
@@ -34,6 +35,7 @@ __all__ = [
     "FlowSort",
     "FlowsFilterBody",
     "IdFilter",
+    "IdPart",
     "LevelFilter",
     "LogFilter",
     "LogSort",
@@ -51,15 +53,33 @@ __all__ = [
     "TimeFilter",
 ]
 
+
+def _id_part(text: str) -> str:
+    digits = len(text.replace("-", ""))
+    if not 4 <= digits <= 32:
+        raise ValueError(f"a part of an id has 4 to 32 hex digits, not {digits}")
+    return text
+
+
+#: Part of an id: 4 to 32 hex digits, with the dashes of the canonical form allowed.
+IdPart = Annotated[str, Field(pattern=r"^[0-9A-Fa-f-]+$", max_length=36),
+                   AfterValidator(_id_part)]
+
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 10_000
 
 
 class IdFilter(ActionModel):
-    """Match ids in (``any_``) or not in (``not_any_``) a list."""
+    """Match ids in (``any_``) or not in (``not_any_``) a list, or by a part (``like_``).
+
+    ``like_`` is headwater's (Prefect 2 has no such operator): ids whose 32
+    hex digits contain these, in any case, dashes ignored. The command line
+    finds a run by the part of its id a table shows, or by a prefix.
+    """
 
     any_: list[uuid.UUID] | None = None
     not_any_: list[uuid.UUID] | None = None
+    like_: IdPart | None = None
 
 
 class NullableIdFilter(ActionModel):

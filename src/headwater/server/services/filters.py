@@ -60,7 +60,7 @@ def _tags(column: sa.ColumnElement[Any], flt: f.TagsFilter | None, dialect: str)
     return out
 
 
-def _ids(column: sa.ColumnElement[Any], flt: f.IdFilter | None) -> list[Clause]:
+def _ids(column: sa.ColumnElement[Any], flt: f.IdFilter | None, dialect: str) -> list[Clause]:
     if flt is None:
         return []
     out: list[Clause] = []
@@ -68,7 +68,18 @@ def _ids(column: sa.ColumnElement[Any], flt: f.IdFilter | None) -> list[Clause]:
         out.append(column.in_(flt.any_))
     if flt.not_any_ is not None:
         out.append(column.not_in(flt.not_any_))
+    if flt.like_ is not None:
+        out.append(_id_hex(column, dialect).contains(flt.like_.replace("-", "").lower(),
+                                                     autoescape=True))
     return out
+
+
+def _id_hex(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
+    """An id as 32 lower-case hex digits: SQLite stores that text, PostgreSQL a ``uuid``."""
+    text = sa.cast(column, sa.String)
+    if dialect == "postgresql":
+        return sa.func.replace(text, "-", "")
+    return sa.func.lower(text)
 
 
 def _nullable_ids(column: sa.ColumnElement[Any], flt: f.NullableIdFilter | None) -> list[Clause]:
@@ -138,7 +149,8 @@ def flow_clauses(flt: f.FlowFilter | None, dialect: str) -> list[Clause]:
     if flt is None:
         return []
     c = t.flow.c
-    return [*_ids(c.id, flt.id), *_names(c.name, flt.name), *_tags(c.tags, flt.tags, dialect)]
+    return [*_ids(c.id, flt.id, dialect), *_names(c.name, flt.name),
+            *_tags(c.tags, flt.tags, dialect)]
 
 
 def _flag(column: sa.ColumnElement[Any], flt: f.BoolFilter | None) -> list[Clause]:
@@ -157,7 +169,7 @@ def deployment_clauses(flt: f.DeploymentFilter | None, dialect: str, *,
     if archived is None and "archived" not in flt.model_fields_set and current_only:
         archived = f.BoolFilter(eq_=False)
     return [
-        *_ids(c.id, flt.id),
+        *_ids(c.id, flt.id, dialect),
         *_names(c.name, flt.name),
         *_tags(c.tags, flt.tags, dialect),
         *_names(c.project, flt.project),
@@ -185,7 +197,7 @@ def flow_run_clauses(flt: f.FlowRunFilter | None, dialect: str, *,
     c = t.flow_run.c
     narrowed = narrowed or _listed(flt.id, flt.parent_task_run_id, flt.parent_flow_run_id)
     return [
-        *_ids(c.id, flt.id),
+        *_ids(c.id, flt.id, dialect),
         *_names(c.name, flt.name),
         *_tags(c.tags, flt.tags, dialect),
         *_state(t.flow_run, flt.state, indexed=dialect != "sqlite" or not narrowed),
@@ -211,7 +223,7 @@ def task_run_clauses(flt: f.TaskRunFilter | None, dialect: str, *,
     c = t.task_run.c
     narrowed = narrowed or _listed(flt.id, flt.flow_run_id)
     return [
-        *_ids(c.id, flt.id),
+        *_ids(c.id, flt.id, dialect),
         *_names(c.name, flt.name),
         *_tags(c.tags, flt.tags, dialect),
         *_state(t.task_run, flt.state, indexed=dialect != "sqlite" or not narrowed),
