@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import logging
 import threading
 from collections.abc import Mapping
@@ -118,11 +119,13 @@ class DaskTaskRunner(TaskRunner):
         if not job.try_claim():
             return
         task_job = cast("TaskJob", job)  # the one RunnableJob
-        context = job.context
-        if context is not None:
-            context.run(session.send, task_job)
-        else:
+        try:
             session.send(task_job)
+        except Exception as exc:  # claimed above: nobody else would end the run
+            if task_job.future is None or not task_job.future.done():
+                message = (f"The DaskTaskRunner could not send the run: "
+                           f"{type(exc).__name__}: {exc}")
+                fail_here(task_job, Crashed(data=exc, message=message), message, exc)
 
     def shutdown(self) -> None:
         """Store the workers' records, then close the client (and the cluster we made)."""
@@ -284,12 +287,17 @@ def _print_worker_line(event: tuple[float, dict[str, Any]]) -> None:
 
 
 def _in_helper_thread(fn: Any) -> Any:
-    """Call ``fn`` in a fresh thread: Dask's blocking calls must not run on a running event loop."""
+    """Call ``fn`` in a fresh thread: Dask's blocking calls must not run on a running event loop.
+
+    It runs in a copy of the caller's context, so a cluster factory reads
+    the flow run (``headwater.runtime.flow_run``).
+    """
     box: list[tuple[bool, Any]] = []
+    context = contextvars.copy_context()
 
     def target() -> None:
         try:
-            box.append((True, fn()))
+            box.append((True, context.run(fn)))
         except BaseException as exc:
             box.append((False, exc))
 

@@ -126,20 +126,14 @@ class _HeldByCaller:
 
 # ---------------------------------------------------------------------- the flow's side
 def prepare_remote(job: TaskJob) -> RemoteCall | None:
-    """Return the call to send for a claimed job, or None when the run ended here.
-
-    Must be called in the job's context (the ``submit()`` caller's).
-    """
+    """Return the call to send for a claimed job, or None when the run ended here."""
     if _ends_here(job):
         job.execute()  # the same machine ends it without calling the function
         return None
     spec = job.spec()
-    token = task_run_ctx.set(TaskRunContext(job.task, job.run, job.is_async, None,
-                                            job.log_prints))
-    try:
-        failed = job.name_run(spec)
-    finally:
-        task_run_ctx.reset(token)
+    context = job.context
+    failed = (context.run(_name_run, job, spec) if context is not None
+              else _name_run(job, spec))
     if failed is not None:
         job.finish(failed)
         return None
@@ -163,6 +157,16 @@ def prepare_remote(job: TaskJob) -> RemoteCall | None:
                       copy_flow_run(spec.flow_run) if spec.flow_run is not None else None,
                       flow_name, flow_options, spec.settings, job.log_prints, job.is_async,
                       bool(job.run._tags), upstreams)
+
+
+def _name_run(job: TaskJob, spec: TaskRunSpec) -> State[Any] | None:
+    """Name the run in its task run context (a ``task_run_name`` callable may read it)."""
+    token = task_run_ctx.set(TaskRunContext(job.task, job.run, job.is_async, None,
+                                            job.log_prints))
+    try:
+        return job.name_run(spec)
+    finally:
+        task_run_ctx.reset(token)
 
 
 def _ends_here(job: TaskJob) -> bool:
