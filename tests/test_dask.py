@@ -346,6 +346,6 @@ def test_a_cluster_class_path_that_cannot_be_imported_fails_the_flow_run_clearly
 
 
 def test_get_dask_client_outside_dask_says_where_it_works() -> None:
-    with pytest.raises(RuntimeError, match="inside a task run on a DaskTaskRunner"):
-        with get_dask_client():
-            pass
+    with pytest.raises(RuntimeError, match="inside a task run on a DaskTaskRunner"), \
+            get_dask_client():
+        pass

@@ -20,6 +20,7 @@ PUBLIC_MODULES = [
     "headwater.concurrency.asyncio",
     "headwater.concurrency.sync",
     "headwater.context",
+    "headwater.dask",
     "headwater.exceptions",
     "headwater.flows",
     "headwater.futures",

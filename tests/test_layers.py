@@ -27,7 +27,8 @@ The rules (``docs/architecture.md``):
   4. ``run_logging``, ``logging_config``, ``log_handlers``, ``log_formatters``,
      ``recording``
   5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
-     ``pausing``, ``flow_run_watch``, ``flow_run_readers``
+     ``pausing``, ``flow_run_watch``, ``flow_run_readers``, ``dask`` (the
+     DaskTaskRunner: the engine's remote runs on Dask)
   6. ``tasks``, ``flows``, the public modules (``headwater.runtime``...)
 
   A lower module that needs a higher one types against a protocol of
@@ -75,7 +76,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("run_logging", "logging_config", "log_handlers", "log_console", "log_formatters",
      "recording"),
     ("engine", "cancellation", "concurrency", "remote_control", "pausing", "flow_run_watch",
-     "flow_run_readers"),
+     "flow_run_readers", "dask"),
     ("tasks", "flows"),
 )
 # Outside headwater._private: the exceptions at the bottom, the public modules on top.

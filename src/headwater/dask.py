@@ -21,3 +21,7 @@ from headwater._private.dask.client import get_async_dask_client, get_dask_clien
 from headwater._private.dask.runner import DaskTaskRunner
 
 __all__ = ["DaskTaskRunner", "get_async_dask_client", "get_dask_client"]
+
+for _name in __all__:
+    globals()[_name].__module__ = __name__  # tracebacks, docs and pickles say headwater.dask
+del _name
