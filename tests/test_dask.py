@@ -8,6 +8,7 @@ own (a temporary one, sized by a flow parameter) make it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import threading
 import time
@@ -291,6 +292,74 @@ def test_cancelling_the_flow_run_cancels_its_outstanding_dask_tasks(
     time.sleep(1.5)  # the runs that were running end; no other run starts
     assert len(list(marks.iterdir())) < 6
 
+
+
+def _cache_by_x(context: Any, parameters: dict[str, Any]) -> str:
+    return f"square-{parameters['x']}"
+
+
+@task(cache_key_fn=_cache_by_x, persist_result=True)
+def square(x: int, marks: str) -> int:
+    Path(marks, f"{x}-{os.getpid()}-{time.time_ns()}").touch()
+    return x * x
+
+
+def _mark(name: str) -> Any:
+    def hook(task: Any, run: Any, state: Any) -> None:
+        from headwater.settings import get_current_settings
+
+        # On the worker, the settings are the flow process's (its home).
+        Path(get_current_settings().home, f"{name}-{run.name}-{state.name}").touch()
+    return hook
+
+
+@task(on_completion=[_mark("done")], on_failure=[_mark("failed")])
+def hooked(fail: bool) -> int:
+    if fail:
+        raise RuntimeError("asked to fail")
+    return 1
+
+
+def test_caching_and_hooks_work_across_worker_processes(
+        address: str, home: Path, tmp_path: Path) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def pipeline() -> Any:
+        first = square.submit(3, str(marks)).wait()
+        again = [square.submit(3, str(marks)).wait() for _ in range(3)]
+        hooked.submit(False).wait()
+        hooked.submit(True).wait()
+        return first.name, [s.name for s in again], [s.result() for s in again]
+
+    first, again, results = pipeline()
+    assert (first, again, results) == ("Completed", ["Cached"] * 3, [9] * 3)
+    assert len(list(marks.iterdir())) == 1  # the function ran once
+    assert (home / "done-hooked-0-Completed").exists()
+    assert (home / "failed-hooked-1-Failed").exists()
+
+
+@task(tags={"dask-one-at-a-time"})
+def interval() -> tuple[float, float]:
+    start = time.time()
+    time.sleep(0.2)
+    return start, time.time()
+
+
+def test_a_tag_limit_holds_across_the_workers(address: str, home: Path) -> None:
+    from headwater.concurrency import delete_concurrency_limit, set_concurrency_limit
+
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def limited() -> list[tuple[float, float]]:
+        return [f.result() for f in [interval.submit() for _ in range(4)]]
+
+    set_concurrency_limit("dask-one-at-a-time", 1)
+    try:
+        spans = sorted(limited())
+    finally:
+        delete_concurrency_limit("dask-one-at-a-time")
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(spans))
 
 made: list[Any] = []
 
