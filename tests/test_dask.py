@@ -265,7 +265,7 @@ def nap(i: int, marks: str) -> int:
 
 
 def test_cancelling_the_flow_run_cancels_its_outstanding_dask_tasks(
-        address: str, tmp_path: Path) -> None:
+        address: str, home: Path, tmp_path: Path) -> None:
     marks = tmp_path / "marks"
     marks.mkdir()
     holder: dict[str, Any] = {}
@@ -291,6 +291,9 @@ def test_cancelling_the_flow_run_cancels_its_outstanding_dask_tasks(
     assert sum(s.type is StateType.CANCELLED for s in states) >= 15
     time.sleep(1.5)  # the runs that were running end; no other run starts
     assert len(list(marks.iterdir())) < 6
+    tasks, _ = read_back(holder["id"])
+    # Those that were running when the flow run was cancelled too (their worker says so).
+    assert len(tasks) == 20 and {t["state_type"] for t in tasks} == {"CANCELLED"}
 
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from headwater._private import recording
 from headwater._private.collections import resolve
 from headwater._private.context import (
     FlowRunContext,
@@ -42,7 +43,7 @@ from headwater._private.engine.task_machine import task_machine
 from headwater._private.engine.transitions import set_state
 from headwater._private.run_logging import ensure_logging_configured, install_print_capture
 from headwater._private.run_records import FlowRun, TaskRun
-from headwater._private.states import State, StateType
+from headwater._private.states import Cancelled, State, StateType
 
 if TYPE_CHECKING:
     from headwater._private.engine.task_job import TaskJob
@@ -259,6 +260,11 @@ def run_remote(call: RemoteCall, task: TaskDefinition, runner: TaskRunner,
     if call.flow_run is not None:
         flow_ctx = FlowRunContext(_FlowView(call.flow_name, call.flow_options), call.flow_run,
                                   runner, call.is_async, None, call.log_prints)
+    recorder = recording.ACTIVE
+    if recorder is not None:
+        # The flow's process recorded the run too, but its batch may arrive
+        # after this process's first state: creating it twice is harmless.
+        recorder.task_run_created(run)
     lease = _HeldByCaller() if call.slots_held else None
     machine = task_machine(spec, call.args, call.kwargs, call.upstreams, lease)
     flow_token = flow_run_ctx.set(flow_ctx)
@@ -276,6 +282,10 @@ def run_remote(call: RemoteCall, task: TaskDefinition, runner: TaskRunner,
         state = run._state if run._state is not None else State(StateType.CRASHED)
     finally:
         flow_run_ctx.reset(flow_token)
+    if scope is not None and scope.cancelled and state.type is not StateType.CANCELLED:
+        # Cancelled while its function ran (it cannot be stopped from outside):
+        # the flow's process reported it Cancelled already; the record agrees.
+        state = set_state(run, Cancelled(message=str(scope.reason)))
     return RemoteOutcome(state, run._run_count, run._start_time, run._end_time)
 
 
