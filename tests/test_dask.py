@@ -163,6 +163,28 @@ def test_a_failed_task_run_fails_the_flow_run(address: str) -> None:
         state.result()
 
 
+
+@task
+def outer(x: int) -> tuple[int, int, str]:
+    return double(x), runtime.flow_run.parameters["n"], runtime.task_run.name
+
+
+def test_a_task_run_on_a_worker_sees_its_flow_run_and_calls_tasks_recorded_in_order(
+        address: str, home: Path) -> None:
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def nested(n: int) -> list[tuple[int, int, str]]:
+        return outer.map(range(n)).result()
+
+    state = nested(3, return_state=True)
+    assert state.result() == [(0, 3, "outer-0"), (2, 3, "outer-1"), (4, 3, "outer-2")]
+    tasks, _ = read_back(state.state_details.flow_run_id)
+    # The flow's process stores each run before its worker stores the run's states.
+    # A task called inside a task on a worker gets a name with a random suffix.
+    assert sorted((t["name"][:7], t["state_type"], t["run_count"]) for t in tasks) == [
+        *[("double-", "COMPLETED", 1)] * 3,
+        *[(f"outer-{i}", "COMPLETED", 1) for i in range(3)]]
+    assert len({t["dynamic_key"] for t in tasks if t["name"].startswith("double")}) == 3
+
 @task(retries=2)
 def third_time_lucky() -> int:
     attempt = runtime.task_run.run_count

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,12 +20,3 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
                             timeout=50, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
 
-
-@pytest.mark.slow
-def test_dask_example_runs(tmp_path: Path) -> None:
-    pytest.importorskip("distributed")  # the headwater[dask] extra (installed in CI)
-    result = subprocess.run([sys.executable, str(EXAMPLES / "dask_monte_carlo.py")],
-                            capture_output=True, text=True, timeout=50, cwd=tmp_path,
-                            env={**os.environ, "HEADWATER_HOME": str(tmp_path / "home")})
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "[dask worker tcp://" in result.stderr  # its prints, from the workers

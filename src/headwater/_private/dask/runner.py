@@ -152,6 +152,8 @@ class _Session:
         self.pending: dict[str, tuple[TaskJob, Any]] = {}
         self.lock = threading.Lock()
         self.tasks: dict[int, tuple[Any, bytes]] = {}
+        self.outbox: list[tuple[str, bytes, bytes]] = []
+        self.waiters: set[asyncio.Future[None]] = set()
         self.topic: str | None = None
         self.stop_following: Any = None
         # One thread applies outcomes in arrival order: unpickling results
@@ -191,15 +193,45 @@ class _Session:
         key = f"{job.task.name}-{job.run.id.hex}"
         with self.lock:
             self.pending[key] = (job, None)
-        future = self.client.submit(run_on_worker, task_bytes, call_bytes, self.settings,
-                                    key=key, pure=False)
+            self.outbox.append((key, task_bytes, call_bytes))
+            first = len(self.outbox) == 1
+        if first:
+            self.client.loop.add_callback(self._drain)
+
+    async def _drain(self) -> None:
+        """Submit what is in the outbox, once the flow process's records are stored.
+
+        A worker records its run's states as they happen; the run itself
+        (created by the flow's process) must be stored first. Runs sent
+        while the records are written wait here and go together, in one
+        ``client.map``.
+        """
+        from headwater._private import recording
+
+        recorder = recording.ACTIVE
+        if recorder is not None:
+            await recorder.flush_async(30.0)
         with self.lock:
-            if key in self.pending:
-                self.pending[key] = (job, future)
-            else:  # cancelled meanwhile
-                future.cancel()
-                return
-        self.client.loop.add_callback(self._wait, key, future)
+            batch, self.outbox = self.outbox, []
+            batch = [item for item in batch if item[0] in self.pending]  # not cancelled
+        if not batch:
+            return
+        keys, tasks, calls = (list(column) for column in zip(*batch, strict=True))
+        futures = self.client.map(run_on_worker, tasks, calls, [self.settings] * len(keys),
+                                  key=keys, pure=False)
+        dropped = []
+        with self.lock:
+            for key, future in zip(keys, futures, strict=True):
+                entry = self.pending.get(key)
+                if entry is None:  # cancelled meanwhile
+                    dropped.append(future)
+                    continue
+                self.pending[key] = (entry[0], future)
+                waiter = asyncio.ensure_future(self._wait(key, future))
+                self.waiters.add(waiter)
+                waiter.add_done_callback(self.waiters.discard)
+        if dropped:
+            await self._cancel(dropped)
 
     def _task_bytes(self, task: Any) -> bytes:
         cached = self.tasks.get(id(task))

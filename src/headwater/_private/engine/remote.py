@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from headwater._private import recording
 from headwater._private.collections import resolve
 from headwater._private.context import (
     FlowRunContext,
+    RunTracker,
     TaskRunContext,
     flow_run_ctx,
     task_run_ctx,
@@ -41,6 +41,7 @@ from headwater._private.engine.reporting import log_for
 from headwater._private.engine.specs import EngineSettings, TaskRunSpec
 from headwater._private.engine.task_machine import task_machine
 from headwater._private.engine.transitions import set_state
+from headwater._private.ids import new_uuid
 from headwater._private.run_logging import ensure_logging_configured, install_print_capture
 from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.states import Cancelled, State, StateType
@@ -71,6 +72,23 @@ class _FlowView:
 
     name: str
     options: FlowResultDefaults
+
+
+class _NestedRunKeys(RunTracker):
+    """The bookkeeping of the flow run as a remote task run sees it: nested runs' keys.
+
+    A task called inside a task run on a worker is numbered here, away from
+    the flow's process, which numbers its own runs 0, 1, 2...: a negative
+    random key cannot collide with those (nor with another worker's), and
+    names the run ``task-3fa`` as a run outside numbering is named.
+    """
+
+    def next_dynamic_key(self, task_key: str) -> int:
+        """A key no other run of the flow run has (negative: the name gets a random suffix)."""
+        return -1 - (new_uuid().int & _KEY_BITS)
+
+
+_KEY_BITS = (1 << 62) - 1
 
 
 @dataclass
@@ -260,11 +278,7 @@ def run_remote(call: RemoteCall, task: TaskDefinition, runner: TaskRunner,
     if call.flow_run is not None:
         flow_ctx = FlowRunContext(_FlowView(call.flow_name, call.flow_options), call.flow_run,
                                   runner, call.is_async, None, call.log_prints)
-    recorder = recording.ACTIVE
-    if recorder is not None:
-        # The flow's process recorded the run too, but its batch may arrive
-        # after this process's first state: creating it twice is harmless.
-        recorder.task_run_created(run)
+        flow_ctx._tracker = _NestedRunKeys(False)
     lease = _HeldByCaller() if call.slots_held else None
     machine = task_machine(spec, call.args, call.kwargs, call.upstreams, lease)
     flow_token = flow_run_ctx.set(flow_ctx)
