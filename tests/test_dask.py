@@ -417,6 +417,23 @@ def test_cluster_class_callable_reads_a_flow_parameter_and_is_closed_at_the_end(
     assert made[0].status.name == "closed"
 
 
+
+@task
+async def async_dask_sum(n: int) -> int:
+    from headwater.dask import get_async_dask_client
+
+    async with get_async_dask_client() as client:
+        futures = client.map(lambda x: x * x, range(n))
+        return sum(await client.gather(futures))
+
+
+def test_an_async_task_submits_dask_work_with_get_async_dask_client(address: str) -> None:
+    @flow(task_runner=DaskTaskRunner(address=address))
+    async def pipeline() -> int:
+        return await async_dask_sum.submit(4).result_async()
+
+    assert asyncio.run(pipeline()) == 0 + 1 + 4 + 9
+
 def test_options_are_checked_when_the_runner_is_made() -> None:
     with pytest.raises(ValueError, match="either address"):
         DaskTaskRunner(address="tcp://127.0.0.1:8786", cluster_class="distributed.LocalCluster")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import contextvars
 import logging
 import threading
@@ -154,6 +155,7 @@ class _Session:
         self.tasks: dict[int, tuple[Any, bytes]] = {}
         self.outbox: list[tuple[str, bytes, bytes]] = []
         self.waiters: set[asyncio.Future[None]] = set()
+        self.closed = False
         self.topic: str | None = None
         self.stop_following: Any = None
         # One thread applies outcomes in arrival order: unpickling results
@@ -164,16 +166,10 @@ class _Session:
 
     def follow(self, flow_run_id: str, scope: Any) -> None:
         """Print the flow run's worker log lines here; cancel its Dask tasks with it."""
-        from headwater._private import recording
-
         self.topic = log_topic(flow_run_id)
         self.client.subscribe_topic(self.topic, _print_worker_line)
         if scope is not None:
             self.stop_following = scope.add_callback(self.cancel_all)
-        recorder = recording.ACTIVE
-        if recorder is not None:
-            # Workers write their runs' states themselves: the flow run is stored first.
-            recorder.flush(10.0)
 
     # ---------------------------------------------------------------- sending
     def send(self, job: TaskJob) -> None:
@@ -248,7 +244,9 @@ class _Session:
             outcome = None
         except Exception as exc:
             outcome = (False, exc)
-        self.apply.submit(self._apply, key, outcome)
+        if not self.closed:
+            with contextlib.suppress(RuntimeError):  # closed meanwhile: nobody waits for it
+                self.apply.submit(self._apply, key, outcome)
 
     def _apply(self, key: str, outcome: tuple[bool, Any] | None) -> None:
         import cloudpickle
@@ -258,6 +256,8 @@ class _Session:
         if entry is None:
             return  # finished already (the flow run was cancelled)
         job = entry[0]
+        if job.future is not None and job.future.done():
+            return  # ended by the flow's process (it was interrupted)
         if outcome is None:
             state: Any = Cancelled(message="The Dask task of this run was cancelled.")
             fail_here(job, state, "The Dask task of this run was cancelled.")
@@ -291,8 +291,22 @@ class _Session:
                          exc_info=True)
 
     def close(self) -> None:
+        """Stop following the flow run; store the workers' records; close client and cluster.
+
+        Runs still on the cluster here (their flow run was interrupted and
+        ended them) are cancelled, so a shared cluster does not keep them.
+        """
         if self.stop_following is not None:
             self.stop_following()
+        with self.lock:
+            left = [future for _, future in self.pending.values() if future is not None]
+            self.closed = True
+        if left:
+            try:
+                self.client.cancel(left)
+            except Exception:
+                _log.warning("Could not cancel the Dask tasks left by the flow run.",
+                             exc_info=True)
         self.apply.shutdown(wait=True)
         try:
             # The workers' recorders store what they hold before the cluster goes.
