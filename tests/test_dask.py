@@ -230,6 +230,17 @@ def test_an_argument_that_cannot_be_pickled_fails_its_run_with_a_clear_message(
     assert "create them inside the task" in message
 
 
+
+def test_a_flow_parameter_that_cannot_be_pickled_is_named(address: str) -> None:
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def pipeline(guard: Any) -> Any:
+        state = double.submit(1).wait()
+        return state.type, state.message
+
+    kind, message = pipeline(threading.Lock())
+    assert kind is StateType.FAILED
+    assert "the flow parameter 'guard' is a _thread.lock" in message
+
 @task
 def make_lock() -> Any:
     return threading.Lock()

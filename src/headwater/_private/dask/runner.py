@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any, cast
 from typing_extensions import Self
 
 from headwater._private.dask.cluster import check_options, open_client
-from headwater._private.dask.shipping import pack_call, pack_task, settings_snapshot
+from headwater._private.dask.shipping import (
+    pack_call,
+    pack_flow_run,
+    pack_task,
+    settings_snapshot,
+)
 from headwater._private.dask.worker import flush_worker, log_topic, run_on_worker
 from headwater._private.engine.remote import fail_here, finish_remote, prepare_remote
 from headwater._private.runners import TaskRunner
@@ -154,6 +159,7 @@ class _Session:
         self.lock = threading.Lock()
         self.tasks: dict[int, tuple[Any, bytes]] = {}
         self.outbox: list[tuple[str, bytes, bytes]] = []
+        self.flow_run_bytes: bytes | None = None  # one flow run per session
         self.waiters: set[asyncio.Future[None]] = set()
         self.closed = False
         self.topic: str | None = None
@@ -181,6 +187,8 @@ class _Session:
             return
         try:
             task_bytes = self._task_bytes(job.task)
+            if call.flow_run is not None and self.flow_run_bytes is None:
+                self.flow_run_bytes = pack_flow_run(call.flow_run, job.task)
             call_bytes = pack_call(call, job.task)
         except SerializationError as exc:
             fail_here(job, Failed(data=exc, message=f"Task run encountered an exception "
@@ -213,8 +221,9 @@ class _Session:
         if not batch:
             return
         keys, tasks, calls = (list(column) for column in zip(*batch, strict=True))
-        futures = self.client.map(run_on_worker, tasks, calls, [self.settings] * len(keys),
-                                  key=keys, pure=False)
+        n = len(keys)
+        futures = self.client.map(run_on_worker, tasks, [self.flow_run_bytes] * n, calls,
+                                  [self.settings] * n, key=keys, pure=False)
         dropped = []
         with self.lock:
             for key, future in zip(keys, futures, strict=True):

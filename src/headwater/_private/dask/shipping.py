@@ -4,7 +4,8 @@ Pickling here, once, is the check and the transport: a call whose arguments
 cannot be pickled fails its task run with a message that names the task, the
 argument and its type, and the usual fix, instead of Dask's deep traceback
 from inside its serializer. The task itself is pickled once per task (not
-once per run) and the flow process's settings once per flow run.
+once per run), the flow run record and the flow process's settings once per
+flow run.
 """
 
 from __future__ import annotations
@@ -38,16 +39,40 @@ def pack_task(task: Any) -> bytes:
 
 
 def pack_call(call: RemoteCall, task: Any) -> bytes:
-    """Pickle a call (without its task, sent apart).
+    """Pickle a call without its task and flow run (sent apart, pickled once each).
 
     Raises:
-        SerializationError: An argument (or the flow's parameters) cannot be
-            pickled; the message names the task, the argument and its type.
+        SerializationError: An argument cannot be pickled; the message names
+            the task, the argument and its type.
     """
+    flow_run, call.flow_run = call.flow_run, None
     try:
         return cloudpickle.dumps(call)  # type: ignore[no-any-return]
     except Exception as exc:
         raise _culprit(call, task, exc) from exc
+    finally:
+        call.flow_run = flow_run
+
+
+def pack_flow_run(flow_run: Any, task: Any) -> bytes:
+    """Pickle the flow run record (its parameters included) once for all its task runs.
+
+    Raises:
+        SerializationError: A flow parameter cannot be pickled (tasks see them).
+    """
+    try:
+        return cloudpickle.dumps(flow_run)  # type: ignore[no-any-return]
+    except Exception as exc:
+        for name, value in flow_run.parameters.items():
+            if not _pickles(value):
+                raise SerializationError(
+                    f"Task {task.name!r} cannot be sent to a Dask worker: the flow parameter "
+                    f"{name!r} is a {type(value).__module__}.{type(value).__qualname__}, which "
+                    f"cannot be pickled (task runs see the flow run's parameters). {FIX}"
+                ) from exc
+        raise SerializationError(f"Task {task.name!r} cannot be sent to a Dask worker: its "
+                                 f"flow run cannot be pickled ({type(exc).__name__}: {exc})."
+                                 ) from exc
 
 
 def _culprit(call: RemoteCall, task: Any, error: Exception) -> SerializationError:
@@ -61,13 +86,6 @@ def _culprit(call: RemoteCall, task: Any, error: Exception) -> SerializationErro
                 f"Task {task.name!r} cannot be sent to a Dask worker: its argument {name!r} "
                 f"is a {type(value).__module__}.{type(value).__qualname__}, which cannot be "
                 f"pickled ({type(error).__name__}: {error}). {FIX}")
-    if call.flow_run is not None:
-        for name, value in call.flow_run.parameters.items():
-            if not _pickles(value):
-                return SerializationError(
-                    f"Task {task.name!r} cannot be sent to a Dask worker: the flow parameter "
-                    f"{name!r} is a {type(value).__qualname__}, which cannot be pickled "
-                    f"(tasks see the flow run's parameters). {FIX}")
     return SerializationError(f"Task {task.name!r} cannot be sent to a Dask worker: "
                               f"{type(error).__name__}: {error}. {FIX}")
 

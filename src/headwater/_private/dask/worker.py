@@ -26,8 +26,8 @@ from headwater._private.states import Failed, StateType
 _lock = threading.Lock()
 _applied: tuple[tuple[str, str], ...] | None = None
 _settings_block: contextlib.ExitStack | None = None
-_tasks: dict[bytes, Any] = {}
-_MAX_TASKS = 256
+_unpickled_cache: dict[bytes, Any] = {}
+_MAX_CACHED = 256
 _runner = SequentialTaskRunner()
 
 FORWARDED = "headwater_dask_forwarded"
@@ -39,13 +39,19 @@ def log_topic(flow_run_id: str) -> str:
     return f"headwater-logs-{flow_run_id}"
 
 
-def run_on_worker(task_bytes: bytes, call_bytes: bytes,
+def run_on_worker(task_bytes: bytes, flow_run_bytes: bytes | None, call_bytes: bytes,
                   settings: tuple[tuple[str, str], ...]) -> bytes:
-    """Run one task run here and return its pickled :class:`RemoteOutcome`."""
+    """Run one task run here and return its pickled :class:`RemoteOutcome`.
+
+    The task and the flow run record come pickled apart (the same bytes for
+    every run of a task, of a flow run); each is unpickled once per process.
+    """
     worker = _current_worker()
     _prepare(settings, worker)
-    task = _task(task_bytes)
+    task = _unpickled(task_bytes)
     call: RemoteCall = cloudpickle.loads(call_bytes)
+    if flow_run_bytes is not None:
+        call.flow_run = _unpickled(flow_run_bytes)
     outcome = run_remote(call, task, _runner, _DaskTaskScope(worker))
     try:
         return cloudpickle.dumps(outcome)  # type: ignore[no-any-return]
@@ -85,15 +91,16 @@ def _current_worker() -> Any:
     return get_worker()
 
 
-def _task(task_bytes: bytes) -> Any:
-    task = _tasks.get(task_bytes)
-    if task is None:
-        task = cloudpickle.loads(task_bytes)
+def _unpickled(data: bytes) -> Any:
+    """``cloudpickle.loads(data)``, cached by the bytes (tasks and flow runs recur)."""
+    found = _unpickled_cache.get(data)
+    if found is None:
+        found = cloudpickle.loads(data)
         with _lock:
-            if len(_tasks) >= _MAX_TASKS:
-                _tasks.clear()
-            _tasks[task_bytes] = task
-    return task
+            if len(_unpickled_cache) >= _MAX_CACHED:
+                _unpickled_cache.clear()
+            _unpickled_cache[data] = found
+    return found
 
 
 def _prepare(settings: tuple[tuple[str, str], ...], worker: Any) -> None:
