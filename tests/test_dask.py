@@ -27,6 +27,7 @@ from headwater.dask import get_dask_client  # noqa: E402
 from headwater.settings import temporary_settings  # noqa: E402
 from headwater.states import StateType  # noqa: E402
 from headwater.task_runners import DaskTaskRunner  # noqa: E402
+from headwater.triggers import any_failed  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -151,6 +152,23 @@ def test_failures_states_wait_for_and_allow_failure(address: str) -> None:
     assert seen["after"] == 4
     assert [s.result() for s in seen["states"]] == [2, 4]
 
+
+
+@task(trigger=any_failed)
+def on_any_failure(*upstream: Any) -> list[str]:
+    return [type(u).__name__ for u in upstream]
+
+
+def test_a_trigger_decides_as_on_the_thread_runner(address: str) -> None:
+    @flow(task_runner=DaskTaskRunner(address=address))
+    def pipeline() -> tuple[Any, str]:
+        ran = on_any_failure.submit(double.submit(1), boom.submit("x")).wait()
+        skipped = on_any_failure.submit(double.submit(1), double.submit(2)).wait()
+        return (ran.type, ran.result()), skipped.name
+
+    (kind, seen), skipped = pipeline()
+    assert kind is StateType.COMPLETED and seen == ["int", "ValueError"]
+    assert skipped == "NotReady"
 
 def test_a_failed_task_run_fails_the_flow_run(address: str) -> None:
     @flow(task_runner=DaskTaskRunner(address=address))
