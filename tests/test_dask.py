@@ -95,15 +95,18 @@ def describe(value: Any) -> str:
 
 def test_results_of_submit_map_and_async_tasks_come_back(address: str) -> None:
     @flow(task_runner=DaskTaskRunner(address=address))
-    def pipeline() -> tuple[list[int], int, list[int]]:
+    def pipeline() -> tuple[list[int], int, list[int], int]:
         doubled = double.map([1, 2, 3])
         total = add.submit(doubled[0], doubled[2])
         pids = [pid.submit() for _ in range(4)]
-        return doubled.result(), total.result(), [p.result() for p in pids]
+        with get_dask_client() as client:  # in the flow: a client of the same cluster
+            plain = client.submit(sum, [1, 2], pure=False).result()
+        return doubled.result(), total.result(), [p.result() for p in pids], plain
 
-    doubled, total, pids = pipeline()
+    doubled, total, pids, plain = pipeline()
     assert doubled == [2, 4, 6]
     assert total == 8
+    assert plain == 3
     assert os.getpid() not in pids  # ran in the worker processes
 
 
