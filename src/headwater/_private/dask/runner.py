@@ -4,9 +4,11 @@ The flow's process keeps everything a task run's future, its flow run and
 its dispatch need (upstream waits, concurrency slots, the futures, the
 flow's bookkeeping); only calls travel (see ``engine/remote.py``). A call
 goes out as one Dask task of :func:`~.worker.run_on_worker`, keyed by the
-task run's id; a coroutine on the client's loop waits for it, and a single
-thread applies the outcomes in the order they arrive, so the client's loop
-never runs user code or engine bookkeeping.
+task run's id. Calls wait in an outbox until the flow process's records
+(the runs' creation) are stored, since workers record the runs' states
+themselves, then go in one ``client.map``. A coroutine on the client's loop
+waits for each, and a single thread applies the outcomes in the order they
+arrive, so the client's loop never runs user code or engine bookkeeping.
 """
 
 from __future__ import annotations
