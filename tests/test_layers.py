@@ -69,7 +69,8 @@ PRIVATE = "headwater._private"
 # The runtime's layers, bottom to top: (modules or packages under headwater._private).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
-     "sigterm", "migrate", "http_errors", "did_you_mean"),
+     "sigterm", "migrate", "http_errors", "did_you_mean", "heartbeats", "zombie_check",
+     "labels"),
     ("states", "run_records", "protocols", "schedules"),
     ("context", "futures", "collections", "annotations", "runners", "run_views"),
     ("options", "names", "parameters", "cache_policies", "results", "caching", "triggers",
@@ -77,7 +78,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("run_logging", "logging_config", "logging_check", "log_handlers", "log_console",
      "log_formatters", "recording"),
     ("engine", "cancellation", "concurrency", "remote_control", "pausing", "suspending",
-     "flow_run_watch", "flow_run_readers", "dask"),
+     "flow_run_watch", "flow_run_readers", "dask", "workers"),
     ("tasks", "flows"),
 )
 # Outside headwater._private: the exceptions at the bottom, the public modules on top.

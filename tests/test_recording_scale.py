@@ -479,20 +479,21 @@ def test_a_flow_killed_mid_run_leaves_a_consistent_database(
     assert set(histories.values()) <= allowed, set(histories.values())
     assert "PENDING,RUNNING,COMPLETED" in histories.values()
 
-    # The killed run stays RUNNING (nothing could report its end) and the CLI says why.
+    # Nothing could report the killed run's end: the zombie check of the next
+    # process that opens the database (this read) ends it Crashed, and the CLI says why.
     async def killed(client: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         run = await client.read_flow_run(run_id)
         return run, await client.read_flow_run_states(run_id)
 
     run, states = read(killed)
-    assert run["state_type"] == "RUNNING"
-    assert [s["name"] for s in states] == ["Pending", "Running"]
+    assert run["state_type"] == "CRASHED"
+    assert [s["name"] for s in states] == ["Pending", "Running", "Crashed"]
     inspect = subprocess.run(
         [sys.executable, "-m", "headwater.cli", "flow-run", "inspect", run_id],
         env=env, capture_output=True, text=True, timeout=30)
     assert inspect.returncode == 0, inspect.stderr[-3000:]
     said = " ".join(inspect.stdout.split())
-    assert "Running" in said and "process died" in said, inspect.stdout[-3000:]
+    assert "Crashed" in said and "is gone" in said, inspect.stdout[-3000:]
 
     # A new process records into the same database as if nothing happened.
     after = run_workers(script, [["map", "20", "after"]], env, logs, timeout=30)
@@ -509,7 +510,7 @@ def test_a_flow_killed_mid_run_leaves_a_consistent_database(
     assert len(tasks) == 20 and all(t["state_type"] == "COMPLETED" for t in tasks)
     counts = check_database(db_path)
     assert counts["flow_run"] == 2
-    assert read(lambda c: c.read_flow_run(run_id))["state_type"] == "RUNNING"
+    assert read(lambda c: c.read_flow_run(run_id))["state_type"] == "CRASHED"
 
 
 @pytest.mark.slow

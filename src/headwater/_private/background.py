@@ -2,7 +2,7 @@
 
 Everything headwater does behind the user's back runs as a task on this one
 loop: the recorder, the log shipper, the concurrency link, the flow-run
-watcher (and, next, heartbeats); so does async work started from sync code
+watcher, the heartbeats of running flow runs; so does async work started from sync code
 (an async task called or submitted from a sync flow, async hooks of a sync
 run, the blocking API client). Blocking calls those tasks need (SQLite
 writes and reads) run in order on one worker thread, `run_blocking`, so the

@@ -55,6 +55,7 @@ class Target:
         sqlite: The embedded SQLite file, when the embedded database is one.
         lease_duration: Seconds a concurrency lease lasts unless renewed.
         watch_interval: Seconds between two looks at this process's flow runs.
+        heartbeat_interval: Seconds between two heartbeats of a running flow run (0: none).
     """
 
     recording: bool
@@ -65,6 +66,7 @@ class Target:
     sqlite: Path | None
     lease_duration: float
     watch_interval: float
+    heartbeat_interval: float = 30.0
 
     @property
     def kind(self) -> Literal["api", "embedded"]:
@@ -112,7 +114,8 @@ def target_from_settings(settings: Settings) -> Target:
         home=settings.home, database_url=database_url,
         sqlite=None if api.url else sqlite_path(settings.home, database_url),
         lease_duration=settings.concurrency.lease_duration,
-        watch_interval=settings.flow_run.watch_interval)
+        watch_interval=settings.flow_run.watch_interval,
+        heartbeat_interval=settings.flow_run.heartbeat_seconds)
 
 
 _last: tuple[Any, Target] | None = None  # (settings, target): settings objects are frozen

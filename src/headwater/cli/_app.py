@@ -15,6 +15,8 @@ from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
 from headwater.cli._runs import flow_app, flow_run_app, task_run_app
 from headwater.cli._server import server_app
+from headwater.cli._work_pools import work_pool_app, work_queue_app
+from headwater.cli._worker import worker_app
 
 __all__ = ["app", "main"]
 
@@ -35,6 +37,9 @@ app.add_typer(project_app, name="project")
 app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
 app.add_typer(records_app, name="records")
+app.add_typer(work_pool_app, name="work-pool")
+app.add_typer(work_queue_app, name="work-queue")
+app.add_typer(worker_app, name="worker")
 app.command("migrate")(migrate)
 
 

@@ -114,6 +114,8 @@ def flow_run_inspect(flow_run_id: str = RUN_ARGUMENT, as_json: bool = JSON_OPTIO
         run = (await with_flow_names(client, [found]))[0]
         run["states"] = await client.read_flow_run_states(found["id"])
         run["task_runs"] = await client.read_task_runs(flow_run_id=found["id"], limit=1000)
+        if _state_type_of(run) == "SCHEDULED":  # Scheduled or Late: why it does not start
+            run["waiting_reasons"] = await client.read_flow_run_waiting_reasons(found["id"])
         return dict(run)
 
     run = call(read)
@@ -131,6 +133,8 @@ def flow_run_inspect(flow_run_id: str = RUN_ARGUMENT, as_json: bool = JSON_OPTIO
     console.print(f"Started {when(run.get('start_time'))}, took {duration(run)}")
     if not is_final(run):
         console.print(f"Not finished: {_reason(run)}")
+    for reason in run.get("waiting_reasons") or []:
+        console.print(f"  - {reason['message']}", markup=False)
     table("State history", ["Time", "State", "Message"],
           [[when(s.get("timestamp")), s.get("name"), s.get("message")] for s in run["states"]])
     table("Task runs", ["ID", "Name", "State", "Duration"],
@@ -152,12 +156,19 @@ def is_final(run: dict[str, Any]) -> bool:
     return str(state.get("type", run.get("state_type", ""))) in FINAL
 
 
+def _state_type_of(run: dict[str, Any]) -> str:
+    return str((run.get("state") or {}).get("type", run.get("state_type", "")))
+
+
 def _reason(run: dict[str, Any]) -> str:
     state = run.get("state") or {}
     kind = str(state.get("type", run.get("state_type", "")))
     if kind == "PAUSED":
         return "it is paused, waiting to be resumed."
-    if kind in {"SCHEDULED", "PENDING"}:
+    if kind == "SCHEDULED":
+        return "it has not started yet, because:" if run.get("waiting_reasons") else (
+            "it has not started yet; nothing keeps it from starting.")
+    if kind == "PENDING":
         return "it has not started yet (or its process stopped before it started)."
     if kind == "RUNNING":
         return ("it is still running, or its process died without reporting "

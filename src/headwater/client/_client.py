@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from headwater.client._deployments import DeploymentsMixin
+from headwater.client._workers import WorkPoolsMixin
 from headwater.exceptions import HeadwaterException
 
 T = TypeVar("T")
@@ -37,7 +38,7 @@ class APIUnreachable(HeadwaterException, ConnectionError):
     """Raised when the API cannot be reached after the configured retries."""
 
 
-class HeadwaterClient(DeploymentsMixin):
+class HeadwaterClient(DeploymentsMixin, WorkPoolsMixin):
     """An async client for headwater's REST API.
 
     Args:

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from headwater._private.labels import as_labels
+
 if TYPE_CHECKING:
     import httpx
 
@@ -79,6 +81,8 @@ class DeploymentsMixin:
         body = dict(fields)
         if "schedules" in body:
             body["schedules"] = [_schedule_json(s) for s in body["schedules"]]
+        if body.get("labels") is not None:
+            body["labels"] = as_labels(body["labels"])  # one string alone: a TypeError
         response = await self.send("POST", "deployments/", json=_jsonable(body))
         return dict(response.json()), response.status_code == 201
 
@@ -164,7 +168,7 @@ class DeploymentsMixin:
         if tags is not None:
             body["tags"] = list(tags)
         if labels is not None:
-            body["labels"] = list(labels)
+            body["labels"] = as_labels(labels)  # one string alone: a TypeError
         return dict(await self.request("POST", f"deployments/{deployment_id}/create_flow_run",
                                        json=_jsonable(body)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -49,6 +50,13 @@ def _settings_api_key() -> str | None:
 
     secret = get_current_settings().server.api_key
     return secret.get_secret_value() if secret is not None else None
+
+
+def _services_interval() -> float:
+    """Seconds between two rounds of the server's services: the heartbeat interval."""
+    from headwater.settings import get_current_settings
+
+    return get_current_settings().flow_run.heartbeat_seconds or 30.0
 
 
 def _settings_max_body_size() -> int:
@@ -155,13 +163,17 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
                          "authentication.")
     if max_body_size is None:
         max_body_size = _settings_max_body_size() if use_settings else DEFAULT_MAX_BODY_SIZE
-    database = Database(url)
+    from headwater.server.services.loop import sweep_on_start
+
+    database = Database(url, on_start=sweep_on_start)
+    services_interval = _services_interval() if use_settings else 30.0
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.start()
         try:
-            async with _services(app, database, enabled=scheduler):
+            async with _services(app, database, scheduler=scheduler,
+                                 zombie_seconds=services_interval):
                 yield
         finally:
             await database.aclose()
@@ -198,23 +210,25 @@ def _configure_scheduler(app: FastAPI, use_settings: bool) -> None:
 
 
 @asynccontextmanager
-async def _services(app: FastAPI, database: Database, *, enabled: bool) -> AsyncIterator[None]:
-    """Run the background services (the scheduler) while the app runs."""
-    if not enabled:
-        yield
-        return
-    import asyncio
+async def _services(app: FastAPI, database: Database, *, scheduler: bool,
+                    zombie_seconds: float) -> AsyncIterator[None]:
+    """Run the background services while the app runs: the zombie check, and the scheduler."""
+    from headwater.server.services.loop import run_services
 
-    from headwater.server.services.scheduler import run_scheduler
+    tasks = [asyncio.create_task(run_services(database, zombie_seconds))]
+    if scheduler:
+        from headwater.server.services.scheduler import run_scheduler
 
-    task = asyncio.create_task(run_scheduler(database, app.state.scheduler_config,
-                                             now=lambda: app.state.now()))
+        tasks.append(asyncio.create_task(run_scheduler(
+            database, app.state.scheduler_config, now=lambda: app.state.now())))
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def _patch_openapi(app: FastAPI, extend: Any) -> None:

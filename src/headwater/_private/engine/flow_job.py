@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from headwater._private import background, flow_run_watch, recording
+from headwater._private import background, flow_run_watch, heartbeats, recording
 from headwater._private.cancellation import close_scope, open_scope
 from headwater._private.context import FlowRunContext, flow_run_ctx, tags_ctx, task_run_ctx
 from headwater._private.engine.drivers import run_machine, run_machine_async
@@ -40,6 +40,7 @@ from headwater._private.run_logging import (
 from headwater._private.run_records import FlowRun
 from headwater._private.sigterm import sigterm_as_exception, termination_requested
 from headwater._private.states import Failed, State, StateDetails, StateType, now
+from headwater._private.target import current_target
 
 if TYPE_CHECKING:
     from headwater._private.options import FlowDefinition
@@ -98,6 +99,9 @@ class FlowJob(Job):
         if recorder is not None:
             # Recorded: another process may cancel or resume it through the API.
             flow_run_watch.watch(self.run._id)
+        if recording.ACTIVE is not None:
+            # Recorded (a subflow run too): its heartbeats tell the zombie check it lives.
+            heartbeats.beat_for(self.run._id, current_target())
         spec = FlowRunSpec(self.flow, self.run, self._body(ctx), ctx._tracker, ctx._scope,
                            parent_scope, settings)
         return spec, ctx
@@ -154,6 +158,7 @@ class FlowJob(Job):
             flow_run_ctx.reset(tokens[0])
             close_scope(self.run._id)
             forget_flow_run(self.run._id)
+            heartbeats.forget(self.run._id)
             if self.parent is None:
                 flow_run_watch.unwatch(self.run._id)
         state = self.run._state

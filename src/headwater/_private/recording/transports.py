@@ -135,6 +135,9 @@ class SQLiteTransport:
             page_size = con.execute("PRAGMA page_size").fetchone()[0]
             con.execute(f"PRAGMA wal_autocheckpoint={_WAL_BOUND_BYTES // page_size}")
             await _ensure_schema(con, self.path)
+            from headwater._private.zombie_check import sweep_once
+
+            sweep_once(con, str(self.path.absolute()))
         except BaseException:
             con.close()
             raise

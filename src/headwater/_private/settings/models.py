@@ -217,6 +217,34 @@ class FlowRunSettings(_Section):
         description="Seconds between two looks at the recorded state of this process's "
         "active flow runs, to notice a cancel or a resume asked for by another process.",
     )
+    heartbeat_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds between two heartbeats of a running flow run; a run that misses "
+        "4 in a row is marked Crashed by the zombie check. 0 turns heartbeats off.",
+    )
+
+
+class LazarusSettings(_Section):
+    """Rescheduling deployments' runs that crashed because their process vanished."""
+
+    max_attempts: int = Field(
+        default=3, ge=0,
+        description="Times a deployment's run that the zombie check found crashed is "
+        "rescheduled (0: never).")
+
+
+class WorkerSettings(_Section):
+    """How workers poll for runs and stop them."""
+
+    heartbeat_seconds: float = Field(
+        default=30.0, gt=0, description="Seconds between two heartbeats of a worker.")
+    query_seconds: float = Field(
+        default=10.0, gt=0, description="Seconds between two polls of a worker for runs.")
+    cancel_grace_seconds: float = Field(
+        default=30.0, ge=0,
+        description="Seconds a worker waits after SIGTERM to a cancelled run's process group "
+        "before it sends SIGKILL.")
 
 
 class SchedulerSettings(_Section):
@@ -321,6 +349,8 @@ class Settings(BaseSettings):
     results: ResultsSettings = ResultsSettings()
     concurrency: ConcurrencySettings = ConcurrencySettings()
     flow_run: FlowRunSettings = FlowRunSettings()
+    worker: WorkerSettings = WorkerSettings()
+    lazarus: LazarusSettings = LazarusSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
 
     @model_validator(mode="after")

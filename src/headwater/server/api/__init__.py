@@ -14,11 +14,13 @@ from headwater.server.api import (
     flow_runs,
     flows,
     global_concurrency_limits,
+    liveness,
     logs,
     projects,
     records,
     states,
     task_runs,
+    work_pools,
 )
 
 __all__ = ["ROUTERS"]
@@ -26,6 +28,7 @@ __all__ = ["ROUTERS"]
 ROUTERS: tuple[APIRouter, ...] = (
     admin.router,
     flows.router,
+    liveness.router,
     flow_runs.router,
     task_runs.router,
     states.router,
@@ -38,4 +41,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     deployments.router,
     deployment_schedules.router,
     projects.router,
+    work_pools.router,
 )

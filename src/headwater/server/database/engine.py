@@ -83,10 +83,14 @@ class Database:
     Args:
         url: An SQLAlchemy URL (SQLite or PostgreSQL; sync driver names are
             swapped for the async ones).
+        on_start: Awaited with the database once it is started (the app's
+            zombie check); its errors are logged, never raised.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str,
+                 on_start: Callable[[Database], Awaitable[None]] | None = None) -> None:
         self.url = normalize_url(url)
+        self._on_start = on_start
         self.dialect = make_url(self.url).get_backend_name()
         self._engine: AsyncEngine | None = None
         self._write_engine: AsyncEngine | None = None
@@ -136,6 +140,11 @@ class Database:
                 raise
             self._write_engine = write_engine
             self._engine = engine
+            if self._on_start is not None:
+                try:
+                    await self._on_start(self)
+                except Exception as exc:
+                    logger.warning("Starting the database: %r", exc, exc_info=exc)
 
     async def aclose(self) -> None:
         """Close every connection; :meth:`start` may be called again afterwards."""

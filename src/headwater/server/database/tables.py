@@ -25,14 +25,15 @@ from sqlalchemy.engine import Dialect
 
 __all__ = [
     "JSONValue",
-    "WAITING",
     "Timestamp",
+    "WAITING",
     "concurrency_lease",
     "concurrency_limit",
     "deployment",
     "deployment_schedule",
     "flow",
     "flow_run",
+    "flow_run_liveness",
     "flow_run_state",
     "global_concurrency_limit",
     "log",
@@ -41,6 +42,9 @@ __all__ = [
     "task_run",
     "task_run_state",
     "task_run_state_cache",
+    "work_pool",
+    "work_queue",
+    "worker",
 ]
 
 _UTC = dt.timezone.utc
@@ -360,4 +364,76 @@ deployment_schedule = sa.Table(
     sa.Column("parameters", JSONValue, nullable=False),
     sa.Column("slug", sa.String(), nullable=True),
     sa.Index(None, "deployment_id"),
+)
+
+# --- liveness and workers (migration 0007) -------------------------------------------------
+
+# Where a flow run's process lives and when it last said so: written when the
+# run starts running and by every heartbeat (``POST /flow_runs/heartbeat``, or
+# the storage core's liveness statements in embedded mode). No foreign key: a
+# heartbeat may arrive before the recorder's batch that creates the run; the
+# zombie check joins on flow_run and ignores rows without a running run.
+flow_run_liveness = sa.Table(
+    "flow_run_liveness",
+    metadata,
+    sa.Column("flow_run_id", sa.Uuid(), primary_key=True),
+    sa.Column("created", Timestamp(), nullable=False),
+    sa.Column("host", sa.String(), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    # An opaque token of the process's start ("linux:<boot id>:<ticks>"), so a
+    # reused pid is not taken for the run's process; None where unknown.
+    sa.Column("process_start", sa.String(), nullable=True),
+    sa.Column("heartbeat_interval", sa.Float(), nullable=False),
+    sa.Column("last_heartbeat", Timestamp(), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Work pools and their queues (Prefect 2's REST shape): where deployments'
+# runs wait for a worker.
+work_pool = sa.Table(
+    "work_pool",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("type", sa.String(), nullable=False, server_default="process"),
+    sa.Column("base_job_template", JSONValue, nullable=False),
+    sa.Column("is_paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("concurrency_limit", sa.Integer(), nullable=True),
+    # Runs without labels go to any worker unless this is set.
+    sa.Column("require_labels", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("default_queue_id", sa.Uuid(), nullable=True),
+    sa.UniqueConstraint("name"),
+)
+
+work_queue = sa.Table(
+    "work_queue",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("work_pool_id", sa.Uuid(), sa.ForeignKey("work_pool.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("is_paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("concurrency_limit", sa.Integer(), nullable=True),
+    sa.Column("priority", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("last_polled", Timestamp(), nullable=True),
+    sa.UniqueConstraint("work_pool_id", "name"),
+)
+
+worker = sa.Table(
+    "worker",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("work_pool_id", sa.Uuid(), sa.ForeignKey("work_pool.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("labels", JSONValue, nullable=False),
+    sa.Column("host", sa.String(), nullable=True),
+    sa.Column("heartbeat_interval_seconds", sa.Float(), nullable=True),
+    sa.Column("last_heartbeat_time", Timestamp(), nullable=False),
+    sa.UniqueConstraint("work_pool_id", "name"),
 )

@@ -16,6 +16,7 @@ from pydantic import BeforeValidator, Field, ValidationError, field_validator, m
 
 from headwater.server.schemas.actions import ActionModel, StateCreate
 from headwater.server.schemas.core import ORMModel
+from headwater.server.schemas.labels import Labels
 from headwater.server.schemas.text import IndexedStr
 
 __all__ = [
@@ -114,7 +115,7 @@ class _Settings(ActionModel):
 
     description: str | None = None
     tags: list[IndexedStr] = Field(default_factory=list)
-    labels: list[IndexedStr] = Field(default_factory=list)
+    labels: Labels = Field(default_factory=list)
     work_pool_name: IndexedStr | None = None
     work_queue_name: IndexedStr | None = None
     enforce_parameter_schema: bool = True
@@ -147,7 +148,7 @@ class DeploymentUpdate(ActionModel):
     description: str | None = None
     paused: bool | None = None
     tags: list[IndexedStr] | None = None
-    labels: list[IndexedStr] | None = None
+    labels: Labels | None = None
     parameters: dict[str, Any] | None = None
     work_pool_name: IndexedStr | None = None
     work_queue_name: IndexedStr | None = None
@@ -167,7 +168,7 @@ class DeploymentFlowRunCreate(ActionModel):
     state: StateCreate | None = None
     parent_task_run_id: uuid.UUID | None = None
     work_queue_name: IndexedStr | None = None
-    labels: list[IndexedStr] | None = None
+    labels: Labels | None = None
     enforce_parameter_schema: bool | None = None
 
 
