@@ -16,6 +16,7 @@ from headwater.server.api import (
     records,
     states,
     task_runs,
+    ui,
 )
 
 __all__ = ["ROUTERS"]
@@ -32,4 +33,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     concurrency_limits.router,
     global_concurrency_limits.router,
     records.router,
+    ui.router,
 )
