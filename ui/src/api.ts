@@ -123,9 +123,11 @@ export interface LogLine {
   task_run_id: string | null;
 }
 
-/** [id, name, task_key, state_type, state_name, run_count, expected, start, end, states] */
-export type TimelineTask = [string, string, string, string | null, string | null, number,
-  number | null, number | null, number | null, [number, string, string | null][]];
+/** [id, name, state_type, state_name, run_count, expected, start, end] (epoch ms) */
+export type TimelineTask = [string, string, string | null, string | null, number,
+  number | null, number | null, number | null];
+/** A state: [epoch ms, type, name (null: the type's default name)] */
+export type StatePoint = [number, string, string | null];
 /** [id, name, parent_task_run_id, state_type, state_name, expected, start, end] */
 export type TimelineSubflow = [string, string, string | null, string | null, string | null,
   number | null, number | null, number | null];

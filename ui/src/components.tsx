@@ -80,6 +80,9 @@ export function usePoll<T>(load: () => Promise<T>, deps: unknown[], everyMs = 0)
   useEffect(() => {
     setLoading(true);
     run();
+  }, deps);
+  useEffect(() => {
+    // Separate from the load above: turning polling on or off reloads nothing.
     if (!everyMs) return;
     const timer = setInterval(() => {
       if (document.visibilityState === "visible") run();

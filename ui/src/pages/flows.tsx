@@ -1,13 +1,12 @@
 // Flows: each with how many runs it has (counted up to 10,000) and its latest run.
 import { api, Flow } from "../api";
-import { Empty, ErrorNote, Link, StateBadge, usePoll } from "../components";
+import { Empty, ErrorNote, Link, usePoll } from "../components";
 import { ago } from "../format";
 import { setQuery, useLocation } from "../router";
 
 const PAGE = 50;
 
-interface Summary { runs: number; more: boolean;
-                    latest: [string, string, string | null, string | null, number | null] | null }
+interface Summary { runs: number; more: boolean }
 
 export function FlowsPage() {
   const { query } = useLocation();
@@ -16,7 +15,7 @@ export function FlowsPage() {
     const flows = await api<Flow[]>("/flows/filter",
       { sort: "NAME_ASC", limit: PAGE, offset: page * PAGE });
     const summary = flows.length ? await api<Record<string, Summary>>("/ui/flows/summary",
-      { flow_ids: flows.map((f) => f.id) }) : {};
+      { flow_ids: flows.map((f) => f.id), at_most: 1000 }) : {};
     return { flows, summary, now: Date.now() };
   }, [page], 10000);
   return (
@@ -28,7 +27,7 @@ export function FlowsPage() {
                hint="A flow appears here the first time one of its runs is recorded." />}
       {data && data.flows.length > 0 && <>
         <table data-testid="flows-table">
-          <thead><tr><th>Flow</th><th>Runs</th><th>Latest run</th><th></th></tr></thead>
+          <thead><tr><th>Flow</th><th>Runs</th><th>Created</th><th></th></tr></thead>
           <tbody>
             {data.flows.map((f) => {
               const s = data.summary[f.id];
@@ -36,10 +35,9 @@ export function FlowsPage() {
                 <tr key={f.id}>
                   <td><Link href={`/runs?flow=${f.id}`}>{f.name}</Link></td>
                   <td>{s ? `${s.runs.toLocaleString()}${s.more ? "+" : ""}` : "…"}</td>
-                  <td>{s?.latest ? <><StateBadge type={s.latest[2]} name={s.latest[3]} />{" "}
-                    <Link href={`/runs/${s.latest[0]}`}>{s.latest[1]}</Link>{" "}
-                    <span class="muted">{ago(s.latest[4], data.now)}</span></> : "—"}</td>
-                  <td><Link href={`/runs?flow=${f.id}&state=FAILED`}>failed runs</Link></td>
+                  <td title={f.created}>{ago(Date.parse(f.created), data.now)}</td>
+                  <td><Link href={`/runs?flow=${f.id}`}>latest runs</Link> ·{" "}
+                    <Link href={`/runs?flow=${f.id}&state=FAILED`}>failed runs</Link></td>
                 </tr>
               );
             })}

@@ -82,9 +82,11 @@ export function RunPage(props: { id: string }) {
   const [selected, setSelected] = useState<Row | null>(null);
   const [final, setFinal] = useState(false);
   const result = usePoll(async () => {
-    const run = await api<FlowRun>(`/flow_runs/${props.id}`);
-    const [flow, states, timeline] = await Promise.all([
-      api<Flow>(`/flows/${run.flow_id}`),
+    // One round trip for everything but the flow's name (which needs the run's flow id).
+    const flowOf = api<FlowRun>(`/flow_runs/${props.id}`)
+      .then(async (run) => [run, await api<Flow>(`/flows/${run.flow_id}`)] as const);
+    const [[run, flow], states, timeline] = await Promise.all([
+      flowOf,
       api<State[]>(`/flow_run_states/?flow_run_id=${props.id}`),
       api<Timeline>(`/ui/flow_runs/${props.id}/timeline`),
     ]);
@@ -92,7 +94,7 @@ export function RunPage(props: { id: string }) {
     return { run, flow, states, timeline, now: Date.now() };
   }, [props.id], final ? 0 : 3000);
   const data = result.data;
-  const taskNames = useMemo(() => Object.fromEntries(
+  const taskNames = useMemo<Record<string, string>>(() => Object.fromEntries(
     (data?.timeline.task_runs ?? []).map((t) => [t[0], t[1]])), [data?.timeline]);
   if (!data) {
     return <section>{result.error ? <ErrorNote error={result.error} />

@@ -4,9 +4,11 @@
 // Each row shows the task run's state history: attempts (RUNNING) as solid bars
 // coloured by how the attempt ended, waits (SCHEDULED, PENDING, AwaitingRetry,
 // PAUSED) as thin bars between them. A task run with retries shows several solid
-// bars and "↻ n" after its name.
+// bars and "↻ n" after its name. The state histories of the rows in view are
+// fetched as they scroll in; until then a row shows its wait (expected start to
+// start) and its run (start to end) from the run itself.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Timeline } from "../api";
+import { api, FINAL_STATES, StatePoint, Timeline, TimelineTask } from "../api";
 import { duration, stateColor, when } from "../format";
 import { navigate } from "../router";
 
@@ -24,7 +26,7 @@ export interface Row { id: string; name: string; kind: "task" | "subflow";
 const WAITS = new Set(["SCHEDULED", "PENDING", "PAUSED"]);
 
 /** A run's state history as segments: each state lasts until the next one. */
-export function segments(states: [number, string, string | null][], now: number): Segment[] {
+export function segments(states: StatePoint[], now: number): Segment[] {
   const out: Segment[] = [];
   states.forEach(([at, type, name], i) => {
     const next = states[i + 1];
@@ -33,7 +35,7 @@ export function segments(states: [number, string, string | null][], now: number)
     if (type === "RUNNING") {
       // An attempt, coloured by how it ended (the next state), or running still.
       const outcome = next ? (next[2] === "AwaitingRetry" ? "FAILED" : next[1]) : "RUNNING";
-      out.push({ from: at, to, type: outcome, name: next ? next[2] : "Running", wait: false });
+      out.push({ from: at, to, type: outcome, name: next ? next[2] : null, wait: false });
     } else {
       out.push({ from: at, to, type, name, wait: true });
     }
@@ -41,13 +43,25 @@ export function segments(states: [number, string, string | null][], now: number)
   return out;
 }
 
+/** Segments from a task run's own times, before its states are loaded. */
+function roughSegments(t: TimelineTask, now: number): Segment[] {
+  const [, , type, name, , expected, start, end] = t;
+  const out: Segment[] = [];
+  if (expected !== null && start !== null && start > expected) {
+    out.push({ from: expected, to: start, type: "PENDING", name: null, wait: true });
+  }
+  if (start !== null) {
+    out.push({ from: start, to: end ?? (FINAL_STATES.has(type ?? "") ? start : now),
+               type: type ?? "RUNNING", name, wait: false });
+  }
+  return out;
+}
+
 export function buildRows(timeline: Timeline, now: number): Row[] {
-  const rows: Row[] = timeline.task_runs.map((t) => {
-    const segs = segments(t[9], now);
-    const attempts = t[9].filter((s) => s[1] === "RUNNING").length;
-    return { id: t[0], name: t[1], kind: "task", type: t[3], stateName: t[4],
-      attempts, segments: segs, start: t[7] ?? t[6], end: t[8] };
-  });
+  const rows: Row[] = timeline.task_runs.map((t) => ({
+    id: t[0], name: t[1], kind: "task", type: t[2], stateName: t[3],
+    attempts: Math.max(t[4], 1), segments: roughSegments(t, now), start: t[6] ?? t[5],
+    end: t[7] }));
   for (const s of timeline.subflows) {
     const start = s[6] ?? s[5];
     const end = s[7];
@@ -84,6 +98,30 @@ export function TimelineView(props: { timeline: Timeline; now: number;
   const [scrollTop, setScrollTop] = useState(0);
   const [hover, setHover] = useState<{ row: Row; x: number; y: number } | null>(null);
   const height = Math.min(VIEW, rows.length * ROW + AXIS);
+  // State histories by task run id, fetched for the rows in view.
+  const [histories, setHistories] = useState<Map<string, Segment[]>>(new Map());
+  const asked = useRef(new Set<string>());
+  useEffect(() => {
+    // A new timeline (polling a running flow run): unfinished rows may have new states.
+    for (const r of all) if (!FINAL_STATES.has(r.type ?? "")) asked.current.delete(r.id);
+  }, [all]);
+  useEffect(() => {
+    const first = Math.max(0, Math.floor(scrollTop / ROW) - 20);
+    const wanted = rows.slice(first, first + Math.ceil(height / ROW) + 60)
+      .filter((r) => r.kind === "task" && !asked.current.has(r.id)).map((r) => r.id);
+    if (!wanted.length) return;
+    // The first rows load at once; while scrolling, once the scroll pauses.
+    const timer = setTimeout(() => {
+      wanted.forEach((id) => asked.current.add(id));
+      api<Record<string, StatePoint[]>>("/ui/task_runs/states", { task_run_ids: wanted })
+        .then((found) => setHistories((old) => {
+          const next = new Map(old);
+          for (const [id, states] of Object.entries(found)) next.set(id, segments(states, now));
+          return next;
+        }), () => wanted.forEach((id) => asked.current.delete(id)));
+    }, asked.current.size ? 80 : 0);
+    return () => clearTimeout(timer);
+  }, [rows, scrollTop, height, now]);
 
   useEffect(() => {
     const el = canvas.current;
@@ -113,7 +151,7 @@ export function TimelineView(props: { timeline: Timeline; now: number;
       const label = (row.kind === "subflow" ? "⤷ " : "") + row.name +
         (row.attempts > 1 ? `  ↻ ${row.attempts - 1}` : "");
       ctx.fillText(label.length > 34 ? label.slice(0, 33) + "…" : label, 6, y + ROW / 2);
-      for (const s of row.segments) {
+      for (const s of histories.get(row.id) ?? row.segments) {
         const x0 = x(s.from);
         const w = Math.max(x(s.to) - x0, 2);
         ctx.fillStyle = stateColor(s.type);
@@ -139,7 +177,7 @@ export function TimelineView(props: { timeline: Timeline; now: number;
       ctx.fillText(k === 0 ? when(t).slice(11) : `+${duration(t - lo)}`, px, AXIS / 2);
     }
     ctx.textAlign = "left";
-  }, [rows, lo, hi, scrollTop, height]);
+  }, [rows, lo, hi, scrollTop, height, histories]);
 
   const rowAt = (clientY: number): Row | null => {
     const box = scroller.current;
@@ -155,7 +193,7 @@ export function TimelineView(props: { timeline: Timeline; now: number;
   }
   return (
     <div class="timeline" data-testid="timeline" data-rows={rows.length}
-         data-retried={retried}>
+         data-retried={retried} data-detailed={histories.size}>
       <div class="timeline-tools">
         <input placeholder="find a task run" value={text}
                onInput={(e) => setText(e.currentTarget.value)} />
