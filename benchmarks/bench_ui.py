@@ -187,7 +187,8 @@ def start_server(home: Path, port: int) -> subprocess.Popen[str]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the server exited: {process.stdout.read() if process.stdout else ''}")
+            output = process.stdout.read() if process.stdout else ""
+            raise RuntimeError(f"the server exited: {output}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200:
                 return process

@@ -14,6 +14,7 @@ from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
 from headwater.cli._runs import flow_app, flow_run_app, task_run_app
 from headwater.cli._server import server_app
+from headwater.cli._ui import ui
 
 __all__ = ["app", "main"]
 
@@ -33,6 +34,7 @@ app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
 app.add_typer(records_app, name="records")
 app.command("migrate")(migrate)
+app.command("ui")(ui)
 
 
 def _print_version(value: bool) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from headwater.cli._common import fail
 from headwater.cli._records import ship_local_spool
 
-__all__ = ["server_app"]
+__all__ = ["serve", "server_app"]
 
 server_app = typer.Typer(no_args_is_help=True, help="Run the headwater API server.")
 
@@ -19,6 +20,7 @@ def _banner(host: str, port: int, database: str, auth: bool) -> str:
     base = f"http://{shown_host}:{port}"
     lines = [
         "headwater server",
+        f"  UI:        {base}/",
         f"  API:       {base}/api   (set HEADWATER_API_URL={base}/api on clients)",
         f"  Docs:      {base}/api/docs",
         f"  Database:  {database}",
@@ -47,8 +49,14 @@ def start(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 4200,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
-    """Start the API server (SQLite under HEADWATER_HOME unless
+    """Start the API server and the web UI (SQLite under HEADWATER_HOME unless
     HEADWATER_API_DATABASE_CONNECTION_URL is set)."""
+    serve(host, port, log_level)
+
+
+def serve(host: str, port: int, log_level: str,
+          on_started: Callable[[], None] | None = None) -> None:
+    """Run the server until interrupted (``on_started``: called once it answers)."""
     try:
         import uvicorn
 
@@ -70,7 +78,26 @@ def start(
         typer.secho(warning, fg=typer.colors.YELLOW, err=True)
     # Records this home's processes could not store (this server was down) go in first.
     ship_local_spool(app, _api_key())
-    uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower())
+    server = uvicorn.Server(config)
+    if on_started is not None:
+        _call_when_started(server, on_started)
+    server.run()
+
+
+def _call_when_started(server: Any, callback: Callable[[], None]) -> None:
+    """Call ``callback`` from a thread once uvicorn says it has started."""
+    import threading
+    import time
+
+    def wait() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        callback()
+
+    threading.Thread(target=wait, name="headwater-ui-started", daemon=True).start()
 
 
 def _api_key() -> str | None:

@@ -54,11 +54,16 @@ async def bounded_count(conn: AsyncConnection, body: f.FlowRunsCountBody,
         walking every match of a broad filter.
     """
     where = flow_runs_where(body, conn.dialect.name)
-    inner = sa.select(sa.literal(1).label("one")).select_from(t.flow_run).where(*where)
-    inner = inner.limit(at_most + 1).subquery()
-    found = int((await conn.execute(sa.select(sa.func.count()).select_from(inner)))
-                .scalar_one())
+    found = await _count_up_to(conn, sa.select(sa.literal(1).label("one"))
+                               .select_from(t.flow_run).where(*where), at_most)
     return min(found, at_most), found > at_most
+
+
+async def _count_up_to(conn: AsyncConnection, query: sa.Select[Any], at_most: int) -> int:
+    """How many rows ``query`` returns, reading no more than ``at_most + 1``."""
+    inner = query.limit(at_most + 1).subquery()
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(inner)))
+               .scalar_one())
 
 
 async def run_history(conn: AsyncConnection, body: f.FlowRunsFilterBody) -> list[list[Any]]:
@@ -128,7 +133,7 @@ async def task_run_states(conn: AsyncConnection, task_run_ids: list[uuid.UUID]
              .where(s.task_run_id.in_(task_run_ids))
              .order_by(s.task_run_id, s.timestamp))
     out: dict[str, list[list[Any]]] = {}
-    for key, type_, name, ms in (await conn.execute(query)).tuples():
+    for key, type_, name, ms in await conn.execute(query):
         out.setdefault(str(key), []).append(
             [ms, type_, None if name == _DEFAULT_NAMES.get(type_) else name])
     return out
@@ -157,7 +162,7 @@ async def flow_run_timeline(conn: AsyncConnection, flow_run_id: uuid.UUID,
                        _epoch_ms(r.start_time, dialect), _epoch_ms(r.end_time, dialect))
              .where(r.flow_run_id == flow_run_id)
              .order_by(r.expected_start_time, r.id).limit(limit + 1))
-    rows = list((await conn.execute(query)).tuples())
+    rows = list(await conn.execute(query))
     task_runs = [[_dashed(key), *rest] for key, *rest in rows[:limit]]
     c = t.flow_run.c
     subs = await conn.execute(
@@ -183,9 +188,7 @@ async def flows_summary(conn: AsyncConnection, flow_ids: list[uuid.UUID],
     c = t.flow_run.c
     out: dict[str, dict[str, Any]] = {}
     for flow_id in flow_ids:
-        inner = sa.select(sa.literal(1).label("one")).where(c.flow_id == flow_id)
-        inner = inner.limit(at_most + 1).subquery()
-        found = int((await conn.execute(sa.select(sa.func.count()).select_from(inner)))
-                    .scalar_one())
+        found = await _count_up_to(
+            conn, sa.select(sa.literal(1).label("one")).where(c.flow_id == flow_id), at_most)
         out[str(flow_id)] = {"runs": min(found, at_most), "more": found > at_most}
     return out
