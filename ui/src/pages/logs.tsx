@@ -8,7 +8,7 @@ import { levelName, when } from "../format";
 const PAGE = 500;
 
 export function Logs(props: { flowRunId: string; taskNames: Record<string, string>;
-                              running: boolean }) {
+                              running: boolean; stateKey: string }) {
   const [level, setLevel] = useState(0);
   const [follow, setFollow] = useState(false);
   const [lines, setLines] = useState<LogLine[]>([]);
@@ -35,7 +35,7 @@ export function Logs(props: { flowRunId: string; taskNames: Record<string, strin
       setMore(page.length === PAGE);
       setError(undefined);
     }, setError);
-  }, [props.flowRunId, level]);
+  }, [props.flowRunId, level, props.stateKey]); // reread when the run changes state
 
   useEffect(() => {
     if (!follow) return;

@@ -147,7 +147,8 @@ export function RunPage(props: { id: string }) {
         </div>
       </div>
       <h2>Logs</h2>
-      <Logs flowRunId={run.id} taskNames={taskNames} running={running} />
+      <Logs flowRunId={run.id} taskNames={taskNames} running={running}
+            stateKey={`${run.state_type}:${run.state?.timestamp ?? ""}`} />
     </section>
   );
 }
