@@ -104,6 +104,7 @@ export interface FlowRun {
   parent_task_run_id: string | null;
   created: string;
   deployment_id?: string | null;
+  deployment_version?: string | null;
 }
 
 export interface Flow {

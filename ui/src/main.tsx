@@ -5,14 +5,18 @@ import { checkKey, onAuthRequired, storedKey, storeKey } from "./api";
 import { Link } from "./components";
 import { useLocation } from "./router";
 import { ConcurrencyPage } from "./pages/concurrency";
+import { DeploymentPage, DeploymentsPage } from "./pages/deployments";
 import { FlowsPage } from "./pages/flows";
 import { RunPage } from "./pages/run";
 import { RunsPage } from "./pages/runs";
+import { WorkPoolsPage } from "./pages/work-pools";
 import "./style.css";
 
 const NAV: [string, string][] = [
   ["/runs", "Flow runs"],
   ["/flows", "Flows"],
+  ["/deployments", "Deployments"],
+  ["/work-pools", "Work pools"],
   ["/concurrency", "Concurrency"],
 ];
 
@@ -48,6 +52,10 @@ function KeyPrompt(props: { onDone: () => void }) {
 function Page(props: { path: string }) {
   const match = props.path.match(/^\/runs\/([0-9a-fA-F-]{36})$/);
   if (match) return <RunPage id={match[1]} />;
+  const deployment = props.path.match(/^\/deployments\/([0-9a-fA-F-]{36})$/);
+  if (deployment) return <DeploymentPage id={deployment[1]} />;
+  if (props.path === "/deployments") return <DeploymentsPage />;
+  if (props.path === "/work-pools") return <WorkPoolsPage />;
   if (props.path === "/" || props.path === "/runs") return <RunsPage />;
   if (props.path === "/flows") return <FlowsPage />;
   if (props.path === "/concurrency") return <ConcurrencyPage />;

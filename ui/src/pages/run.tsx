@@ -4,6 +4,7 @@ import { useMemo, useState } from "preact/hooks";
 import { api, FINAL_STATES, Flow, FlowRun, State, Timeline } from "../api";
 import { ErrorNote, Link, StateBadge, usePoll } from "../components";
 import { duration, parseTime, when } from "../format";
+import { navigate } from "../router";
 import { Logs } from "./logs";
 import { Row, TimelineView } from "./timeline";
 
@@ -14,6 +15,15 @@ async function cancel(run: FlowRun): Promise<string> {
                message: "Cancelled from the web UI." } });
   return result.status === "ACCEPT" ? "Cancelling: the process running it will stop it."
     : `Refused: ${result.details?.reason ?? result.status}`;
+}
+
+async function runAgain(run: FlowRun): Promise<string> {
+  // A new run of the same deployment version, with this run's parameters.
+  const created = await api<FlowRun>(`/deployments/${run.deployment_id}/create_flow_run`,
+    { parameters: run.parameters, tags: run.tags,
+      state: { type: "SCHEDULED", name: "Scheduled" } });
+  navigate(`/runs/${created.id}`);
+  return "Started a new run.";
 }
 
 async function resume(run: FlowRun): Promise<string> {
@@ -43,7 +53,23 @@ function Actions(props: { run: FlowRun; reload: () => void }) {
         <button class="danger" data-action="cancel" onClick={() => act(cancel)}>Cancel</button>}
       {type === "PAUSED" &&
         <button data-action="resume" onClick={() => act(resume)}>Resume</button>}
+      {run.deployment_id && FINAL_STATES.has(type) &&
+        <button data-action="run-again" title="A new run of this deployment, same parameters"
+                onClick={() => act(runAgain)}>Run again</button>}
       {note && <span class="note" role="status">{note}</span>}
+    </div>
+  );
+}
+
+/** Why a scheduled run of a deployment has not started (pools, queues, workers, limits). */
+function Waiting(props: { id: string }) {
+  const { data } = usePoll(() => api<{ reasons: { code: string; message: string }[] }>(
+    `/flow_runs/${props.id}/waiting`), [props.id], 5000);
+  if (!data || data.reasons.length === 0) return null;
+  return (
+    <div class="waiting" data-testid="waiting">
+      <b>Why it has not started:</b>
+      <ul>{data.reasons.map((r) => <li key={r.code}>{r.message}</li>)}</ul>
     </div>
   );
 }
@@ -119,11 +145,16 @@ export function RunPage(props: { id: string }) {
         <dt>Task runs</dt><dd>{timeline.task_runs.length.toLocaleString()}</dd>
         {run.tags.length > 0 && <><dt>Tags</dt><dd>{run.tags.map((t) =>
           <span class="tag" key={t}>{t}</span>)}</dd></>}
+        {run.deployment_id && <><dt>Deployment</dt><dd>
+          <Link href={`/deployments/${run.deployment_id}`}>
+            {run.deployment_version ? `version ${run.deployment_version}` : "its deployment"}
+          </Link></dd></>}
         {run.parent_flow_run_id && <><dt>Subflow of</dt><dd>
           <Link href={`/runs/${run.parent_flow_run_id}`}>the parent run</Link></dd></>}
         {run.state?.message && <><dt>Message</dt><dd class="message">{run.state.message}</dd></>}
       </dl>
       <ErrorNote error={result.error} />
+      {run.state_type === "SCHEDULED" && run.deployment_id && <Waiting id={run.id} />}
       <h2>Task runs</h2>
       <TimelineView timeline={timeline} now={now} onSelect={setSelected} />
       {selected && <TaskDetails row={selected} />}

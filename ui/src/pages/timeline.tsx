@@ -84,18 +84,23 @@ export function TimelineView(props: { timeline: Timeline; now: number;
     (!text || r.name.toLowerCase().includes(text.toLowerCase())) &&
     (!onlyRetried || r.attempts > 1 || r.type === "FAILED")), [all, text, onlyRetried]);
   const retried = useMemo(() => all.filter((r) => r.attempts > 1).length, [all]);
+  const scroller = useRef<HTMLDivElement>(null);
+  const canvas = useRef<HTMLCanvasElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  // The time axis spans the whole run, or (zoomed) only the rows in view: in a run
+  // of 10,000 task runs, each row is a sliver of the whole.
+  const [zoom, setZoom] = useState(false);
   const [lo, hi] = useMemo(() => {
     let a = Infinity;
     let b = -Infinity;
-    for (const r of all) {
+    const first = Math.floor(scrollTop / ROW);
+    const shown = zoom ? rows.slice(first, first + Math.ceil(VIEW / ROW) + 1) : all;
+    for (const r of shown) {
       for (const s of r.segments) { a = Math.min(a, s.from); b = Math.max(b, s.to); }
     }
     if (!isFinite(a)) return [now - 1000, now];
     return [a, Math.max(b, a + 1)];
-  }, [all, now]);
-  const scroller = useRef<HTMLDivElement>(null);
-  const canvas = useRef<HTMLCanvasElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
+  }, [all, rows, now, zoom, zoom ? scrollTop : 0]);
   const [hover, setHover] = useState<{ row: Row; x: number; y: number } | null>(null);
   const height = Math.min(VIEW, rows.length * ROW + AXIS);
   // State histories by task run id, fetched for the rows in view.
@@ -197,6 +202,8 @@ export function TimelineView(props: { timeline: Timeline; now: number;
       <div class="timeline-tools">
         <input placeholder="find a task run" value={text}
                onInput={(e) => setText(e.currentTarget.value)} />
+        <label><input type="checkbox" name="zoom" checked={zoom}
+          onChange={(e) => setZoom(e.currentTarget.checked)} /> zoom to the rows in view</label>
         <label><input type="checkbox" checked={onlyRetried}
           onChange={(e) => setOnlyRetried(e.currentTarget.checked)} /> only retried or
           failed</label>
