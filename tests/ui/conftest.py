@@ -10,10 +10,12 @@ folder (``docs/images/ui-*.png`` are copies of a run's).
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,18 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         served.api("POST", "/flow_runs/", json={
             "flow_id": flow["id"], "name": "still-running", "tags": ["nightly"],
             "state": {"type": "RUNNING", "name": "Running"}})
+        # Five runs that started and ended at the same instants (the history chart
+        # must show five bars, not one on top of four).
+        start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=30)
+        burst = [str(uuid.uuid4()) for _ in range(5)]
+        served.api("POST", "/records/batch", json={
+            "flows": [{"name": "burst"}],
+            "flow_runs": [{"id": run_id, "flow_name": "burst", "name": f"burst-{i}",
+                           "tags": ["burst"], "expected_start_time": start.isoformat()}
+                          for i, run_id in enumerate(burst)],
+            "states": [{"id": str(uuid.uuid4()), "run_id": run_id, "run_kind": "flow",
+                        "type": type_, "timestamp": (start + dt.timedelta(seconds=s)).isoformat()}
+                       for run_id in burst for type_, s in (("RUNNING", 0), ("COMPLETED", 60))]})
         etl = served.run_named("nightly-etl")
         task = served.api("POST", "/task_runs/filter", json={
             "flow_runs": {"id": {"any_": [etl["id"]]}}, "limit": 1})[0]

@@ -27,11 +27,20 @@ def test_runs_page_lists_runs_and_filters_them(seeded: Served, page: Any,
     page.wait_for_selector("[data-testid=runs-table] tbody tr")
     names = rows.all_inner_texts()
     assert any("nightly-etl" in r for r in names) and any("broken-flow" in r for r in names)
-    assert page.locator("[data-testid=runs-count]").inner_text().endswith("of 4")
+    assert page.locator("[data-testid=runs-count]").inner_text().endswith("of 9")
     chart = page.locator("[data-testid=history-chart]")
-    assert chart.locator("rect.bar").count() == 4  # every run, none hidden behind another
+    assert chart.locator("rect.bar").count() == 9
     _shot(page, screenshots, "runs")
 
+    # Five runs with the same start and end: five lanes, five bars, none hidden.
+    page.goto(f"{seeded.url}/runs?tags=burst")
+    page.wait_for_selector("[data-testid=history-chart][data-lanes='5']")
+    bars = chart.locator("rect.bar")
+    assert bars.count() == 5
+    assert len({bars.nth(i).get_attribute("y") for i in range(5)}) == 5
+
+    page.goto(f"{seeded.url}/runs")
+    page.wait_for_selector("[data-testid=runs-table] tbody tr")
     page.click("[data-state-toggle=FAILED]")
     page.wait_for_url(re.compile(r"state=FAILED"))
     page.wait_for_function("document.querySelectorAll('[data-testid=runs-table] tbody tr')"
@@ -88,8 +97,8 @@ def test_run_page_shows_retries_subflows_states_and_parameters(seeded: Served, p
 
     page.click(f"[data-testid=subflows] a:text('{sub['name']}')")
     page.wait_for_url(f"**/runs/{sub['id']}")
-    page.wait_for_selector("[data-testid=run-page]")
-    assert "Subflow of" in page.inner_text(".facts")
+    page.wait_for_selector(".facts:has-text('Subflow of')")
+    assert sub["name"] in page.inner_text(".page-head h1")
 
 
 def test_logs_filter_by_level_and_follow_new_lines(seeded: Served, page: Any,

@@ -51,9 +51,10 @@ function KeyPrompt(props: { onDone: () => void }) {
 
 function Page(props: { path: string }) {
   const match = props.path.match(/^\/runs\/([0-9a-fA-F-]{36})$/);
-  if (match) return <RunPage id={match[1]} />;
+  // Keyed by id: another run's page starts empty, never showing the last run's data.
+  if (match) return <RunPage key={match[1]} id={match[1]} />;
   const deployment = props.path.match(/^\/deployments\/([0-9a-fA-F-]{36})$/);
-  if (deployment) return <DeploymentPage id={deployment[1]} />;
+  if (deployment) return <DeploymentPage key={deployment[1]} id={deployment[1]} />;
   if (props.path === "/deployments") return <DeploymentsPage />;
   if (props.path === "/work-pools") return <WorkPoolsPage />;
   if (props.path === "/" || props.path === "/runs") return <RunsPage />;
