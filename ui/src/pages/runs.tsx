@@ -58,8 +58,10 @@ export function useFlowNames(ids: string[]): Record<string, string> {
   return data ?? {};
 }
 
-function Filters(props: { filters: RunFilters; flows: Flow[] }) {
-  const { filters, flows } = props;
+interface DeploymentRef { id: string; name: string; flow_name: string | null }
+
+function Filters(props: { filters: RunFilters; flows: Flow[]; deployments: DeploymentRef[] }) {
+  const { filters, flows, deployments } = props;
   const [tags, setTags] = useState(filters.tags.join(", "));
   const toggle = (state: string) => {
     const next = filters.states.includes(state) ? filters.states.filter((s) => s !== state)
@@ -75,6 +77,14 @@ function Filters(props: { filters: RunFilters; flows: Flow[] }) {
           {flows.map((f) => <option key={f.id} value={f.id}>{f.name}</option>)}
         </select>
       </label>
+      {deployments.length > 0 && <label>Deployment{" "}
+        <select name="deployment" value={filters.deployment ?? ""}
+                onChange={(e) => setQuery({ deployment: e.currentTarget.value, page: null })}>
+          <option value="">any</option>
+          {deployments.map((d) => <option key={d.id} value={d.id}>
+            {d.flow_name}/{d.name}</option>)}
+        </select>
+      </label>}
       <label>Time{" "}
         <select name="range" value={filters.range}
                 onChange={(e) => setQuery({ range: e.currentTarget.value, page: null })}>
@@ -146,6 +156,9 @@ export function RunsPage() {
   const key = JSON.stringify([filters, page]);
   const flows = usePoll(() => api<Flow[]>("/flows/filter", { limit: 200, sort: "NAME_ASC" }),
                         [], 30000);
+  // Servers without deployments (or older ones) answer 404: no deployment filter then.
+  const deployments = usePoll(() => api<DeploymentRef[]>("/deployments/filter",
+    { limit: 200, sort: "NAME_ASC" }).catch(() => []), [], 30000);
   const result = usePoll(async () => {
     const now = Date.now();
     const body = filterBody(filters, now);
@@ -162,8 +175,8 @@ export function RunsPage() {
   const pageNames = useFlowNames((data?.runs ?? []).map((r) => r.flow_id));
   const flowNames = { ...Object.fromEntries((flows.data ?? []).map((f) => [f.id, f.name])),
     ...pageNames };
-  const filtered = filters.flow || filters.states.length || filters.tags.length ||
-    filters.range !== "all";
+  const filtered = filters.flow || filters.deployment || filters.states.length ||
+    filters.tags.length || filters.range !== "all";
   return (
     <section>
       <header class="page-head">
@@ -171,7 +184,8 @@ export function RunsPage() {
         <label class="live"><input type="checkbox" checked={live}
           onChange={(e) => setLive(e.currentTarget.checked)} /> live (every 5 s)</label>
       </header>
-      <Filters filters={filters} flows={flows.data ?? []} />
+      <Filters filters={filters} flows={flows.data ?? []}
+               deployments={deployments.data ?? []} />
       <ErrorNote error={result.error} />
       {data && data.count.count === 0 && !filtered &&
         <Empty what="No flow runs yet."
