@@ -204,6 +204,8 @@ PAGES = (
      "[data-testid=runs-table] tbody tr", "runs"),
     ("flow runs, state=failed, last 7 days", "/runs?state=FAILED&range=7d",
      "[data-testid=runs-table] tbody tr", "failed"),
+    ("flow runs, tag env:staging (no index on SQLite)", "/runs?tags=env:staging",
+     "[data-testid=runs-table] tbody tr", "tagged"),
     ("run page, 10,000 task runs", "/runs/{big}",
      "[data-testid=timeline]:not([data-detailed='0'])", "run"),
     ("flows page", "/flows", "[data-testid=flows-table] tbody tr", "flows"),
@@ -215,8 +217,10 @@ def api_calls(base: str, which: str, big: str) -> list[tuple[str, str, Any]]:
     flow_ids = [f["id"] for f in httpx.post(f"{base}/api/flows/filter",
                                             json={"limit": 50}).json()]
     week = (dt.datetime.now(UTC) - dt.timedelta(days=7)).isoformat()
-    if which in ("runs", "failed"):
+    if which in ("runs", "failed", "tagged"):
         body: dict[str, Any] = {"flow_runs": {}}
+        if which == "tagged":
+            body = {"flow_runs": {"tags": {"all_": ["env:staging"]}}}
         if which == "failed":
             body = {"flow_runs": {"state": {"type": {"any_": ["FAILED"]}},
                                   "expected_start_time": {"after_": week}}}
