@@ -118,9 +118,14 @@ def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A Chromium context with a fresh profile, for the whole session."""
+    """A Chromium context with a fresh profile, for one test module.
+
+    Not for the session: while Playwright's sync API is open, its event loop
+    counts as running in this thread, and the async tests of other modules
+    (pytest-randomly interleaves modules) could not start theirs.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
