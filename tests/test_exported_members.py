@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "headwater.concurrency.asyncio",
     "headwater.concurrency.sync",
     "headwater.context",
+    "headwater.dask",
     "headwater.exceptions",
     "headwater.flows",
     "headwater.futures",

@@ -3,7 +3,7 @@
 The browser is Debian's ``chromium`` (``/usr/bin/chromium``, or
 ``HEADWATER_CHROMIUM``) driven by Playwright (the ``playwright`` pip package
 brings the driver, not a browser). Without either, the tests are skipped,
-except in CI (``CI`` set), where a missing browser is a failure.
+except in CI (``HEADWATER_CI`` or ``CI`` set), where a missing browser is a failure.
 Screenshots go to ``HEADWATER_UI_SCREENSHOTS`` when set, else to a temporary
 folder (``docs/images/ui-*.png`` are copies of a run's).
 """
@@ -33,7 +33,7 @@ SEED = Path(__file__).with_name("seed_flows.py")
 
 
 def _need(what: str) -> None:
-    if os.environ.get("CI"):
+    if os.environ.get("HEADWATER_CI") or os.environ.get("CI"):
         pytest.fail(f"the UI tests need {what} in CI (see .ci/run)")
     pytest.skip(f"the UI tests need {what}")
 

@@ -99,3 +99,16 @@ def test_runs_page_filters_by_deployment(deployed: tuple[Served, dict[str, Any]]
     assert expected >= 1  # (pausing its schedule above dropped the planned runs)
     page.wait_for_selector(f"[data-testid=runs-count]:has-text('of {expected}')")
     assert "not-deployed" not in page.inner_text("[data-testid=runs-table]")
+
+
+def test_run_again_starts_a_new_run_with_the_same_parameters(
+        deployed: tuple[Served, dict[str, Any]], page: Any) -> None:
+    served, current = deployed
+    done = served.api("POST", f"/deployments/{current['id']}/create_flow_run", json={
+        "parameters": {"x": 7}, "state": {"type": "COMPLETED", "name": "Completed"}})
+    page.goto(f"{served.url}/runs/{done['id']}")
+    page.click("[data-action=run-again]")
+    page.wait_for_url(re.compile(r"/runs/(?!" + done["id"] + r")[0-9a-f-]{36}$"))
+    again = served.api("GET", f"/flow_runs/{page.url.rsplit('/', 1)[1]}")
+    assert again["deployment_id"] == current["id"] and again["parameters"] == {"x": 7}
+    assert again["state_type"] == "SCHEDULED"
