@@ -83,9 +83,10 @@ class _NestedRunKeys(RunTracker):
     names the run ``task-3fa`` as a run outside numbering is named.
     """
 
-    def next_dynamic_key(self, task_key: str) -> int:
+    def reserve(self, task_key: str) -> tuple[int, int]:
         """A key no other run of the flow run has (negative: the name gets a random suffix)."""
-        return -1 - (new_uuid().int & _KEY_BITS)
+        _, place = super().reserve(task_key)
+        return -1 - (new_uuid().int & _KEY_BITS), place
 
 
 _KEY_BITS = (1 << 62) - 1
