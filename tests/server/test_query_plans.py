@@ -530,3 +530,44 @@ async def test_postgres_answers_and_can_use_indexes(case: Case, data: Data,
     plan = await _postgres_plan(postgres_data_url, served.statements)
     assert not [line for line in plan if re.search(r"Seq Scan on (task_run|flow_run)\b", line)], \
         "\n".join(plan)
+
+
+# ---------------------------------------------------------------------- the web UI's reads
+UI_CASES: list[tuple[str, str, str, Callable[[Data], Any]]] = [
+    # (name, method, path, body): none may scan a whole run table.
+    ("timeline of the big run", "GET", "ui/flow_runs/{big}/timeline", lambda d: None),
+    ("states of 200 task runs", "POST", "ui/task_runs/states",
+     lambda d: {"task_run_ids": [t.id for t in _of_run(d, d.big.id)[:200]]}),
+    ("chart: failed runs of a flow", "POST", "ui/flow_runs/history",
+     lambda d: {"flows": {"name": {"any_": ["flow-3"]}},
+                "flow_runs": {"state": {"type": {"any_": ["FAILED"]}}},
+                "sort": "EXPECTED_START_TIME_DESC", "limit": 500}),
+    ("chart: a day", "POST", "ui/flow_runs/history",
+     lambda d: {"flow_runs": {"expected_start_time": {"after_": _iso(DAY_AFTER),
+                                                      "before_": _iso(DAY_BEFORE)}},
+                "sort": "EXPECTED_START_TIME_DESC", "limit": 500}),
+    ("bounded count of failed runs", "POST", "ui/flow_runs/count",
+     lambda d: {"flow_runs": {"state": {"type": {"any_": ["FAILED"]}}}, "at_most": 1000}),
+    ("flows summary", "POST", "ui/flows/summary", lambda d: {"flow_ids": []}),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.anyio
+@pytest.mark.parametrize("case", UI_CASES, ids=[c[0] for c in UI_CASES])
+async def test_sqlite_ui_reads_use_indexes(case: tuple[str, str, str, Callable[[Data], Any]],
+                                           data: Data, sqlite_path: Path) -> None:
+    name, method, path, body = case
+    async with _served(f"sqlite:///{sqlite_path}") as served:
+        if name == "flows summary":
+            flows = (await served.client.post("flows/filter", json={})).json()
+            payload: Any = {"flow_ids": [f["id"] for f in flows]}
+        else:
+            payload = body(data)
+        response = await served.client.request(method, path.format(big=data.big.id),
+                                               json=payload)
+        assert response.status_code == 200, response.text
+    assert served.statements, "no SELECT was caught"
+    plan = _sqlite_plan(sqlite_path, served.statements)
+    shown = "\n".join(detail for _, detail in plan)
+    assert not _full_scans(plan), f"{name}: full table scan\n{shown}"

@@ -15,6 +15,7 @@ from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
 from headwater.cli._runs import flow_app, flow_run_app, task_run_app
 from headwater.cli._server import server_app
+from headwater.cli._ui import ui
 from headwater.cli._work_pools import work_pool_app, work_queue_app
 from headwater.cli._worker import worker_app
 
@@ -41,6 +42,7 @@ app.add_typer(work_pool_app, name="work-pool")
 app.add_typer(work_queue_app, name="work-queue")
 app.add_typer(worker_app, name="worker")
 app.command("migrate")(migrate)
+app.command("ui")(ui)
 
 
 def _print_version(value: bool) -> None:

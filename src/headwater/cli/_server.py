@@ -6,14 +6,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
 from headwater.cli._common import fail
 from headwater.cli._records import ship_local_spool
 
-__all__ = ["server_app"]
+__all__ = ["serve", "server_app"]
 
 server_app = typer.Typer(no_args_is_help=True, help="Run the headwater API server.")
 
@@ -23,6 +24,7 @@ def _banner(host: str, port: int, database: str, auth: bool) -> str:
     base = f"http://{shown_host}:{port}"
     lines = [
         "headwater server",
+        f"  UI:        {base}/",
         f"  API:       {base}/api   (set HEADWATER_API_URL={base}/api on clients)",
         f"  Docs:      {base}/api/docs",
         f"  Database:  {database}",
@@ -52,8 +54,14 @@ def start(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 4200,
     log_level: Annotated[str, typer.Option(help="uvicorn's log level.")] = "info",
 ) -> None:
-    """Start the API server (SQLite under HEADWATER_HOME unless
+    """Start the API server and the web UI (SQLite under HEADWATER_HOME unless
     HEADWATER_API_DATABASE_CONNECTION_URL is set)."""
+    serve(host, port, log_level)
+
+
+def serve(host: str, port: int, log_level: str,
+          on_started: Callable[[], None] | None = None) -> None:
+    """Run the server until interrupted (``on_started``: called once it answers)."""
     try:
         import uvicorn
 
@@ -81,8 +89,27 @@ def start(
 
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     record = write_server(current_target().home, host, port, f"http://{shown_host}:{port}/api")
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level.lower())
+    server = uvicorn.Server(config)
+    if on_started is not None:
+        _call_when_started(server, on_started)
     with removed_on_exit(record):
-        uvicorn.run(app, host=host, port=port, log_level=log_level.lower())
+        server.run()
+
+
+def _call_when_started(server: Any, callback: Callable[[], None]) -> None:
+    """Call ``callback`` from a thread once uvicorn says it has started."""
+    import threading
+    import time
+
+    def wait() -> None:
+        while not server.started:
+            if server.should_exit:
+                return
+            time.sleep(0.05)
+        callback()
+
+    threading.Thread(target=wait, name="headwater-ui-started", daemon=True).start()
 
 
 def _check_port(host: str, port: int) -> None:

@@ -189,6 +189,9 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
 
     for router in ROUTERS:
         app.include_router(router, prefix="/api")
+    from headwater.server.ui_static import install_ui
+
+    install_ui(app)  # last: its catch-all route must not shadow an API route
     _install_error_handlers(app)
     _patch_openapi(app, records.add_openapi_components)
     # Outermost first: authentication before reading any body.

@@ -12,8 +12,8 @@ import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["LOOPBACK_HOSTS", "OPEN_PATHS", "ApiKeyMiddleware", "BodyLimitMiddleware",
-           "LoopbackHostMiddleware", "is_loopback"]
+__all__ = ["API_PREFIX", "LOOPBACK_HOSTS", "OPEN_PATHS", "ApiKeyMiddleware",
+           "BodyLimitMiddleware", "LoopbackHostMiddleware", "is_loopback", "needs_key"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -23,6 +23,18 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 #: Paths that need no API key.
 OPEN_PATHS = frozenset({"/api/health"})
+
+#: The prefix of every path that reads or changes data. Other paths serve the
+#: web UI's static files (no data): they load without a key, and the UI then
+#: asks for the key and sends it with each API call.
+API_PREFIX = "/api"
+
+
+def needs_key(path: str) -> bool:
+    """Whether a request to ``path`` must carry the API key (when one is set)."""
+    if path in OPEN_PATHS:
+        return False
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
 
 
 async def _reply(send: Send, status: int, detail: str,
@@ -37,7 +49,9 @@ async def _reply(send: Send, status: int, detail: str,
 
 
 class ApiKeyMiddleware:
-    """Require ``Authorization: Bearer <key>`` on every path but ``OPEN_PATHS``.
+    """Require ``Authorization: Bearer <key>`` on every API path but ``OPEN_PATHS``.
+
+    Paths outside ``/api`` are the web UI's static files, which hold no data.
 
     The scheme name is matched case-insensitively (RFC 7235: ``bearer`` is
     ``Bearer``); the key is compared in constant time and never logged or echoed.
@@ -50,7 +64,7 @@ class ApiKeyMiddleware:
         self._expected = api_key.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or not needs_key(scope["path"]):
             await self.app(scope, receive, send)
             return
         given = next((v for k, v in scope["headers"] if k == b"authorization"), None)

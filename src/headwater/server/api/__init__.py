@@ -20,6 +20,7 @@ from headwater.server.api import (
     records,
     states,
     task_runs,
+    ui,
     work_pools,
 )
 
@@ -42,4 +43,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     deployment_schedules.router,
     projects.router,
     work_pools.router,
+    ui.router,
 )
