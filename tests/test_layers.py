@@ -76,7 +76,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "recording"),
     ("engine", "cancellation", "concurrency", "remote_control", "pausing", "flow_run_watch",
      "flow_run_readers"),
-    ("tasks", "flows"),
+    ("tasks", "flows", "deployments"),
 )
 # Outside headwater._private: the exceptions at the bottom, the public modules on top.
 TOP = len(LAYERS)
