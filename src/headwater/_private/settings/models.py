@@ -186,6 +186,23 @@ class FlowRunSettings(_Section):
     )
 
 
+class RunnerSettings(_Section):
+    """The process that serves deployments (``serve``): how often it looks for runs."""
+
+    poll_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds between two looks for due runs of the deployments a serve "
+        "process runs (each look also schedules their next runs).",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a stopping serve process gives its running flow runs to end "
+        "after passing them SIGTERM, before it kills them and marks them Crashed.",
+    )
+
+
 def default_home() -> Path:
     """Return the default ``HEADWATER_HOME``: ``~/.headwater``."""
     return Path("~/.headwater").expanduser()
@@ -226,6 +243,7 @@ class Settings(BaseSettings):
     results: ResultsSettings = ResultsSettings()
     concurrency: ConcurrencySettings = ConcurrencySettings()
     flow_run: FlowRunSettings = FlowRunSettings()
+    runner: RunnerSettings = RunnerSettings()
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:
