@@ -223,6 +223,20 @@ class Flow(Generic[P, R]):
         return f"Flow(name={self.name!r}, fn={getattr(self.fn, '__qualname__', self.fn)!r})"
 
 
+def serve(*deployments: Any, pause_on_shutdown: bool = True, print_starting_message: bool = True,
+          limit: int | None = None, **kwargs: Any) -> None:
+    """Serve several deployments in this process: ``serve(a.to_deployment("x"), ...)``.
+
+    Registers them, then schedules, claims and runs their runs, each in a
+    child process, at most ``limit`` at once, until Ctrl-C or SIGTERM (see
+    ``docs/deployments.md``).
+    """
+    from headwater._private.deployments.serve import serve as serve_deployments
+
+    serve_deployments(*deployments, pause_on_shutdown=pause_on_shutdown,
+                      print_starting_message=print_starting_message, limit=limit, **kwargs)
+
+
 def _runner(value: Any) -> Any:
     """Accept a runner instance or class (Prefect 2 allowed both); None is the default one."""
     from headwater._private.runners import TaskRunner, ThreadPoolTaskRunner

@@ -9,6 +9,7 @@ import typer
 
 from headwater.cli._concurrency import concurrency_app
 from headwater.cli._config import config_app
+from headwater.cli._deploy import deploy
 from headwater.cli._migrate import migrate
 from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
@@ -33,6 +34,7 @@ app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
 app.add_typer(records_app, name="records")
 app.command("migrate")(migrate)
+app.command("deploy")(deploy)
 
 
 def _print_version(value: bool) -> None:
