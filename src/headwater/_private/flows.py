@@ -164,9 +164,10 @@ class Flow(Generic[P, R]):
         flow's file, parameters, schedules and settings unless ``version=``
         is given.
         """
+        options = {k: v for k, v in locals().items() if k != "self"}
         from headwater._private.deployments.flow_methods import to_deployment
 
-        return to_deployment(self, **{k: v for k, v in locals().items() if k != "self"})
+        return to_deployment(self, **options)
 
     def serve(
         self, name: str | None = None, interval: Any = None, cron: Any = None,
@@ -215,9 +216,10 @@ class Flow(Generic[P, R]):
         archives the previous one. Images (``image``, ``build``, ``push``) are
         not supported: the code is found where it is deployed from.
         """
+        options = {k: v for k, v in locals().items() if k != "self"}
         from headwater._private.deployments.flow_methods import deploy
 
-        return deploy(self, **{k: v for k, v in locals().items() if k != "self"})
+        return deploy(self, **options)
 
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r}, fn={getattr(self.fn, '__qualname__', self.fn)!r})"

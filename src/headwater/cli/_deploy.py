@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -28,30 +28,40 @@ def parse_params(items: list[str]) -> dict[str, Any]:
 
 
 def deploy(
-    entrypoint: str = typer.Argument(..., help="The flow: path/to/file.py:flow_function."),
-    name: str = typer.Option(..., "--name", "-n", help="The deployment's name."),
-    pool: str | None = typer.Option(None, "--pool", "-p", help="Work pool of its workers."),
-    work_queue: str | None = typer.Option(None, "--work-queue", "-q", help="Work queue."),
-    cron: list[str] | None = typer.Option(None, "--cron", help="A cron schedule (repeatable)."),
-    interval: list[float] | None = typer.Option(None, "--interval",
-                                         help="An interval schedule, in seconds (repeatable)."),
-    rrule: list[str] | None = typer.Option(None, "--rrule", help="An RRule schedule (repeatable)."),
-    timezone: str | None = typer.Option(None, "--timezone", help="The schedules' time zone."),
-    param: list[str] | None = typer.Option(None, "--param", help="A default parameter, name=value."),
-    tag: list[str] | None = typer.Option(None, "--tag", "-t", help="A tag of its runs (repeatable)."),
-    label: list[str] | None = typer.Option(None, "--label", help="A label (repeatable)."),
-    version: str | None = typer.Option(None, "--version", "-v",
-                                       help="The version; default: the content hash."),
-    project: str | None = typer.Option(None, "--project", help="Its project (default "
-                                       "'default')."),
-    description: str | None = typer.Option(None, "--description", "-d"),
-    paused: bool = typer.Option(False, "--paused", help="Register it paused."),
-    git_url: str | None = typer.Option(None, "--git-url", help="Run the code from this git "
-                                       "repository (with --commit) instead of this folder."),
-    commit: str | None = typer.Option(None, "--commit", help="The commit of --git-url."),
-    subdirectory: str | None = typer.Option(None, "--subdirectory",
-                                            help="The folder of --git-url the entrypoint is "
-                                            "relative to."),
+    entrypoint: Annotated[str, typer.Argument(help="The flow: path/to/file.py:flow_function.")],
+    name: Annotated[str, typer.Option("--name", "-n", help="The deployment's name.")],
+    pool: Annotated[str | None, typer.Option("--pool", "-p", help="Work pool of its workers.")]
+    = None,
+    work_queue: Annotated[str | None, typer.Option("--work-queue", "-q", help="Work queue.")]
+    = None,
+    cron: Annotated[list[str] | None, typer.Option(
+        "--cron", help="A cron schedule (repeatable).")] = None,
+    interval: Annotated[list[float] | None, typer.Option(
+        "--interval", help="An interval schedule, in seconds (repeatable).")] = None,
+    rrule: Annotated[list[str] | None, typer.Option(
+        "--rrule", help="An RRule schedule (repeatable).")] = None,
+    timezone: Annotated[str | None, typer.Option(
+        "--timezone", help="The schedules' time zone.")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="A default parameter, name=value (repeatable).")] = None,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", "-t", help="A tag of its runs (repeatable).")] = None,
+    label: Annotated[list[str] | None, typer.Option(
+        "--label", help="A label (repeatable).")] = None,
+    version: Annotated[str | None, typer.Option(
+        "--version", "-v", help="The version; default: the content hash.")] = None,
+    project: Annotated[str | None, typer.Option(
+        "--project", help="Its project (default 'default').")] = None,
+    description: Annotated[str | None, typer.Option("--description", "-d")] = None,
+    paused: Annotated[bool, typer.Option("--paused", help="Register it paused.")] = False,
+    git_url: Annotated[str | None, typer.Option(
+        "--git-url", help="Run the code from this git repository (with --commit) instead of "
+        "this folder.")] = None,
+    commit: Annotated[str | None, typer.Option("--commit", help="The commit of --git-url.")]
+    = None,
+    subdirectory: Annotated[str | None, typer.Option(
+        "--subdirectory", help="The folder of --git-url the entrypoint is relative to.")]
+    = None,
 ) -> None:
     """Register a deployment of a flow for workers; unchanged code is a no-op that says so.
 
