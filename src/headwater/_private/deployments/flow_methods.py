@@ -14,7 +14,7 @@ from headwater._private.deployments.runner_deployment import (
 )
 
 if TYPE_CHECKING:
-    from headwater._private.flows import Flow
+    from headwater._private.options import FlowDefinition
 
 __all__ = ["deploy", "describe_registration", "to_deployment"]
 
@@ -24,7 +24,7 @@ def _refuse(option: str, value: Any, why: str) -> None:
         raise DeploymentError(f"{option}= is not supported: {why}. Leave it out.")
 
 
-def to_deployment(flow: Flow[Any, Any], name: str, *, interval: Any = None, cron: Any = None,
+def to_deployment(flow: FlowDefinition, name: str, *, interval: Any = None, cron: Any = None,
                   rrule: Any = None, paused: bool | None = None,
                   schedules: list[Any] | None = None, schedule: Any = None,
                   is_schedule_active: bool | None = None,
@@ -67,7 +67,7 @@ def describe_registration(deployment: RunnerDeployment, row: dict[str, Any],
     return f"registered deployment {deployment.full_name!r} version {version}"
 
 
-def deploy(flow: Flow[Any, Any], name: str, *, work_pool_name: str | None = None,
+def deploy(flow: FlowDefinition, name: str, *, work_pool_name: str | None = None,
            image: Any = None, build: bool = True, push: bool = True,
            print_next_steps: bool = True, ignore_warnings: bool = False,
            entrypoint_type: Any = None, **options: Any) -> uuid.UUID:

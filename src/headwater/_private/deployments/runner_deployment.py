@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from headwater.exceptions import HeadwaterException
 
 if TYPE_CHECKING:
-    from headwater._private.flows import Flow
+    from headwater._private.options import FlowDefinition
     from headwater.client import HeadwaterClient
 
 __all__ = ["DeploymentError", "RunnerDeployment", "build_schedules", "deployment_from_flow"]
@@ -183,7 +183,7 @@ def build_schedules(*, cron: str | Iterable[str] | None = None,
     return out
 
 
-def _where(flow: Flow[Any, Any]) -> tuple[Path, str]:
+def _where(flow: FlowDefinition) -> tuple[Path, str]:
     """The flow's source file and the module attribute that holds it."""
     try:
         source = inspect.getsourcefile(flow.fn)
@@ -213,7 +213,7 @@ def default_location(path: Path) -> tuple[dict[str, Any], str]:
     return {"kind": "local", "path": str(root)}, path.relative_to(root).as_posix()
 
 
-def check_parameters(flow: Flow[Any, Any], parameters: Mapping[str, Any],
+def check_parameters(flow: FlowDefinition, parameters: Mapping[str, Any],
                      schedules: list[dict[str, Any]]) -> dict[str, Any]:
     """Check deployment parameters against the flow; return them JSON-ready.
 
@@ -271,7 +271,7 @@ _HASHED = ("name", "flow_name", "entrypoint", "code_location", "schedules", "par
            "enforce_parameter_schema", "max_lateness_seconds", "late_runs", "catchup")
 
 
-def deployment_from_flow(flow: Flow[Any, Any], name: str, *, version: str | None = None,
+def deployment_from_flow(flow: FlowDefinition, name: str, *, version: str | None = None,
                          parameters: Mapping[str, Any] | None = None,
                          schedules: list[dict[str, Any]] | None = None,
                          entrypoint: str | None = None,
@@ -294,7 +294,7 @@ def deployment_from_flow(flow: Flow[Any, Any], name: str, *, version: str | None
         name=name, flow_name=flow.name, entrypoint=entrypoint, code_location=location,
         schedules=schedules, parameters=checked,
         parameter_openapi_schema=dict(parameter_schema(flow)), version=version,
-        description=settings.pop("description", None) or flow.description,
+        description=settings.pop("description", None) or flow.options.description,
         **{k: v for k, v in settings.items() if v is not None})
     source = path.read_text(encoding="utf-8", errors="replace")
     body = deployment.model_dump(include=set(_HASHED))
