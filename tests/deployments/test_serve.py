@@ -127,3 +127,22 @@ def test_stopping_serve_ends_a_running_run_crashed_with_a_message(
     stored = api(settings, lambda c: c.read_flow_run(run["id"]))
     assert stored["state_type"] == "CRASHED", stored
     assert stored["state"]["message"] == "Execution was aborted by a termination signal."
+
+
+def test_serve_runs_at_most_limit_runs_at_once(settings: dict[str, str], tmp_path: Path) -> None:
+    write(tmp_path / "flows", "job.py", SERVED.replace(
+        'interval=1, parameters={"n": 3}', 'parameters={"n": 3}'))
+    with process(["flows/job.py", "1"], clean_env(settings), tmp_path) as serving:
+        deployment = eventually(lambda: current(settings), "the deployment is registered")
+        ids = [api(settings, lambda c: c.create_flow_run_from_deployment(
+            deployment["id"], parameters={"sleep": 0.5}))["id"] for _ in range(3)]
+
+        def ended() -> list[dict[str, Any]] | None:
+            runs = [api(settings, lambda c, i=i: c.read_flow_run(i)) for i in ids]
+            return runs if all(r["state_type"] == "COMPLETED" for r in runs) else None
+
+        runs = sorted(eventually(ended, "the three runs complete"), key=lambda r: r["start_time"])
+        serving.send_signal(signal.SIGINT)
+        serving.communicate(timeout=60)
+    for earlier, later in zip(runs, runs[1:], strict=False):
+        assert later["start_time"] >= earlier["end_time"]  # one at a time
