@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,10 +37,39 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         _close_recorder()
 
 
-@pytest.fixture(params=["embedded", "server"])
+@contextmanager
+def _postgres_database(base: str | None) -> Iterator[str]:
+    """A new PostgreSQL database for one test (skipped without HEADWATER_TEST_POSTGRES_URL)."""
+    import asyncio
+
+    if not base:
+        pytest.skip("PostgreSQL tests need HEADWATER_TEST_POSTGRES_URL; see .ci/postgres.sh")
+    from sqlalchemy.engine import make_url
+
+    async def admin(sql: str) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(make_url(base).set(drivername="postgresql")
+                                     .render_as_string(hide_password=False))
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    name = f"headwater_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["embedded", "server", "postgresql"])
 def target_home(request: pytest.FixtureRequest, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Like ``home``, and for "server" runs are recorded to a live API on loopback."""
+    """Like ``home``; for "server" and "postgresql" runs are recorded to a live API on
+    loopback (over SQLite, or PostgreSQL)."""
+    postgres = os.environ.get("HEADWATER_TEST_POSTGRES_URL")
     _clean(monkeypatch, tmp_path / "home")
     if request.param == "embedded":
         with temporary_settings(HEADWATER_API_ENABLE_RECORDING="true"):
@@ -48,8 +79,11 @@ def target_home(request: pytest.FixtureRequest, tmp_path: Path,
     from headwater.server.app import create_app
     from server.server_helpers import LiveServer
 
-    application = create_app(f"sqlite:///{tmp_path / 'server.db'}", use_settings=False)
-    with LiveServer(application) as server:
+    with ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path / 'server.db'}" if request.param == "server"
+               else stack.enter_context(_postgres_database(postgres)))
+        application = create_app(url, use_settings=False)
+        server = stack.enter_context(LiveServer(application))
         monkeypatch.setenv("HEADWATER_API_URL", server.url)
         with temporary_settings(HEADWATER_API_ENABLE_RECORDING="true",
                                 HEADWATER_API_URL=server.url):

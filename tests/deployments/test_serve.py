@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import sys
@@ -144,5 +145,5 @@ def test_serve_runs_at_most_limit_runs_at_once(settings: dict[str, str], tmp_pat
         runs = sorted(eventually(ended, "the three runs complete"), key=lambda r: r["start_time"])
         serving.send_signal(signal.SIGINT)
         serving.communicate(timeout=60)
-    for earlier, later in zip(runs, runs[1:], strict=False):
+    for earlier, later in itertools.pairwise(runs):
         assert later["start_time"] >= earlier["end_time"]  # one at a time
