@@ -111,3 +111,37 @@ def test_the_engine_runs_a_deployment_run_and_fails_one_whose_code_is_gone(
 
     result = run(settings, tmp_path, "-m", "headwater.engine")
     assert result.returncode == 2 and "set HEADWATER__FLOW_RUN_ID" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_deployment_from_a_git_commit_runs_anywhere(settings: dict[str, str],
+                                                      tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(repo / "flows", "etl.py", FLOW)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+                              cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "etl")
+    commit = git("rev-parse", "HEAD")
+    result = deploy(settings, repo, "--git-url", repo.as_uri(), "--commit", commit)
+    assert result.returncode == 0, result.stderr
+    [version] = versions(settings)
+    assert version["code_location"]["url"] == repo.as_uri()
+    assert version["code_location"]["commit"] == commit
+
+    # Not committed, so not what runs:
+    write(repo / "flows", "etl.py", FLOW.replace("return load(n) * 2", "raise RuntimeError"))
+    created = api(settings, lambda c: c.create_flow_run_from_deployment(
+        version["id"], parameters={"n": 3}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run(settings, elsewhere, "-m", "headwater.engine",
+                 env={"HEADWATER__FLOW_RUN_ID": str(created["id"])})
+    assert result.returncode == 0, result.stderr
+    stored = api(settings, lambda c: c.read_flow_run(created["id"]))
+    assert stored["state_type"] == "COMPLETED"
+    assert any((Path(settings["HEADWATER_HOME"]) / "code" / "git").iterdir())
