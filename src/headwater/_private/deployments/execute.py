@@ -64,7 +64,15 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
         run_id = uuid.UUID(str(flow_run_id))
     except ValueError:
         raise FlowRunNotRunnable(f"{flow_run_id!r} is not a flow run id (a UUID).") from None
+    if not current_target().recording:
+        raise FlowRunNotRunnable(
+            f"Flow run {run_id} cannot be run with HEADWATER_API_ENABLE_RECORDING=false: its "
+            "states would not reach its record. Unset it for this process.")
     run, version = _api(lambda client: _read(client, run_id, deployment))
+    if version is None:
+        return _fail(run_id, f"The deployment version {run.get('deployment_id')} of flow run "
+                     f"{run_id} was deleted, so its code cannot be found. Create a new run of "
+                     "the deployment.")
     try:
         root = code_root(version.get("code_location"), get_current_settings().home)
         flow = load_flow(str(version.get("entrypoint") or ""), root)
@@ -96,8 +104,9 @@ def _api(work: Any) -> Any:
     return background.run(call)
 
 
-async def _read(client: HeadwaterClient, run_id: uuid.UUID,
-                deployment: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+async def _read(client: HeadwaterClient, run_id: uuid.UUID, deployment: Mapping[str, Any] | None,
+                ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The run and its deployment version (None when the version was deleted)."""
     from headwater.client import APIError
 
     try:
@@ -119,7 +128,12 @@ async def _read(client: HeadwaterClient, run_id: uuid.UUID,
             raise FlowRunNotRunnable(
                 f"Flow run {run_id} was not created from a deployment, so there is no code "
                 "to load for it. Run deployments' runs only.")
-        deployment = await client.request("GET", f"deployments/{deployment_id}")
+        try:
+            deployment = await client.request("GET", f"deployments/{deployment_id}")
+        except APIError as exc:
+            if exc.status_code == 404:
+                return run, None
+            raise
     return run, dict(deployment)
 
 
