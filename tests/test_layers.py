@@ -28,7 +28,8 @@ The rules (``docs/architecture.md``):
      ``recording``
   5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
      ``pausing``, ``flow_run_watch``, ``flow_run_readers``
-  6. ``tasks``, ``flows``, the public modules (``headwater.runtime``...)
+  6. ``tasks``, ``flows``, ``deployments`` (serve, deploy, run_deployment, running a
+     stored run), the public modules (``headwater.runtime``...)
 
   A lower module that needs a higher one types against a protocol of
   ``protocols.py`` or ``options.py`` (``TaskLike``, ``TaskDefinition``,
