@@ -19,7 +19,8 @@ The rules (``docs/architecture.md``):
      ``background``, ``target``, ``sigterm``, ``migrate`` (the codemod: libcst
      only), ``http_errors`` (httpx only), ``headwater.exceptions``
   1. ``states``, ``run_records``, ``protocols`` (what lower layers know of
-     tasks, flows and jobs)
+     tasks, flows and jobs), ``schedules`` (schedule objects and the pure
+     scheduler planner: the clock only)
   2. ``context``, ``futures``, ``collections``, ``annotations``, ``runners``,
      ``run_views``
   3. ``options``, ``names``, ``parameters``, ``cache_policies``, ``results``,
@@ -69,7 +70,7 @@ PRIVATE = "headwater._private"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
      "sigterm", "migrate", "http_errors"),
-    ("states", "run_records", "protocols"),
+    ("states", "run_records", "protocols", "schedules"),
     ("context", "futures", "collections", "annotations", "runners", "run_views"),
     ("options", "names", "parameters", "cache_policies", "results", "caching", "triggers",
      "signal_states"),

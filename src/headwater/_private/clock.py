@@ -2,6 +2,7 @@
 
 Retry delays and their jitter come from the clock; a test clock records the
 sleeps and returns at once, so retries are tested without real sleeping.
+Schedules ask it for the current wall time (`Clock.now`), so tests pin "now".
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 
 
 class Clock:
@@ -20,6 +22,10 @@ class Clock:
     def monotonic(self) -> float:
         """Return seconds from an arbitrary start, never going backwards."""
         return time.monotonic()
+
+    def now(self) -> datetime:
+        """Return the current wall time, timezone-aware, in UTC."""
+        return datetime.now(timezone.utc)
 
     def sleep(self, seconds: float) -> None:
         """Block the calling thread for ``seconds``."""

@@ -11,10 +11,19 @@ them with these models.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -202,6 +211,67 @@ class RunnerSettings(_Section):
         "after passing them SIGTERM, before it kills them and marks them Crashed.",
     )
 
+class SchedulerSettings(_Section):
+    """The scheduler service: how often it runs and how far ahead it creates runs."""
+
+    loop_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds between two loops of the scheduler service."
+    )
+    max_runs: int = Field(
+        default=100, ge=1, description="At most this many runs created per schedule and loop."
+    )
+    min_runs: int = Field(
+        default=3, ge=0,
+        description="At least this many future runs per schedule, even past the minimum "
+        "scheduled time (but not past the maximum).",
+    )
+    max_scheduled_time: timedelta = Field(
+        default=timedelta(days=100),
+        description="Runs are never created further ahead than this (seconds, or an ISO "
+        "8601 duration such as P100D).",
+    )
+    min_scheduled_time: timedelta = Field(
+        default=timedelta(hours=1),
+        description="Every run up to this far ahead is created (seconds, or an ISO 8601 "
+        "duration such as PT1H).",
+    )
+    late_after_seconds: float = Field(
+        default=15.0, ge=0,
+        description="A Scheduled run this many seconds past its time is marked Late.",
+    )
+
+    @field_validator("max_scheduled_time", "min_scheduled_time", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        # The environment gives strings: "3600" is seconds, as in Prefect 2.
+        if isinstance(value, str):
+            try:
+                return timedelta(seconds=float(value))
+            except ValueError:
+                return value.strip()
+        return value
+
+    # Each bound is checked against the one declared before it, so an error
+    # names the one setting at fault.
+    @field_validator("min_runs")
+    @classmethod
+    def _min_runs_within_max(cls, value: int, info: ValidationInfo) -> int:
+        largest = info.data.get("max_runs")
+        if largest is not None and value > largest:
+            raise ValueError(f"must be at most HEADWATER_SCHEDULER_MAX_RUNS ({largest})")
+        return value
+
+    @field_validator("min_scheduled_time")
+    @classmethod
+    def _min_time_within_max(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must be 0 or more")
+        largest = info.data.get("max_scheduled_time")
+        if largest is not None and value > largest:
+            raise ValueError(
+                f"must be at most HEADWATER_SCHEDULER_MAX_SCHEDULED_TIME ({largest})")
+        return value
+
 
 def default_home() -> Path:
     """Return the default ``HEADWATER_HOME``: ``~/.headwater``."""
@@ -244,6 +314,7 @@ class Settings(BaseSettings):
     concurrency: ConcurrencySettings = ConcurrencySettings()
     flow_run: FlowRunSettings = FlowRunSettings()
     runner: RunnerSettings = RunnerSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:
