@@ -72,6 +72,21 @@ def test_the_version_hash_is_stable_and_follows_what_makes_a_version(etl: Any,
                                 parameters={"day": "mon"}).version_hash != base.version_hash
 
 
+def test_an_interval_anchored_now_by_default_is_not_a_new_version(etl: Any) -> None:
+    from headwater.testing import FakeClock, use_clock
+
+    hashes = set()
+    for year in (2024, 2025):
+        with use_clock(FakeClock(wall=dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc))):
+            d = etl.to_deployment("prod", interval=60, parameters={"day": "mon"})
+        hashes.add(d.version_hash)
+        assert "__headwater" not in str(d.schedules)
+    assert len(hashes) == 1
+    anchored = etl.to_deployment("prod", interval=60, parameters={"day": "mon"},
+                                 anchor_date=dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc))
+    assert anchored.version_hash not in hashes
+
+
 def test_a_given_version_is_the_version(etl: Any) -> None:
     one = etl.to_deployment("prod", version="1.0", parameters={"day": "a"})
     again = etl.to_deployment("prod", version="1.0", parameters={"day": "b"})
@@ -86,12 +101,13 @@ def test_schedules_are_stored_in_prefect_2_json(etl: Any) -> None:
                           parameters={"day": "mon"},
                           schedules=[{"schedule": {"interval": 60}, "active": False,
                                       "parameters": {"day": "sun"}}])
-    assert [s["schedule"] for s in d.schedules] == [
+    assert [s["schedule"] for s in d.schedules[:-1]] == [
         {"cron": "0 1 * * *", "timezone": "Europe/Paris", "day_or": True},
         {"cron": "0 2 * * *", "timezone": "Europe/Paris", "day_or": True},
         {"interval": 3600.0, "timezone": "Europe/Paris", "anchor_date": anchor.isoformat()},
-        {"rrule": "FREQ=DAILY", "timezone": "Europe/Paris"},
-        {"interval": 60}]
+        {"rrule": "FREQ=DAILY", "timezone": "Europe/Paris"}]
+    last = d.schedules[-1]["schedule"]  # anchored now, as Prefect 2 does
+    assert last["interval"] == 60 and last["timezone"] == "UTC" and last["anchor_date"]
     assert d.schedules[-1]["active"] is False and d.schedules[-1]["parameters"] == {"day": "sun"}
 
 
@@ -121,6 +137,31 @@ def test_bad_names_and_unsupported_options(etl: Any) -> None:
         etl.to_deployment("prod", triggers=[object()])
     with pytest.raises(DeploymentError, match="an interval must be more than 0"):
         etl.to_deployment("prod", interval=0)
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"cron": "bad"}, "cron: Invalid cron string \"bad\": expected five fields"),
+    ({"interval": 60, "timezone": "Mars/Base"}, "timezone: Invalid timezone: \"Mars/Base\""),
+    ({"rrule": "NOPE"}, "rrule: Invalid RRule string \"NOPE\""),
+])
+def test_bad_schedules_are_refused_naming_the_field(etl: Any, options: dict[str, Any],
+                                                     message: str) -> None:
+    with pytest.raises(DeploymentError) as info:
+        etl.to_deployment("prod", parameters={"day": "mon"}, **options)
+    assert message in str(info.value) and "validation error" not in str(info.value)
+
+
+def test_schedule_objects_are_accepted(etl: Any) -> None:
+    from headwater.schedules import CronSchedule, DeploymentScheduleCreate, IntervalSchedule
+
+    d = etl.to_deployment("prod", parameters={"day": "mon"}, schedules=[
+        CronSchedule(cron="0 9 * * *", timezone="Europe/London"),
+        DeploymentScheduleCreate(schedule=IntervalSchedule(interval=120), active=False,
+                                 parameters={"retries": 2})])
+    assert d.schedules[0]["schedule"] == {"cron": "0 9 * * *", "timezone": "Europe/London",
+                                          "day_or": True}
+    assert d.schedules[1]["schedule"]["interval"] == 120
+    assert d.schedules[1]["active"] is False and d.schedules[1]["parameters"] == {"retries": 2}
 
 
 def test_a_flow_defined_in_a_function_cannot_be_deployed(tmp_path: Path,

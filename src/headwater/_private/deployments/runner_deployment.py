@@ -119,15 +119,38 @@ def register_sync(deployment: RunnerDeployment) -> tuple[dict[str, Any], bool]:
     return result
 
 
-def _schedule_json(schedule: Any) -> dict[str, Any]:
-    """A schedule object, or Prefect 2's JSON of one, as its JSON."""
-    if isinstance(schedule, Mapping):
-        return dict(schedule)
-    import importlib
+#: Marks (until the version hash is computed) an interval anchored at "now" by default.
+_DEFAULT_ANCHOR = "__headwater_default_anchor__"
 
-    schedules_module = importlib.import_module("headwater.schedules")
-    result: dict[str, Any] = schedules_module.schedule_to_json(schedule)
-    return result
+
+def _schedule_json(schedule: Any) -> dict[str, Any]:
+    """A schedule object, or Prefect 2's JSON of one, as its checked, canonical JSON.
+
+    Raises:
+        DeploymentError: Not a valid schedule (the message names the field and the fix).
+    """
+    from headwater._private.schedules import schedule_from_json, schedule_to_json
+
+    given = dict(schedule) if isinstance(schedule, Mapping) else None
+    try:
+        if given is not None:
+            schedule = schedule_from_json(given)
+        result = schedule_to_json(schedule)
+        if given is not None and "interval" in given and not given.get("anchor_date"):
+            # Anchored now (Prefect 2's default), which must not make each
+            # registration a new version: the hash leaves it out.
+            result[_DEFAULT_ANCHOR] = True
+        return result
+    except (TypeError, ValueError) as exc:
+        errors = getattr(exc, "errors", None)
+        if callable(errors):  # pydantic's: the field and its message, without the noise
+            first = errors()[0]
+            field = ".".join(str(p) for p in first.get("loc", ()))
+            text = str(first.get("msg", exc)).removeprefix("Value error, ")
+            message = f"{field}: {text}" if field else text
+        else:
+            message = str(exc)
+        raise DeploymentError(f"Invalid schedule {schedule!r}: {message}") from None
 
 
 def build_schedules(*, cron: str | Iterable[str] | None = None,
@@ -150,7 +173,8 @@ def build_schedules(*, cron: str | Iterable[str] | None = None,
             return [value]
         return list(value)
 
-    out.extend({"schedule": {"cron": text, "timezone": timezone, "day_or": True}}
+    out.extend({"schedule": _schedule_json({"cron": text, "timezone": timezone,
+                                            "day_or": True})}
                for text in many(cron))
     for every in many(interval):
         seconds = every.total_seconds() if isinstance(every, dt.timedelta) else float(every)
@@ -160,8 +184,8 @@ def build_schedules(*, cron: str | Iterable[str] | None = None,
         schedule: dict[str, Any] = {"interval": seconds, "timezone": timezone}
         if anchor_date is not None:
             schedule["anchor_date"] = anchor_date.isoformat()
-        out.append({"schedule": schedule})
-    out.extend({"schedule": {"rrule": text, "timezone": timezone or "UTC"}}
+        out.append({"schedule": _schedule_json(schedule)})
+    out.extend({"schedule": _schedule_json({"rrule": text, "timezone": timezone or "UTC"})}
                for text in many(rrule))
     for item in schedules or ():
         inner = item.get("schedule") if isinstance(item, Mapping) else getattr(
@@ -298,6 +322,10 @@ def deployment_from_flow(flow: FlowDefinition, name: str, *, version: str | None
         **{k: v for k, v in settings.items() if v is not None})
     source = path.read_text(encoding="utf-8", errors="replace")
     body = deployment.model_dump(include=set(_HASHED))
+    for entry, hashed in zip(deployment.schedules, body["schedules"], strict=True):
+        if entry["schedule"].pop(_DEFAULT_ANCHOR, False):
+            hashed["schedule"].pop(_DEFAULT_ANCHOR, None)
+            hashed["schedule"].pop("anchor_date", None)
     if version is not None:
         deployment.version_hash = content_hash("", {"version": version, "name": name,
                                                     "flow_name": flow.name})
