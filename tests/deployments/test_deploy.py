@@ -109,6 +109,19 @@ def test_the_engine_runs_a_deployment_run_and_fails_one_whose_code_is_gone(
     assert stored["state_type"] == "FAILED"
     assert "The entrypoint file 'flows/etl.py' is not in" in stored["state"]["message"]
 
+    orphan = new_run()
+    api(settings, lambda c: c.delete_deployment(version["id"]))
+    result = run(settings, tmp_path, "-m", "headwater.engine",
+                 env={"HEADWATER__FLOW_RUN_ID": orphan})
+    assert result.returncode == 1
+    stored = api(settings, lambda c: c.read_flow_run(orphan))
+    assert stored["state_type"] == "FAILED"
+    assert f"The deployment version {version['id']} of flow run {orphan} was deleted" in \
+        stored["state"]["message"]
+
+    result = run(settings, tmp_path, "-m", "headwater.engine",
+                 env={"HEADWATER__FLOW_RUN_ID": "not-an-id"})
+    assert result.returncode == 1 and "'not-an-id' is not a flow run id" in result.stderr
     result = run(settings, tmp_path, "-m", "headwater.engine")
     assert result.returncode == 2 and "set HEADWATER__FLOW_RUN_ID" in result.stderr
 
