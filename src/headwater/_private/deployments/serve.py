@@ -11,7 +11,8 @@ child process, ``python -m headwater.engine``, at most ``limit`` at a time.
 
 Ctrl-C or SIGTERM stops it: no more claims, each child gets SIGTERM (its run
 ends Crashed, with hooks, as any flow run on SIGTERM) and has
-``HEADWATER_RUNNER_SHUTDOWN_GRACE_SECONDS`` to end; then it is killed. A
+``HEADWATER_RUNNER_SHUTDOWN_GRACE_SECONDS`` to end; then it is killed (at
+once on a second Ctrl-C). A
 child that ends leaving its run unfinished (killed, out of memory) has the
 run marked Crashed with the exit code.
 """
@@ -148,6 +149,15 @@ class Runner:
         _log.info("serve: started flow run %r (%s) in process %s", child.name, child.run_id,
                   process.pid)
 
+    def request_stop(self) -> None:
+        """Stop serving (first Ctrl-C/SIGTERM); a second request kills the children at once."""
+        if not self.stop.is_set():
+            self.stop.set()
+            return
+        for child in list(self.children.values()):
+            with contextlib.suppress(ProcessLookupError):
+                child.process.kill()
+
     def _target_env(self) -> dict[str, str]:
         """The settings a child needs to reach the same database or API as this process."""
         t = self.target
@@ -253,7 +263,7 @@ def serve(*deployments: RunnerDeployment, pause_on_shutdown: bool = True,
         handled = []
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, runner.stop.set)
+                loop.add_signal_handler(signum, runner.request_stop)
                 handled.append(signum)
 
         def started(r: Runner) -> None:
