@@ -8,7 +8,9 @@ Usage::
 Each workload runs in its own subprocess so that its peak RSS is its own.
 Storage goes to a temporary folder. Targets: a cache hit on a small local
 result under 200 us; memory flat in the number of tasks when results are not
-kept (peak growth far below n x result size).
+kept (peak growth far below n x result size), and at most the flow run's result
+budget (``HEADWATER_FLOW_RUN_RESULT_BUDGET``, 64 MiB by default) above that when
+a flow returns None and so keeps its children's results.
 """
 
 from __future__ import annotations
@@ -119,12 +121,60 @@ def tiny_tasks(n: int, persist: bool) -> dict[str, float]:
             "us_per_task": (time.perf_counter() - start) / n * 1e6}
 
 
+def mapped_kept(n: int, budget: int | None, how: str = "map") -> dict[str, float]:
+    """``n`` mapped (or submitted) tasks returning 100 KB each in a flow that returns None.
+
+    The flow's result is its child states, as in Prefect 2; the run keeps
+    their results up to ``HEADWATER_FLOW_RUN_RESULT_BUDGET`` bytes (None:
+    the default). A budget larger than everything shows what keeping every
+    result (Prefect 2's behaviour) costs.
+    """
+    if budget is not None:
+        os.environ["HEADWATER_FLOW_RUN_RESULT_BUDGET"] = str(budget)
+    from headwater import flow, task
+
+    @task
+    def blob(i: int) -> bytearray:
+        data = bytearray(100 * 1024)
+        data[0] = i % 256
+        return data
+
+    @flow
+    def run(k: int) -> None:
+        if how == "map":
+            blob.map(range(k))
+        else:
+            for i in range(k):
+                blob.submit(i)  # futures not held
+
+    run(2)
+    before = _peak_rss_mb()
+    start = time.perf_counter()
+    states = run(n)
+    wall = time.perf_counter() - start
+    kept = 0
+    for state in states:
+        try:
+            state.result()
+            kept += 1
+        except Exception:
+            pass
+    return {"wall_s": wall, "peak_growth_mb": _peak_rss_mb() - before,
+            "payload_total_mb": n * 0.1, "results_kept": kept}
+
+
 WORKLOADS = {
     "cache_hit": (lambda n: cache_hit(n), 2000, 200),
     "big_results": (lambda n: big_results(n, False), 500, 50),
     "big_results_persisted": (lambda n: big_results(n, True), 500, 50),
     "tiny_tasks": (lambda n: tiny_tasks(n, False), 20_000, 2000),
     "tiny_tasks_persisted": (lambda n: tiny_tasks(n, True), 20_000, 2000),
+    "map_100kb_budget_default": (lambda n: mapped_kept(n, None), 10_000, 10_000),
+    "map_100kb_budget_0": (lambda n: mapped_kept(n, 0), 10_000, 10_000),
+    "map_100kb_keep_all": (lambda n: mapped_kept(n, 2**40), 10_000, 10_000),
+    "submit_100kb_budget_default": (lambda n: mapped_kept(n, None, "submit"), 10_000, 10_000),
+    "submit_100kb_budget_0": (lambda n: mapped_kept(n, 0, "submit"), 10_000, 10_000),
+    "submit_100kb_keep_all": (lambda n: mapped_kept(n, 2**40, "submit"), 10_000, 10_000),
 }
 
 

@@ -41,7 +41,7 @@ def test_a_bad_setting_is_one_line_without_a_traceback(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HEADWATER_SERVER_API_KEY", "")
     code, _, err = _main(["flow-run", "ls"], monkeypatch, capsys)
-    assert code == 1
+    assert code == 2
     assert err.startswith("Error: Invalid setting HEADWATER_SERVER_API_KEY")
     assert "Traceback" not in err and err.count("HEADWATER_SERVER_API_KEY is set but empty") == 1
 
@@ -83,7 +83,7 @@ def test_runs_are_found_by_name_and_an_unknown_one_says_so(home: Path) -> None:
     assert json.loads(found.output)["name"] == "nightly-1"
     ambiguous = runner.invoke(app, ["flow-run", "logs", "nightly-2"])
     assert ambiguous.exit_code != 0
-    assert "2 flow runs are named 'nightly-2'" in ambiguous.output
+    assert "2 flow runs match 'nightly-2'" in ambiguous.output
     missing = runner.invoke(app, ["flow-run", "inspect", "nightly-9"])
     assert "no flow run with id or name 'nightly-9'" in missing.output
 

@@ -193,9 +193,10 @@ def test_cli_cancels_a_flow_running_in_another_process(tmp_path: Path,
     try:
         run_id = proc.expect("ID").split()[1]
         wait_stored(run_id, "RUNNING")
-        result = cli("flow-run", "cancel", run_id, "--reason", "enough")
+        result = cli("flow-run", "cancel", run_id, "--reason", "enough", "--wait")
         assert result.exit_code == 0, result.output
         assert "Cancelling" in result.output and run_id in result.output
+        assert result.output.rstrip().endswith("is Cancelled.")  # --wait: until it stopped
         assert proc.expect("HOOK") == "HOOK CANCELLED enough"
         code, err = proc.wait()
     finally:
@@ -279,7 +280,7 @@ def test_an_unknown_run_is_named_in_the_error(home: Path) -> None:
         resume_flow_run(missing, run_input={"x": 1})
     result = cli("flow-run", "cancel", str(missing))
     assert result.exit_code == 1 and str(missing) in result.output
-    assert "not a flow run id" in cli("flow-run", "cancel", "nope").output
+    assert "no flow run with id or name 'nope'" in cli("flow-run", "cancel", "nope").output
 
 
 def test_a_run_that_is_not_paused_cannot_be_resumed(home: Path) -> None:

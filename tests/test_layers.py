@@ -28,7 +28,7 @@ The rules (``docs/architecture.md``):
   4. ``run_logging``, ``logging_config``, ``log_handlers``, ``log_formatters``,
      ``recording``
   5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
-     ``pausing``, ``flow_run_watch``, ``flow_run_readers``
+     ``pausing``, ``suspending``, ``flow_run_watch``, ``flow_run_readers``
   6. ``tasks``, ``flows``, ``deployments`` (serve, deploy, run_deployment, running a
      stored run), the public modules (``headwater.runtime``...)
 
@@ -69,14 +69,15 @@ PRIVATE = "headwater._private"
 # The runtime's layers, bottom to top: (modules or packages under headwater._private).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
-     "sigterm", "migrate", "http_errors"),
+     "sigterm", "migrate", "http_errors", "did_you_mean"),
     ("states", "run_records", "protocols", "schedules"),
     ("context", "futures", "collections", "annotations", "runners", "run_views"),
     ("options", "names", "parameters", "cache_policies", "results", "caching", "triggers",
      "signal_states"),
-    ("run_logging", "logging_config", "log_handlers", "log_console", "log_formatters",
-     "recording"),
-    ("engine", "cancellation", "concurrency", "remote_control", "pausing", "flow_run_watch",
+    ("run_logging", "logging_config", "logging_check", "log_handlers", "log_console",
+     "log_formatters", "recording"),
+    ("engine", "cancellation", "concurrency", "remote_control", "pausing", "suspending",
+     "flow_run_watch",
      "flow_run_readers"),
     ("tasks", "flows", "deployments"),
 )

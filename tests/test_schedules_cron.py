@@ -67,13 +67,22 @@ def test_day_or_false_needs_both_day_fields() -> None:
     assert [d.date().isoformat() for d in dates] == ["2024-01-12", "2024-02-09", "2024-03-08"]
 
 
-@pytest.mark.parametrize("cron", ["0 9 * *", "61 * * * *", "0 25 * * *", "* * * * ZZZ", ""])
-def test_invalid_cron_names_the_field_and_the_fix(cron: str) -> None:
+@pytest.mark.parametrize(("cron", "what"), [
+    ("0 9 * *", "it has 4 field(s)"),
+    ("61 * * * *", 'the minute field "61"'),
+    ("0 25 * * *", 'the hour field "25"'),
+    ("0 0 32 * *", 'the day-of-month field "32"'),
+    ("0 0 * 13 *", 'the month field "13"'),
+    ("* * * * ZZZ", 'the day-of-week field "ZZZ"'),
+    ("@sometimes", "unknown macro @sometimes"),
+    ("", "it has 0 field(s)"),
+])
+def test_invalid_cron_names_the_field_and_the_fix(cron: str, what: str) -> None:
     with pytest.raises(ValidationError) as info:
         CronSchedule(cron=cron)
     [error] = info.value.errors()
     assert error["loc"] == ("cron",)
-    assert f'Invalid cron string "{cron}"' in error["msg"]
+    assert f'Invalid cron string "{cron}": {what}' in error["msg"]
     assert "minute hour day-of-month month day-of-week" in error["msg"]
 
 

@@ -68,14 +68,14 @@ def test_extra_loggers_comma_or_json(monkeypatch: pytest.MonkeyPatch, raw: str) 
 
 def test_precedence_override_env_dotenv_profile_default(
         home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write_profile(home, {"HEADWATER_LOGGING_LEVEL": "ERROR", "HEADWATER_API_URL": "profile",
+    write_profile(home, {"HEADWATER_LOGGING_LEVEL": "ERROR", "HEADWATER_API_URL": "http://profile/api",
                          "HEADWATER_API_KEY": "p", "HEADWATER_LOGGING_LOG_PRINTS": "true"})
-    (tmp_path / ".env").write_text("HEADWATER_LOGGING_LEVEL=WARNING\nHEADWATER_API_URL=dotenv\n"
+    (tmp_path / ".env").write_text("HEADWATER_LOGGING_LEVEL=WARNING\nHEADWATER_API_URL=http://dotenv/api\n"
                                    "OTHER=1\n")
     monkeypatch.setenv("HEADWATER_LOGGING_LEVEL", "DEBUG")
     settings = get_current_settings()
     assert settings.logging.level == "DEBUG"  # environment beats .env and profile
-    assert settings.api.url == "dotenv"  # .env beats profile
+    assert settings.api.url == "http://dotenv/api"  # .env beats profile
     assert settings.logging.log_prints is True  # profile beats default
     with temporary_settings(HEADWATER_LOGGING_LEVEL="CRITICAL"):
         assert get_current_settings().logging.level == "CRITICAL"
@@ -149,12 +149,12 @@ def test_reads_are_cached() -> None:
 def test_profile_selection_and_missing_profile(home: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     collection = ProfilesCollection(active="a", profiles={
-        "a": Profile("a", {"HEADWATER_API_URL": "A"}),
-        "b": Profile("b", {"HEADWATER_API_URL": "B"})})
+        "a": Profile("a", {"HEADWATER_API_URL": "http://a/api"}),
+        "b": Profile("b", {"HEADWATER_API_URL": "http://b/api"})})
     save_profiles(collection, home / "profiles.toml")
-    assert get_current_settings().api.url == "A"
+    assert get_current_settings().api.url == "http://a/api"
     monkeypatch.setenv("HEADWATER_PROFILE", "b")
-    assert get_current_settings().api.url == "B"
+    assert get_current_settings().api.url == "http://b/api"
     monkeypatch.setenv("HEADWATER_PROFILE", "nope")
     with pytest.raises(SettingsError, match="Profile 'nope' does not exist"):
         get_current_settings()

@@ -205,7 +205,11 @@ def test_freed_result_raises_missing_result() -> None:
 
         task(lambda: 1, name="one")()
 
-    states = child_runs()
+    from headwater.settings import temporary_settings
+
+    with temporary_settings(HEADWATER_FLOW_RUN_RESULT_BUDGET=0):
+        states = child_runs()
     assert [s.type for s in states] == [StateType.COMPLETED]
     with pytest.raises(MissingResult, match="freed"):
         states[0].result()
+    assert child_runs()[0].result() == 1  # within the default budget: kept

@@ -17,7 +17,7 @@ from headwater._private.cancellation import cancel_flow_run
 from headwater._private.context import get_run_context, tags
 from headwater._private.flows import Flow, flow, serve
 from headwater._private.futures import HeadwaterFuture, as_completed, wait
-from headwater._private.pausing import pause_flow_run, resume_flow_run
+from headwater._private.pausing import pause_flow_run, resume_flow_run, suspend_flow_run
 from headwater._private.run_logging import get_run_logger
 from headwater._private.states import State
 from headwater._private.tasks import Task, task
@@ -40,6 +40,7 @@ __all__ = [
     "quote",
     "resume_flow_run",
     "serve",
+    "suspend_flow_run",
     "tags",
     "task",
     "unmapped",

@@ -2,7 +2,9 @@
 
 Another thread, a task on another event loop, or another process (through
 the API, when runs are recorded) calls ``resume_flow_run(flow_run_id,
-run_input=...)``.
+run_input=...)``. ``suspend_flow_run`` and ``pause_flow_run(reschedule=True)``
+end the process and need a deployment, which headwater does not have yet:
+they raise Prefect 2's error for a run without one.
 
 Example:
     >>> from pydantic import BaseModel
@@ -22,6 +24,8 @@ from headwater._private.pausing import (
     pause_flow_run_async,
     resume_flow_run,
     resume_flow_run_async,
+    suspend_flow_run,
+    suspend_flow_run_async,
 )
 from headwater.exceptions import FlowPauseTimeout, NotPausedError, RunInputError
 
@@ -33,13 +37,15 @@ __all__ = [
     "pause_flow_run_async",
     "resume_flow_run",
     "resume_flow_run_async",
+    "suspend_flow_run",
+    "suspend_flow_run_async",
 ]
 
 
 def _fix_module_names() -> None:
     """Make public names say ``headwater.pausing.X`` in reprs and docs."""
     for public in (pause_flow_run, pause_flow_run_async, resume_flow_run,
-                   resume_flow_run_async):
+                   resume_flow_run_async, suspend_flow_run, suspend_flow_run_async):
         public.__module__ = "headwater.pausing"
 
 

@@ -22,7 +22,8 @@ import pytest
 
 PG_ENV = "HEADWATER_TEST_POSTGRES_URL"
 _TABLES = ("flow, flow_run, task_run, flow_run_state, task_run_state, log, concurrency_limit, "
-           "global_concurrency_limit, concurrency_lease")
+           "global_concurrency_limit, concurrency_lease, project, deployment, "
+           "deployment_schedule")
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -100,3 +101,4 @@ async def client(app: Any) -> AsyncIterator[Any]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test/api") as c:
         yield c
+

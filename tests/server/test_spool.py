@@ -55,6 +55,9 @@ def _spool_a_flow_run(home: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "[0, 2, 4, 6, 8]" in done.stdout
     assert list((home / "spool").glob("*.json")), done.stderr
+    # Said once at exit: how many, where, and that the next run ships them.
+    assert done.stderr.count("could not be stored and are kept in") == 1, done.stderr
+    assert f"The next run on HEADWATER_HOME={home} ships them first" in done.stderr
 
 
 @pytest.mark.slow

@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.run_records import FlowRun, TaskRun
-from headwater._private.states import BAD_TYPES, FREED, State, StateType
+from headwater._private.states import BAD_TYPES, FreedResult, State, StateType
 from headwater._private.states import model as _state_model
+from headwater._private.states.sizing import approx_size
 from headwater.exceptions import MissingContextError
 
 if TYPE_CHECKING:
@@ -28,11 +29,19 @@ if TYPE_CHECKING:
 class RunTracker:
     """A flow run's bookkeeping for the final-state rule and for waiting on work.
 
-    Invariant: it keeps one summary per child run (``summarize``): a copy of
-    its final state without the result, except for failed, crashed,
-    cancelled and paused ones, whose exceptions are needed to raise later.
-    Completed results are not held here, so a child costs a few hundred
-    bytes whatever its result.
+    Invariant: it keeps one summary per child run (``finished``), task runs in
+    the order they were created (``reserve``) and subflow runs after them. A completed
+    child's summary is its final state, result included, while the results
+    kept so far fit in the run's budget (``HEADWATER_FLOW_RUN_RESULT_BUDGET``
+    bytes, estimated by `approx_size` without pickling); beyond it, a copy
+    whose result is freed (``result()`` raises ``MissingResult`` naming the
+    setting). So a flow that returns None hands back child states whose
+    results can be read, as in Prefect 2, while a fan-out of a million large
+    results keeps at most the budget alive. Failed, crashed, cancelled and
+    paused states are always kept whole: their exceptions are raised later.
+    A flow whose function returns a value on every path never hands its
+    child states back, so its run keeps no result (budget -1, see
+    ``engine/returns.py``).
 
     The one exception, bounded to flows with ``retries > 0``: such a flow
     run keeps its completed task runs (run record and final state, result
@@ -41,24 +50,37 @@ class RunTracker:
     does. Flows without retries keep nothing (``keep_completed=False``).
     """
 
-    __slots__ = ("_completed", "_counters", "_inflight", "_keys", "_lock", "_summaries")
+    __slots__ = ("_budget", "_completed", "_counters", "_freed", "_inflight", "_keys", "_left",
+                 "_lock", "_subflows", "_summaries")
 
-    def __init__(self, keep_completed: bool = False) -> None:
+    def __init__(self, keep_completed: bool = False, result_budget: int = 0) -> None:
         self._lock = threading.Lock()
         self._inflight: dict[int, RunnableJob] = {}
         self._counters: dict[str, int] = {}
-        self._summaries: list[State[Any]] = []
-        self._keys: list[str | None] = []  # the task key of each summary (None: a subflow)
+        # One place per task run, in creation order (None until it finishes).
+        self._summaries: list[State[Any] | None] = []
+        self._keys: list[str] = []  # the task key of each place
+        self._subflows: list[State[Any]] = []  # subflow runs' states, in finishing order
         # (task key, dynamic key) -> completed run and its state; None: not kept.
         self._completed: dict[tuple[str, int], tuple[TaskRun, State[Any]]] | None = (
             {} if keep_completed else None)
+        self._budget = result_budget  # -1: none kept, the flow returns a value on every path
+        self._left = result_budget  # bytes of results the run may still keep
+        self._freed: FreedResult | None = None  # made on the first result freed
 
-    def next_dynamic_key(self, task_key: str) -> int:
-        """Return 0, 1, 2... for successive runs of one task in this flow run."""
+    def reserve(self, task_key: str) -> tuple[int, int]:
+        """Note a new task run: return its dynamic key (0, 1, 2... per task) and its place.
+
+        The place is where its summary goes, so that the child states of a
+        flow returning None come in the order the runs were created, as in
+        Prefect 2, whatever order they finish in.
+        """
         with self._lock:
             n = self._counters.get(task_key, 0)
             self._counters[task_key] = n + 1
-            return n
+            self._summaries.append(None)
+            self._keys.append(task_key)
+            return n, len(self._summaries) - 1
 
     def completed_run(self, task_key: str, dynamic_key: int,
                       ) -> tuple[TaskRun, State[Any]] | None:
@@ -75,18 +97,27 @@ class RunTracker:
             self._inflight[id(job)] = job
 
     def finished(self, job: RunnableJob | None, state: State[Any],
-                 task_key: str | None = None, run: TaskRun | None = None) -> None:
+                 task_key: str | None = None, run: TaskRun | None = None,
+                 slot: int = -1) -> None:
         """Note a child run's final state; forget the job and anything it held.
 
-        A completed task ``run`` is kept for a retry of the flow when this
-        tracker keeps completed runs (see the class docstring).
+        Args:
+            job: The job, if it was noted by ``started``.
+            state: Its final state.
+            task_key: Its task's key (None: a subflow run).
+            run: A task run, kept for a retry of the flow when this tracker
+                keeps completed runs (see the class docstring).
+            slot: The place ``reserve`` gave the task run; -1: a subflow's,
+                which go after the task runs, in finishing order (Prefect 2's).
         """
-        summary = summarize(state)
+        summary = self._summary(state)
         with self._lock:
             if job is not None:
                 self._inflight.pop(id(job), None)
-            self._summaries.append(summary)
-            self._keys.append(task_key)
+            if slot >= 0 and slot < len(self._summaries):
+                self._summaries[slot] = summary
+            else:
+                self._subflows.append(summary)
             completed = self._completed
             if (completed is not None and run is not None
                     and state.type is StateType.COMPLETED):
@@ -98,17 +129,17 @@ class RunTracker:
             return list(self._inflight.values())
 
     def summaries(self, task_keys: frozenset[str] = frozenset()) -> list[State[Any]]:
-        """Return one lightweight state per finished child run, in finishing order.
+        """Return one state per finished child run: task runs by creation, then subflows.
 
         Args:
             task_keys: Only runs of these tasks (the flow's reference tasks);
                 empty means every child run, subflows included.
         """
         with self._lock:
-            if not task_keys:
-                return list(self._summaries)
-            return [s for s, k in zip(self._summaries, self._keys, strict=True)
-                    if k in task_keys]
+            if task_keys:
+                return [s for s, k in zip(self._summaries, self._keys, strict=True)
+                        if s is not None and k in task_keys]
+            return [s for s in self._summaries if s is not None] + self._subflows
 
     def reset(self) -> None:
         """Forget child runs (before a flow retry runs the body again).
@@ -119,16 +150,47 @@ class RunTracker:
         with self._lock:
             self._summaries.clear()
             self._keys.clear()
+            self._subflows.clear()
             self._counters.clear()
+            self._left = self._budget
 
 
-def summarize(state: State[Any]) -> State[Any]:
-    """Return a copy of ``state`` without its result, unless it carries an exception."""
-    if state.type in BAD_TYPES or state.type is StateType.PAUSED or (
-        isinstance(state.data, BaseException)
-    ):
-        return state
-    return state.without_data(FREED)
+    def _summary(self, state: State[Any]) -> State[Any]:
+        """The state to keep for a finished child: itself while its result fits the budget."""
+        if state.type in BAD_TYPES or state.type is StateType.PAUSED or (
+            isinstance(state.data, BaseException)
+        ):
+            return state
+        if self._left > 0:
+            size = approx_size(state.data)
+            with self._lock:
+                if size <= self._left:
+                    self._left -= size
+                    return state
+        freed = self._freed
+        if freed is None:
+            freed = self._freed = _budget_spent(self._budget)
+        return state.without_data(freed)
+
+
+def _budget_spent(budget: int) -> FreedResult:
+    """The freed-result marker of a run whose result budget is spent, saying what to do."""
+    if budget < 0:
+        why = ("when its run finished: the flow's function returns a value on every path "
+               "(its return statements say so), so its run kept none of its children's results. "
+               "This flow returned None anyway: end it with a bare 'return' (or no return) to "
+               "have child results kept up to HEADWATER_FLOW_RUN_RESULT_BUDGET.")
+        return FreedResult(why + " Or hold the futures returned by .submit()/.map(), or "
+                           "return the values you need from the flow.")
+    if budget == 0:
+        why = ("when its run finished: HEADWATER_FLOW_RUN_RESULT_BUDGET is 0, so the flow run "
+               "keeps none of its children's results.")
+    else:
+        why = (f"when its run finished: the flow run had already kept the results it may keep "
+               f"(HEADWATER_FLOW_RUN_RESULT_BUDGET={budget} bytes, results estimated in memory).")
+    return FreedResult(
+        why + " Raise HEADWATER_FLOW_RUN_RESULT_BUDGET to keep more, hold the futures returned "
+        "by .submit()/.map(), or return the values you need from the flow.")
 
 
 class FlowRunContext:
@@ -139,14 +201,15 @@ class FlowRunContext:
 
     def __init__(self, flow: FlowLike, flow_run: FlowRun, task_runner: TaskRunner,
                  is_async: bool, loop: asyncio.AbstractEventLoop | None,
-                 log_prints: bool, keep_completed: bool = False) -> None:
+                 log_prints: bool, keep_completed: bool = False,
+                 result_budget: int = 0) -> None:
         self._flow = flow
         self._flow_run = flow_run
         self._task_runner = task_runner
         self._is_async = is_async
         self._loop = loop
         self._log_prints = log_prints
-        self._tracker = RunTracker(keep_completed)
+        self._tracker = RunTracker(keep_completed, result_budget)
         self._scope: Any = None  # the run's CancelScope, set by the engine when it starts
 
     @classmethod

@@ -88,6 +88,7 @@ class Flow(Generic[P, R]):
         self.signature = inspect.signature(fn)
         check_reserved_arguments(fn, self.signature, "flow")
         self._validators: dict[str, Any] | None = None
+        self._returns_value: bool | None = None  # set on the first run (engine/returns.py)
         functools.update_wrapper(self, fn)
 
     @property
@@ -136,7 +137,12 @@ class Flow(Generic[P, R]):
             if in_sync_run():
                 return background.run(  # type: ignore[no-any-return]
                     lambda: entry.call_flow_async(self, parameters, return_state))
-            return entry.call_flow_async(self, parameters, return_state)  # type: ignore[return-value]
+            running = entry.call_flow_async(self, parameters, return_state)
+            # Named for Python's "coroutine ... was never awaited" when the
+            # caller forgets ``await``: the warning then says which flow.
+            called = getattr(self.fn, "__qualname__", self.name)  # as the caller wrote it
+            running.__qualname__ = f"{called} (an async flow: call it with await)"  # type: ignore[attr-defined]
+            return running  # type: ignore[return-value]
         return entry.call_flow(self, parameters, return_state)  # type: ignore[no-any-return]
 
     def to_deployment(
@@ -293,6 +299,23 @@ def flow(__fn: Any = None, **options: Any) -> Any:
 
     Every option keeps Prefect 2's name and default; see `Flow`.
     """
+    _check_options(options)
     if __fn is not None:
         return Flow(__fn, **options)
     return functools.partial(Flow, **options)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """A misspelled option is Prefect 2's TypeError, naming the option meant."""
+    allowed = _option_names()
+    for key in options:
+        if key not in allowed:
+            from headwater._private.did_you_mean import suggestion
+
+            raise TypeError(f"flow() got an unexpected keyword argument {key!r}"
+                            f"{suggestion(key, allowed)}")
+
+
+@functools.cache
+def _option_names() -> frozenset[str]:
+    return frozenset(inspect.signature(Flow.__init__).parameters) - {"self", "fn"}

@@ -434,6 +434,11 @@ def setup_logging(settings: Settings | None = None, *, force: bool = False) -> d
                      default=str)
     with _lock:
         if force or key != _applied_key:
+            from headwater._private.logging_check import check_logging_config
+
+            user_path = settings.logging_settings_path()
+            check_logging_config(config, repr(str(user_path)) if user_path is not None
+                                 else "(headwater's, with HEADWATER_LOGGING_* overrides)")
             _detach_all()
             _apply(config, settings.logging.extra_loggers)
             _applied_key = key

@@ -299,6 +299,10 @@ class FlowDefinition(FlowLike, Protocol):
     _validators: dict[str, Any] | None
     """Parameter validators, built on the first validated run (``parameters.py``)."""
 
+    _returns_value: bool | None
+    """Whether the function returns a value on every path; read on the first run
+    (``engine/returns.py``)."""
+
     @property
     def options(self) -> FlowOptions:
         """The flow's options."""

@@ -28,6 +28,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from headwater._private.context import flow_run_ctx, in_async_run_on_loop, task_run_ctx
 from headwater._private.run_records import FlowRun
+from headwater._private.suspending import (
+    refuse_in_process,
+    refuse_out_of_process,
+    suspend_target,
+)
 from headwater.exceptions import (
     AsyncContextError,
     CancellationRequested,
@@ -39,7 +44,8 @@ from headwater.exceptions import (
 )
 
 __all__ = ["forget_flow_run", "pause_flow_run", "pause_flow_run_async", "paused_flow_run_ids",
-           "resume_flow_run", "resume_flow_run_async", "resume_from_api"]
+           "resume_flow_run", "resume_flow_run_async", "resume_from_api", "suspend_flow_run",
+           "suspend_flow_run_async"]
 
 if TYPE_CHECKING:
     from headwater._private.states import State
@@ -158,42 +164,57 @@ def _already_resumed(run: FlowRun, key: str | None) -> tuple[bool, Any]:
 
 
 @overload
-def pause_flow_run(wait_for_input: None = None, timeout: float = 3600,
-                   poll_interval: float = 10, key: str | None = None) -> None: ...
+def pause_flow_run(wait_for_input: None = None, flow_run_id: uuid.UUID | str | None = None,
+                   timeout: float = 3600, poll_interval: float = 10, reschedule: bool = False,
+                   key: str | None = None) -> None: ...
 
 
 @overload
-def pause_flow_run(wait_for_input: type[T], timeout: float = 3600,
-                   poll_interval: float = 10, key: str | None = None) -> T: ...
+def pause_flow_run(wait_for_input: type[T], flow_run_id: uuid.UUID | str | None = None,
+                   timeout: float = 3600, poll_interval: float = 10, reschedule: bool = False,
+                   key: str | None = None) -> T: ...
 
 
-def pause_flow_run(wait_for_input: type[Any] | None = None, timeout: float = 3600,
-                   poll_interval: float = 10, key: str | None = None) -> Any:
+def pause_flow_run(wait_for_input: type[Any] | None = None,
+                   flow_run_id: uuid.UUID | str | None = None, timeout: float = 3600,
+                   poll_interval: float = 10, reschedule: bool = False,
+                   key: str | None = None) -> Any:
     """Pause the current (sync) flow run until `resume_flow_run` is called for it.
 
     The run's state is ``Paused`` meanwhile and ``Running`` again afterwards.
-    Another thread (or task on another loop) resumes it; see `resume_flow_run`.
+    Another thread, task or process resumes it; see `resume_flow_run`.
 
     Args:
-        wait_for_input: A pydantic model (or any type pydantic validates) the
-            resumer must supply; its validated value is returned.
+        wait_for_input: A `headwater.input.RunInput` subclass, a pydantic
+            model, or any type pydantic validates (``int``, ``str``...): the
+            resumer must supply it, and its validated value is returned.
+        flow_run_id: Pause another flow run instead, as Prefect 2 does: by
+            rescheduling it, which needs a deployment (see Raises).
         timeout: Seconds to wait before giving up.
         poll_interval: Accepted for Prefect 2 compatibility; a resume wakes the
             run at once.
+        reschedule: End the process and resume the run in a new one, as
+            Prefect 2 does; needs a deployment (see Raises).
         key: Pause only once per key in this flow run: pausing again with a
-            key already resumed returns at once (with the same input).
+            key already resumed returns at once (with the same input). Without
+            a key, each pause is numbered and pauses anew.
 
     Returns:
         The validated input, or None without ``wait_for_input``.
 
     Raises:
         FlowPauseTimeout: Nobody resumed the run within ``timeout``.
-        MissingContextError: Called outside a flow run.
-        FlowPauseError: Called inside a task run.
+        MissingContextError: Called outside a flow run (without ``flow_run_id``).
+        FlowPauseError: Called inside a task run; or ``reschedule=True`` or
+            ``flow_run_id`` given, for a run without a deployment (every run
+            until deployments are available) or a subflow run, with Prefect
+            2's message; or ``flow_run_id`` with ``wait_for_input``.
         AsyncContextError: Called from async flow code; use `pause_flow_run_async`.
         CancellationRequested: The flow run was cancelled while paused.
     """
     del poll_interval
+    if flow_run_id is not None:
+        return _pause_other(flow_run_id, wait_for_input, reschedule)
     run = _current_flow_run("pause_flow_run")
     if in_async_run_on_loop():
         raise AsyncContextError("pause_flow_run() would block the event loop of this async "
@@ -201,6 +222,8 @@ def pause_flow_run(wait_for_input: type[Any] | None = None, timeout: float = 360
     done, value = _already_resumed(run, key)
     if done:
         return value
+    if reschedule:
+        refuse_in_process(run, "pause")
     waiter = _begin(run, wait_for_input, key, timeout)
     event = threading.Event()
     waiter.wake = event.set
@@ -213,14 +236,33 @@ def pause_flow_run(wait_for_input: type[Any] | None = None, timeout: float = 360
     return _end(run, waiter, timeout)
 
 
-async def pause_flow_run_async(wait_for_input: type[Any] | None = None, timeout: float = 3600,
-                               poll_interval: float = 10, key: str | None = None) -> Any:
+def _pause_other(flow_run_id: uuid.UUID | str, wait_for_input: Any, reschedule: bool) -> None:
+    """``pause_flow_run(flow_run_id=...)``: Prefect 2's checks, in its order."""
+    if wait_for_input is not None:
+        raise FlowPauseError("Cannot wait for input when pausing out of process. (headwater: "
+                             "only the paused run's own pause_flow_run() can receive input.)")
+    if reschedule:
+        raise FlowPauseError(
+            "Pausing a flow run out of process requires the `reschedule` option set to True. "
+            "(Prefect 2 says this when reschedule=True is passed: leave reschedule unset, "
+            "or use suspend_flow_run(flow_run_id=...).)")
+    refuse_out_of_process(flow_run_id, "pause", paused_flow_run_ids())
+
+
+async def pause_flow_run_async(wait_for_input: type[Any] | None = None,
+                               flow_run_id: uuid.UUID | str | None = None,
+                               timeout: float = 3600, poll_interval: float = 10,
+                               reschedule: bool = False, key: str | None = None) -> Any:
     """Async twin of `pause_flow_run`, for async flows: waits without blocking the loop."""
     del poll_interval
+    if flow_run_id is not None:
+        return await asyncio.to_thread(_pause_other, flow_run_id, wait_for_input, reschedule)
     run = _current_flow_run("pause_flow_run_async")
     done, value = _already_resumed(run, key)
     if done:
         return value
+    if reschedule:
+        refuse_in_process(run, "pause")
     waiter = _begin(run, wait_for_input, key, timeout)
     loop = asyncio.get_running_loop()
     future: asyncio.Future[None] = loop.create_future()
@@ -242,6 +284,57 @@ async def pause_flow_run_async(wait_for_input: type[Any] | None = None, timeout:
     return _end(run, waiter, timeout)
 
 
+def suspend_flow_run(wait_for_input: type[Any] | None = None,
+                     flow_run_id: uuid.UUID | str | None = None, timeout: float | None = 3600,
+                     key: str | None = None, client: Any = None) -> Any:
+    """Suspend a flow run: end its process and resume it later in a new one (Prefect 2's).
+
+    Suspending needs the run's deployment to start it again, and headwater
+    has no deployments yet: for the current run this raises Prefect 2's
+    error for a run without a deployment, after its other checks (in a task
+    run, outside a flow, a key already resumed, a subflow). To wait for a
+    resume in this process, use `pause_flow_run`.
+
+    Args:
+        wait_for_input: As for `pause_flow_run`.
+        flow_run_id: Suspend another flow run; None: the current one.
+        timeout: Seconds the run may stay suspended.
+        key: Suspend only once per key in the current run (see `pause_flow_run`).
+        client: Accepted for Prefect 2 compatibility (its injected API client).
+
+    Returns:
+        For a key already resumed, its input; for another run that is
+        paused already, None (as Prefect 2).
+
+    Raises:
+        FlowPauseError: In a task run; the run is a subflow, has no
+            deployment, or (another run) is not running.
+        MissingContextError: Outside a flow run without ``flow_run_id``.
+        ObjectNotFound: ``flow_run_id`` names no known flow run.
+    """
+    del timeout, client
+    if flow_run_id is not None:
+        refuse_out_of_process(flow_run_id, "suspend", paused_flow_run_ids())
+        return None
+    run = suspend_target("suspend_flow_run")
+    done, value = _already_resumed(run, key)
+    if done:
+        return value
+    refuse_in_process(run, "suspend")
+    return None
+
+
+async def suspend_flow_run_async(wait_for_input: type[Any] | None = None,
+                                 flow_run_id: uuid.UUID | str | None = None,
+                                 timeout: float | None = 3600, key: str | None = None,
+                                 client: Any = None) -> Any:
+    """Async twin of `suspend_flow_run` (reads another run through the API off the loop)."""
+    if flow_run_id is not None:
+        return await asyncio.to_thread(suspend_flow_run, wait_for_input, flow_run_id,
+                                       timeout, key, client)
+    return suspend_flow_run(wait_for_input, None, timeout, key, client)
+
+
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -253,6 +346,9 @@ def _validate(model: Any, run_input: Any) -> Any:
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
             return model.model_validate(run_input if run_input is not None else {})
+        if isinstance(run_input, dict) and set(run_input) == {"value"}:
+            # Prefect 2 wraps a plain type in a model with one field, ``value``.
+            run_input = run_input["value"]
         return TypeAdapter(model).validate_python(run_input)
     except ValidationError as exc:
         name = getattr(model, "__name__", repr(model))

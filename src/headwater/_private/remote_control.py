@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "cancel_through_api",
     "cancel_through_api_async",
+    "read_through_api",
     "request_cancel",
     "request_resume",
     "resume_through_api",
@@ -174,6 +175,16 @@ async def cancel_through_api_async(flow_run_id: uuid.UUID, reason: str | None = 
     """`request_cancel` with a client for the API in the settings."""
     async with _client_for(flow_run_id) as client:
         await request_cancel(client, flow_run_id, reason)
+
+
+async def read_through_api(flow_run_id: uuid.UUID) -> dict[str, Any]:
+    """Read a flow run recorded by another process, with a client for the API in the settings.
+
+    Raises:
+        ObjectNotFound: The API has no flow run with this id.
+    """
+    async with _client_for(flow_run_id) as client:
+        return await _read(client, flow_run_id)
 
 
 async def resume_through_api_async(flow_run_id: uuid.UUID, run_input: Any = None) -> None:

@@ -306,6 +306,23 @@ def task(__fn: Any = None, **options: Any) -> Any:
 
     Every option keeps Prefect 2's name and default; see `Task`.
     """
+    _check_options(options)
     if __fn is not None:
         return Task(__fn, **options)
     return functools.partial(Task, **options)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    """A misspelled option is Prefect 2's TypeError, naming the option meant."""
+    allowed = _option_names()
+    for key in options:
+        if key not in allowed:
+            from headwater._private.did_you_mean import suggestion
+
+            raise TypeError(f"task() got an unexpected keyword argument {key!r}"
+                            f"{suggestion(key, allowed)}")
+
+
+@functools.cache
+def _option_names() -> frozenset[str]:
+    return frozenset(inspect.signature(Task.__init__).parameters) - {"self", "fn"}

@@ -12,6 +12,10 @@ Example:
     0
 """
 
-from headwater.cli._app import app, main
+from headwater.cli._help import hide_flag_types
+
+hide_flag_types()  # before the app's help is ever printed
+
+from headwater.cli._app import app, main  # noqa: E402
 
 __all__ = ["app", "main"]

@@ -10,6 +10,7 @@ import typer
 from headwater.cli._concurrency import concurrency_app
 from headwater.cli._config import config_app
 from headwater.cli._deploy import deploy
+from headwater.cli._deployments import deployment_app, project_app
 from headwater.cli._migrate import migrate
 from headwater.cli._profile import profile_app
 from headwater.cli._records import records_app
@@ -30,6 +31,8 @@ app.add_typer(profile_app, name="profile")
 app.add_typer(server_app, name="server")
 app.add_typer(concurrency_app, name="concurrency-limit")
 app.add_typer(flow_app, name="flow")
+app.add_typer(deployment_app, name="deployment")
+app.add_typer(project_app, name="project")
 app.add_typer(flow_run_app, name="flow-run")
 app.add_typer(task_run_app, name="task-run")
 app.add_typer(records_app, name="records")
@@ -86,10 +89,11 @@ def main() -> None:
     """Run the ``headwater`` command line.
 
     A user error (a bad setting, an invalid logging file, a run that does not
-    exist...) is one line on stderr with what to do, and exit status 1; its
-    traceback only with ``--debug`` or ``HEADWATER_DEBUG=1``.
+    exist...) is one line on stderr with what to do, and exit status 1 (2 for
+    a bad setting, as for a bad option); its traceback only with ``--debug``
+    or ``HEADWATER_DEBUG=1``.
     """
-    from headwater.exceptions import HeadwaterException
+    from headwater.exceptions import HeadwaterException, SettingsError
 
     try:
         app()  # usage errors: click's own message and exit status
@@ -97,4 +101,4 @@ def main() -> None:
         if _debug or os.environ.get("HEADWATER_DEBUG", "").lower() in ("1", "true", "yes"):
             raise
         typer.secho(f"Error: {exc}", err=True, fg=typer.colors.RED)
-        sys.exit(1)
+        sys.exit(2 if isinstance(exc, SettingsError) else 1)

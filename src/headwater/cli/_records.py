@@ -77,23 +77,17 @@ def records_ls(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 @records_app.command("flush")
 def records_flush() -> None:
     """Ship the spooled run records to the API (or the local database) now, in order."""
-    from rich.progress import Progress
-
     from headwater._private import background
     from headwater._private.recording.spool import spooled_files
+    from headwater.cli._output import progress
 
     target, spool = _spool()
     files = spooled_files(spool)
     if not files:
         typer.echo(f"No spooled run records under {spool}.")
         return
-    with Progress(transient=True) as progress:
-        bar = progress.add_task(f"Shipping to {target.where()}", total=len(files))
-
-        def advance(_: Path, __: int) -> None:
-            progress.advance(bar)
-
-        report = background.run(lambda: _ship(target, spool, advance))
+    with progress(f"Shipping to {target.where()}", len(files)) as advance:
+        report = background.run(lambda: _ship(target, spool, lambda _p, _n: advance(1)))
     _report(report, target.where())
 
 
@@ -131,9 +125,11 @@ def ship_local_spool(app: Any, api_key: str | None) -> None:
     from headwater._private.recording.spool import ship_spool, spooled_files
     from headwater._private.recording.transports import ClientTransport
     from headwater._private.target import current_target
+    from headwater.cli._output import progress
 
     spool = current_target().home / "spool"
-    if not spooled_files(spool):
+    files = spooled_files(spool)
+    if not files:
         return
 
     async def ship() -> SpoolReport:
@@ -145,7 +141,9 @@ def ship_local_spool(app: Any, api_key: str | None) -> None:
         client = HeadwaterClient("http://localhost/api", api_key,
                                  transport=httpx.ASGITransport(app=app), retries=0)
         try:
-            return await ship_spool(spool, ClientTransport(client))
+            with progress(f"Shipping {len(files)} spooled batch(es)", len(files)) as advance:
+                return await ship_spool(spool, ClientTransport(client),
+                                        lambda _p, _n: advance(1))
         finally:
             await client.aclose()
             await app.state.database.aclose()  # uvicorn's loop opens it again

@@ -1,108 +1,61 @@
-"""``headwater flow ls``, ``flow-run ls|inspect|logs|cancel|delete`` and ``task-run ls``.
+"""``headwater flow ls`` and ``flow-run ls|inspect|logs|cancel|delete``.
 
 Each command reads the API of the process's target (``headwater._private.target``):
 the server at ``HEADWATER_API_URL``, or the local database when it is unset,
 with a client on headwater's background loop. Rich tables for people,
-``--json`` for scripts.
+``--json`` for scripts (one shape, ``_output.py``). A run is named by its
+id, a unique part of it, or its name (``_lookup.py``).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
-import anyio
 import typer
 
 from headwater.cli._common import fail
+from headwater.cli._lookup import find_flow_run
+from headwater.cli._output import (
+    JSON_OPTION,
+    call,
+    duration,
+    print_json,
+    progress,
+    short_id,
+    state_name,
+    table,
+    when,
+)
+from headwater.cli._task_runs import task_run_app
 
-T = TypeVar("T")
+__all__ = ["find_flow_run", "flow_app", "flow_run_app", "task_run_app"]
 
 flow_app = typer.Typer(no_args_is_help=True, help="Flows that have run.")
 flow_run_app = typer.Typer(no_args_is_help=True, help="Inspect, cancel and delete flow runs.")
-task_run_app = typer.Typer(no_args_is_help=True, help="Inspect task runs.")
 
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON instead of a table.")
-
-
-def _call(fn: Callable[[Any], Awaitable[T]]) -> T:
-    """Run ``fn(client)`` with a client for the target; headwater's errors become CLI errors."""
-    from headwater._private import background
-    from headwater._private.target import current_target
-    from headwater.exceptions import HeadwaterException
-
-    async def main() -> T:
-        async with current_target().client() as client:
-            return await fn(client)
-
-    try:
-        return background.run(main)
-    except HeadwaterException as exc:  # API errors, unknown runs, refused requests
-        fail(str(exc))
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, default=str))
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if cell is None else str(cell) for cell in row))
-    Console().print(table)
-
-
-def _when(value: Any) -> str:
-    if not value:
-        return ""
-    try:
-        moment = _dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _duration(run: dict[str, Any]) -> str:
-    seconds = run.get("total_run_time")
-    if seconds is None:
-        start, end = run.get("start_time"), run.get("end_time")
-        if not start or not end:
-            return ""
-        seconds = (_dt.datetime.fromisoformat(end) - _dt.datetime.fromisoformat(start))
-        seconds = seconds.total_seconds()
-    return f"{float(seconds):.3f}s"
-
-
-def _state(run: dict[str, Any]) -> str:
-    state = run.get("state") or {}
-    return str(state.get("name") or run.get("state_name") or run.get("state_type") or "")
+RUN_ARGUMENT = typer.Argument(help="The flow run's id, a unique part of it, or its name.")
+RUNS_ARGUMENT = typer.Argument(help="Flow runs (ids, unique parts of ids, or names).")
+LIMIT_HELP = "How many to show (a page)."
+OFFSET_HELP = "How many to skip first (the next page: --offset 20)."
+FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 
 
 @flow_app.command("ls")
 def flow_ls(limit: int = typer.Option(50, help="How many flows."),
             as_json: bool = JSON_OPTION) -> None:
     """List flows, by name."""
-    flows = _call(lambda c: c.read_flows(limit=limit))
+    check_page(limit, 0)
+    flows = call(lambda c: c.read_flows(limit=limit))
     if as_json:
-        _print_json(flows)
+        print_json(flows)
         return
-    _table("Flows", ["Name", "ID", "Created"],
-           [[f.get("name"), f.get("id"), _when(f.get("created"))] for f in flows])
+    table("Flows", ["Name", "ID", "Created"],
+          [[f.get("name"), short_id(f.get("id")), when(f.get("created"))] for f in flows])
 
 
-LIMIT_HELP = "How many to show (a page)."
-OFFSET_HELP = "How many to skip first (the next page: --offset 20)."
-
-
-def _state_type(state: str | None) -> str | None:
+def state_type(state: str | None) -> str | None:
     """``--state`` checked before any request: one of the state types, in any case."""
     if state is None:
         return None
@@ -114,105 +67,78 @@ def _state_type(state: str | None) -> str | None:
     return state.upper()
 
 
-def _page(limit: int, offset: int) -> None:
+def check_page(limit: int, offset: int) -> None:
+    """``--limit`` and ``--offset`` checked before any request."""
     if limit < 1 or offset < 0:
         fail("--limit must be 1 or more and --offset 0 or more.")
 
 
 @flow_run_app.command("ls")
 def flow_run_ls(flow: str | None = typer.Option(None, "--flow", help="Only runs of this flow."),
+                deployment: str | None = typer.Option(
+                    None, "--deployment",
+                    help="Only runs of this deployment (FLOW/DEPLOYMENT, every version)."),
                 state: str | None = typer.Option(
                     None, "--state", help="Only runs in this state type (COMPLETED, FAILED...)."),
                 limit: int = typer.Option(20, "--limit", help=LIMIT_HELP),
                 offset: int = typer.Option(0, "--offset", help=OFFSET_HELP),
                 as_json: bool = JSON_OPTION) -> None:
     """List flow runs, newest first."""
-    state_type = _state_type(state)
-    _page(limit, offset)
+    wanted = state_type(state)
+    check_page(limit, offset)
 
     async def read(client: Any) -> list[dict[str, Any]]:
-        runs = await client.read_flow_runs(flow_name=flow, state_type=state_type, limit=limit,
-                                           offset=offset)
-        return await _with_flow_names(client, runs)
+        if deployment is not None:
+            runs = await client.read_deployment_flow_runs(deployment, state_type=wanted,
+                                                          limit=limit, offset=offset)
+        else:
+            runs = await client.read_flow_runs(flow_name=flow, state_type=wanted, limit=limit,
+                                               offset=offset)
+        return await with_flow_names(client, runs)
 
-    runs = _call(read)
+    runs = call(read)
     if as_json:
-        _print_json(runs)
+        print_json(runs)
         return
-    _table("Flow runs", ["Name", "Flow", "State", "Started", "Duration", "ID"],
-           [[r.get("name"), r.get("flow_name"), _state(r), _when(r.get("start_time")),
-             _duration(r), r.get("id")] for r in runs])
-
-
-async def find_flow_run(client: Any, text: str) -> dict[str, Any]:
-    """The flow run ``text`` names: its id, or its name when one run has it.
-
-    Raises:
-        ObjectNotFound: No run has that id or name (the message says so), or
-            several have that name (the message lists them, newest first).
-    """
-    from headwater.client import APIError
-    from headwater.exceptions import ObjectNotFound
-
-    try:
-        run_id = uuid.UUID(text)
-    except ValueError:
-        run_id = None
-    if run_id is not None:
-        try:
-            run: dict[str, Any] = await client.read_flow_run(run_id)
-            return run
-        except APIError as exc:
-            if exc.status_code != 404:
-                raise
-    body = {"flow_runs": {"name": {"any_": [text]}}, "limit": 20,
-            "sort": "EXPECTED_START_TIME_DESC"}
-    named = list(await client.request("POST", "flow_runs/filter", json=body))
-    if len(named) == 1:
-        return dict(named[0])
-    if not named:
-        raise ObjectNotFound(f"no flow run with id or name {text!r}; "
-                             "'headwater flow-run ls' lists the recent ones.")
-    listed = ", ".join(f"{r['id']} ({r.get('state_type') or 'no state'})" for r in named)
-    raise ObjectNotFound(f"{len(named)} flow runs are named {text!r}: {listed}; "
-                         "give the id of the one you mean.")
+    table("Flow runs", ["ID", "Name", "Flow", "State", "Started", "Duration"],
+          [[short_id(r.get("id")), r.get("name"), r.get("flow_name"), state_name(r),
+            when(r.get("start_time")), duration(r)] for r in runs])
 
 
 @flow_run_app.command("inspect")
-def flow_run_inspect(flow_run_id: str = typer.Argument(help="The flow run's id or name."),
-                     as_json: bool = JSON_OPTION) -> None:
+def flow_run_inspect(flow_run_id: str = RUN_ARGUMENT, as_json: bool = JSON_OPTION) -> None:
     """Show a flow run: its states, task runs, durations, parameters, and why it stopped."""
 
     async def read(client: Any) -> dict[str, Any]:
         found = await find_flow_run(client, flow_run_id)
-        flow_run_id_ = found["id"]
-        run = (await _with_flow_names(client, [found]))[0]
-        run["states"] = await client.read_flow_run_states(flow_run_id_)
-        run["task_runs"] = await client.read_task_runs(flow_run_id=flow_run_id_, limit=1000)
+        run = (await with_flow_names(client, [found]))[0]
+        run["states"] = await client.read_flow_run_states(found["id"])
+        run["task_runs"] = await client.read_task_runs(flow_run_id=found["id"], limit=1000)
         return dict(run)
 
-    run = _call(read)
+    run = call(read)
     if as_json:
-        _print_json(run)
+        print_json(run)
         return
     from rich.console import Console
 
     console = Console()
     console.print(f"[bold]{run.get('name')}[/] ({run.get('id')}) of flow "
                   f"[bold]{run.get('flow_name')}[/]")
-    console.print(f"State: [bold]{_state(run)}[/] {(run.get('state') or {}).get('message') or ''}")
+    console.print(f"State: [bold]{state_name(run)}[/] "
+                  f"{(run.get('state') or {}).get('message') or ''}")
     console.print(f"Parameters: {json.dumps(run.get('parameters') or {}, default=str)}")
-    console.print(f"Started {_when(run.get('start_time'))}, took {_duration(run)}")
-    if not _is_final(run):
+    console.print(f"Started {when(run.get('start_time'))}, took {duration(run)}")
+    if not is_final(run):
         console.print(f"Not finished: {_reason(run)}")
-    _table("State history", ["Time", "State", "Message"],
-           [[_when(s.get("timestamp")), s.get("name"), s.get("message")]
-            for s in run["states"]])
-    _table("Task runs", ["Name", "State", "Duration", "ID"],
-           [[t.get("name"), _state(t), _duration(t), t.get("id")] for t in run["task_runs"]])
+    table("State history", ["Time", "State", "Message"],
+          [[when(s.get("timestamp")), s.get("name"), s.get("message")] for s in run["states"]])
+    table("Task runs", ["ID", "Name", "State", "Duration"],
+          [[short_id(t.get("id")), t.get("name"), state_name(t), duration(t)]
+           for t in run["task_runs"]])
 
 
-async def _with_flow_names(client: Any, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def with_flow_names(client: Any, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Fill in ``flow_name`` from the runs' ``flow_id`` (the API returns ids)."""
     if not runs or all("flow_name" in r for r in runs):
         return runs
@@ -220,10 +146,10 @@ async def _with_flow_names(client: Any, runs: list[dict[str, Any]]) -> list[dict
     return [{**r, "flow_name": names.get(r.get("flow_id"), r.get("flow_id"))} for r in runs]
 
 
-def _is_final(run: dict[str, Any]) -> bool:
+def is_final(run: dict[str, Any]) -> bool:
+    """Whether a run has ended (completed, failed, cancelled, crashed)."""
     state = run.get("state") or {}
-    return str(state.get("type", run.get("state_type", ""))) in {
-        "COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+    return str(state.get("type", run.get("state_type", ""))) in FINAL
 
 
 def _reason(run: dict[str, Any]) -> str:
@@ -240,86 +166,88 @@ def _reason(run: dict[str, Any]) -> str:
 
 
 @flow_run_app.command("logs")
-def flow_run_logs(flow_run_id: str = typer.Argument(help="The flow run's id or name."),
+def flow_run_logs(flow_run_id: str = RUN_ARGUMENT,
                   follow: bool = typer.Option(False, "--follow", "-f",
                                               help="Keep printing new lines until the run ends."),
                   as_json: bool = JSON_OPTION) -> None:
-    """Print a flow run's log lines, oldest first."""
+    """Print a flow run's log lines, oldest first, each with the run that wrote it."""
+    from headwater.cli._logs import stream_logs
 
     async def stream(client: Any) -> None:
-        try:  # an id is used as it is: log lines outlive a deleted run
-            run_id: Any = uuid.UUID(flow_run_id)
-        except ValueError:
-            run_id = (await find_flow_run(client, flow_run_id))["id"]
-        offset = 0
-        while True:
-            logs = await client.read_logs(flow_run_id=run_id, limit=500, offset=offset)
-            for line in logs:
-                if as_json:
-                    typer.echo(json.dumps(line, default=str))
-                else:
-                    typer.echo(f"{_when(line.get('timestamp'))} | "
-                               f"{_level(line.get('level'))} | {line.get('message')}")
-            offset += len(logs)
-            if len(logs) == 500:
-                continue
-            if not follow or _is_final(await client.read_flow_run(run_id)):
-                return
-            await anyio.sleep(1.0)
+        run = await _run_for_logs(client, flow_run_id)
+        run_id = run["id"]
 
-    _call(stream)
+        async def final() -> bool:
+            return is_final(await client.read_flow_run(run_id))
+
+        await stream_logs(client, {"flow_run_id": {"any_": [str(run_id)]}}, flow_run=run,
+                          writer=None, follow=follow, as_json=as_json, is_final=final)
+
+    call(stream)
+
+
+async def _run_for_logs(client: Any, text: str) -> dict[str, Any]:
+    """The run whose lines to print; a full id of a deleted run still has its lines."""
+    from headwater.exceptions import ObjectNotFound
+
+    try:
+        return await find_flow_run(client, text)
+    except ObjectNotFound:
+        try:
+            run_id = uuid.UUID(text)
+        except ValueError:
+            run_id = None
+        if run_id is None:
+            raise
+        return {"id": str(run_id), "name": "-"}  # log lines outlive their run
 
 
 @flow_run_app.command("cancel")
-def flow_run_cancel(flow_run_id: str,
+def flow_run_cancel(flow_run_id: str = RUN_ARGUMENT,
                     reason: str | None = typer.Option(
-                        None, "--reason", help="The message of the Cancelled state.")) -> None:
+                        None, "--reason", help="The message of the Cancelled state."),
+                    wait: bool = typer.Option(
+                        False, "--wait", help="Wait until the run has stopped.")) -> None:
     """Cancel a flow run: the process running it stops it and records it Cancelled."""
     from headwater._private.remote_control import request_cancel
 
-    run_id = _run_id(flow_run_id)
-    run = _call(lambda c: request_cancel(c, run_id, reason))
-    typer.echo(f"Flow run {run.get('name')!r} ({run_id}) is Cancelling: the process running it "
-               "will stop it and record it Cancelled.")
+    async def cancel(client: Any) -> dict[str, Any]:
+        found = await find_flow_run(client, flow_run_id)
+        run = await request_cancel(client, uuid.UUID(str(found["id"])), reason)
+        return {**found, **dict(run or {}), "id": found["id"]}
+
+    run = call(cancel)
+    typer.echo(f"Flow run {run.get('name')!r} ({run.get('id')}) is Cancelling: the process "
+               "running it will stop it and record it Cancelled.")
+    if wait:
+        final = call(lambda client: wait_final(client, run["id"], f"Waiting for {run['name']}"))
+        typer.echo(f"Flow run {run.get('name')!r} is {state_name(final)}.")
+
+
+async def wait_final(client: Any, run_id: Any, description: str,
+                     interval: float = 1.0) -> dict[str, Any]:
+    """Poll a flow run until it is final (a spinner on a terminal); return it."""
+    import anyio
+
+    with progress(description, None):
+        while True:
+            run: dict[str, Any] = await client.read_flow_run(run_id)
+            if is_final(run):
+                return run
+            await anyio.sleep(interval)
 
 
 @flow_run_app.command("delete")
-def flow_run_delete(flow_run_id: str) -> None:
-    """Delete a flow run with its task runs and states (its logs stay)."""
-    _call(lambda client: client.delete_flow_run(_run_id(flow_run_id)))
-    typer.echo(f"Deleted flow run {flow_run_id}.")
+def flow_run_delete(flow_run_ids: list[str] = RUNS_ARGUMENT) -> None:
+    """Delete flow runs with their task runs and states (their logs stay)."""
 
+    async def delete(client: Any) -> list[dict[str, Any]]:
+        runs = [await find_flow_run(client, text) for text in flow_run_ids]  # all, or none
+        with progress("Deleting flow runs", len(runs)) as advance:
+            for run in runs:
+                await client.delete_flow_run(run["id"])
+                advance(1)
+        return runs
 
-def _run_id(text: str) -> Any:
-    """``text`` as a run id, or a CLI error that says what is wrong."""
-    import uuid
-
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        fail(f"{text!r} is not a flow run id (a UUID).")
-
-
-def _level(level: Any) -> str:
-    import logging
-
-    return logging.getLevelName(int(level)) if isinstance(level, int) else str(level)
-
-
-@task_run_app.command("ls")
-def task_run_ls(flow_run: str | None = typer.Option(
-                    None, "--flow-run", help="Only the task runs of this flow run (by id)."),
-                limit: int = typer.Option(200, "--limit", help=LIMIT_HELP),
-                offset: int = typer.Option(0, "--offset", help=OFFSET_HELP),
-                as_json: bool = JSON_OPTION) -> None:
-    """List the task runs of a flow run, oldest first, or the most recent task runs."""
-    _page(limit, offset)
-    sort = "EXPECTED_START_TIME_ASC" if flow_run is not None else "EXPECTED_START_TIME_DESC"
-    runs = _call(lambda c: c.read_task_runs(flow_run_id=flow_run, limit=limit, offset=offset,
-                                            sort=sort))
-    if as_json:
-        _print_json(runs)
-        return
-    _table("Task runs", ["Name", "State", "Started", "Duration", "ID"],
-           [[r.get("name"), _state(r), _when(r.get("start_time")), _duration(r), r.get("id")]
-            for r in runs])
+    for run in call(delete):
+        typer.echo(f"Deleted flow run {run.get('name')!r} ({run['id']}).")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from headwater.client._deployments import DeploymentsMixin
 from headwater.exceptions import HeadwaterException
 
 T = TypeVar("T")
@@ -36,7 +37,7 @@ class APIUnreachable(HeadwaterException, ConnectionError):
     """Raised when the API cannot be reached after the configured retries."""
 
 
-class HeadwaterClient:
+class HeadwaterClient(DeploymentsMixin):
     """An async client for headwater's REST API.
 
     Args:
@@ -93,6 +94,21 @@ class HeadwaterClient:
             APIError: The API answered 4xx/5xx (after retries for 429/5xx).
             APIUnreachable: No answer after the retries.
         """
+        response = await self.send(method, path, json=json, content=content, params=params,
+                                   headers=headers)
+        if not response.content:
+            return None
+        return response.json()
+
+    async def send(self, method: str, path: str, *, json: Any = None,
+                   content: bytes | None = None, params: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> httpx.Response:
+        """Like :meth:`request`, but return the response (its status and headers too).
+
+        Raises:
+            APIError: The API answered 4xx/5xx (after retries for 429/5xx).
+            APIUnreachable: No answer after the retries.
+        """
         path = path.lstrip("/")
         for attempt in range(self._retries + 1):
             try:
@@ -114,9 +130,7 @@ class HeadwaterClient:
             if response.status_code >= 400:
                 raise APIError(response.status_code, _message(response), method,
                                f"{self.api_url}/{path}")
-            if not response.content:
-                return None
-            return response.json()
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -61,11 +62,16 @@ def _error(status: int, detail: str) -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    from headwater.server.services.deployments import ArchivedVersionError
     from headwater.server.services.flows_and_runs import UnknownReferenceError
+    from headwater.server.services.parameter_schema import ParameterError
     from headwater.server.services.records import UnknownRunsError
 
     async def unknown_reference(_: Request, exc: Exception) -> JSONResponse:
         return _error(422, str(exc))
+
+    async def archived(_: Request, exc: Exception) -> JSONResponse:
+        return _error(409, str(exc))
 
     async def busy(_: Request, exc: Exception) -> JSONResponse:
         return _error(503, str(exc))
@@ -103,6 +109,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnknownRunsError, unknown_reference)
     app.add_exception_handler(UnknownReferenceError, unknown_reference)
+    app.add_exception_handler(ParameterError, unknown_reference)
+    app.add_exception_handler(ArchivedVersionError, archived)
     app.add_exception_handler(DatabaseBusyError, busy)
     app.add_exception_handler(sa_exc.DBAPIError, database_error)
     app.add_exception_handler(sa_exc.IntegrityError, integrity_error)
@@ -110,7 +118,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def create_app(database_url: str | None = None, api_key: str | None = None, *,
                max_body_size: int | None = None, use_settings: bool = True,
-               bind_host: str | None = None) -> FastAPI:
+               bind_host: str | None = None, scheduler: bool = False) -> FastAPI:
     """Build the headwater API application.
 
     The database is migrated when the app starts (ASGI lifespan) or on the
@@ -130,6 +138,9 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
         bind_host: The interface the server listens on (None: in process).
             Without an API key on a loopback interface, requests must be
             addressed to a loopback name (against DNS rebinding).
+        scheduler: Run the scheduler service while the app runs (ASGI
+            lifespan; ``headwater server start`` does), every
+            ``HEADWATER_SCHEDULER_LOOP_SECONDS``.
 
     Returns:
         The FastAPI app; ``app.state.database`` is its :class:`Database`.
@@ -147,10 +158,11 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
     database = Database(url)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.start()
         try:
-            yield
+            async with _services(app, database, enabled=scheduler):
+                yield
         finally:
             await database.aclose()
 
@@ -160,6 +172,7 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
         description="The headwater orchestration API (Prefect 2's REST shape).",
     )
     app.state.database = database
+    _configure_scheduler(app, use_settings)
     from headwater.server.api import ROUTERS, records
 
     for router in ROUTERS:
@@ -173,6 +186,35 @@ def create_app(database_url: str | None = None, api_key: str | None = None, *,
     elif bind_host is not None and is_loopback(bind_host):
         app.add_middleware(LoopbackHostMiddleware)
     return app
+
+
+def _configure_scheduler(app: FastAPI, use_settings: bool) -> None:
+    """The scheduler's clock and configuration (None: the settings', read when it runs)."""
+    from headwater.server.services.planning import SchedulerConfig
+    from headwater.server.services.scheduler import utc_now
+
+    app.state.now = utc_now
+    app.state.scheduler_config = None if use_settings else SchedulerConfig()
+
+
+@asynccontextmanager
+async def _services(app: FastAPI, database: Database, *, enabled: bool) -> AsyncIterator[None]:
+    """Run the background services (the scheduler) while the app runs."""
+    if not enabled:
+        yield
+        return
+    import asyncio
+
+    from headwater.server.services.scheduler import run_scheduler
+
+    task = asyncio.create_task(run_scheduler(database, app.state.scheduler_config,
+                                             now=lambda: app.state.now()))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _patch_openapi(app: FastAPI, extend: Any) -> None:

@@ -1,5 +1,4 @@
 # Source: https://docs-2.prefect.io/latest/concepts/flows/#final-state-determination (a flow returning None has its task states as result)
-# deliberate-difference: docs/migration.md#results-nobody-holds-are-freed
 from prefect import flow, task
 
 

@@ -129,7 +129,7 @@ async def _read(client: HeadwaterClient, run_id: uuid.UUID, deployment: Mapping[
                 f"Flow run {run_id} was not created from a deployment, so there is no code "
                 "to load for it. Run deployments' runs only.")
         try:
-            deployment = await client.request("GET", f"deployments/{deployment_id}")
+            deployment = await client.read_deployment(deployment_id)
         except APIError as exc:
             if exc.status_code == 404:
                 return run, None

@@ -110,7 +110,7 @@ class Runner:
     async def _tick(self, client: HeadwaterClient) -> None:
         """Schedule, then claim and start due runs while there is room."""
         ids = list(self.versions)
-        await client.request("POST", "deployments/schedule", json={"deployment_ids": ids})
+        await client.schedule_deployments(ids)
         room = None if self.limit is None else self.limit - len(self.children)
         if room is not None and room <= 0:
             return

@@ -27,6 +27,7 @@ from headwater._private.engine.flow_machine import flow_machine
 from headwater._private.engine.interrupts import abandon_children, give_back_slots, is_interrupt
 from headwater._private.engine.job import Job, call_namer, engine_settings, env_log_prints
 from headwater._private.engine.reporting import log_for
+from headwater._private.engine.returns import always_returns_value
 from headwater._private.engine.specs import FlowRunSpec
 from headwater._private.engine.transitions import set_state
 from headwater._private.ids import new_uuid
@@ -121,16 +122,22 @@ class FlowJob(Job):
             log_prints = self.parent._log_prints if self.parent is not None else env_log_prints()
         if log_prints:
             install_print_capture()
-        # A flow with retries keeps its completed task runs for reuse on a retry.
+        settings = engine_settings(self.run._id)
+        returns_value = self.flow._returns_value
+        if returns_value is None:
+            returns_value = self.flow._returns_value = always_returns_value(self.flow.fn)
+        # A flow with retries keeps its completed task runs for reuse on a retry;
+        # one that may return None keeps its children's results, which it hands back.
         ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints,
-                             keep_completed=bool(opts.retries))
+                             keep_completed=bool(opts.retries),
+                             result_budget=-1 if returns_value else settings.result_budget)
         parent_scope = self.parent._scope if self.parent is not None else None
         ctx._scope = open_scope(self.run._id, self.parent._flow_run._id if self.parent else None)
         if recorder is not None:
             # Recorded: another process may cancel or resume it through the API.
             flow_run_watch.watch(self.run._id)
         spec = FlowRunSpec(self.flow, self.run, self._body(ctx), ctx._tracker, ctx._scope,
-                           parent_scope, engine_settings(self.run._id))
+                           parent_scope, settings)
         return spec, ctx
 
     def _body(self, ctx: FlowRunContext) -> Callable[..., Any]:

@@ -25,6 +25,12 @@ import logging
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from headwater._private.engine.said_once import (
+    encountered_line,
+    finished_line,
+    mark_said,
+    was_said,
+)
 from headwater._private.engine.steps import (
     Call,
     Log,
@@ -104,7 +110,7 @@ def flow_machine(spec: FlowRunSpec) -> Machine:
             return state
         raise
     yield Record(spec, state, logging.INFO if state.type is StateType.COMPLETED
-                 else logging.ERROR)
+                 else logging.ERROR, finished_line(state))
     yield from _hooks(spec, state)
     return state
 
@@ -131,6 +137,7 @@ def _run(spec: FlowRunSpec) -> Steps:
             run._parameters = validate_parameters(spec.flow, run._parameters or {})
         except ParameterTypeError as exc:
             yield Log(spec, logging.ERROR, str(exc))
+            mark_said(exc)
             return apply_state(run, Failed(
                 data=exc, message=f"Validation of flow parameters failed with error: {exc}",
                 state_details=details_for(run)))
@@ -170,7 +177,10 @@ def _outcome(spec: FlowRunSpec, ok: bool, value: Any) -> Steps:
     if timed_out:
         return Failed(data=value, name="TimedOut", message=timed_out_message(value),
                       state_details=details_for(spec.run))
-    yield Log(spec, logging.ERROR, "Encountered exception during execution:", value)
+    if was_said(value):  # a task run logged it with its fix
+        yield Log(spec, logging.ERROR, encountered_line(value))
+    else:
+        yield Log(spec, logging.ERROR, "Encountered exception during execution:", value)
     return Failed(
         data=value,
         message=f"Flow run encountered an exception. {type(value).__name__}: {value}",
@@ -210,6 +220,7 @@ def _completed_with(spec: FlowRunSpec, value: Any) -> Steps:
             f"({type(answer).__name__}: {answer}). Set persist_result=False to keep the "
             "result in memory only, or pick another result_serializer.")
         yield Log(spec, logging.ERROR, str(error))
+        mark_said(error)
         return Failed(data=error, message=f"Flow run encountered an exception. {error}",
                       state_details=details_for(spec.run))
     if not plan.in_memory:

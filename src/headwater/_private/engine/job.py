@@ -56,7 +56,8 @@ def engine_settings(flow_run_id: uuid.UUID | None) -> EngineSettings:
     from headwater._private.settings import get_current_settings
 
     current = get_current_settings()
-    settings = EngineSettings(current.tasks.refresh_cache, current.results.persist_by_default)
+    settings = EngineSettings(current.tasks.refresh_cache, current.results.persist_by_default,
+                              current.flow_run.result_budget)
     if flow_run_id is not None:
         _settings = (flow_run_id, settings)
     return settings

@@ -34,6 +34,8 @@ class EngineSettings:
     """``HEADWATER_TASKS_REFRESH_CACHE``: ignore cached results (a task option overrides it)."""
     persist_by_default: bool = False
     """``HEADWATER_RESULTS_PERSIST_BY_DEFAULT``: persist results no option asks about."""
+    result_budget: int = 64 * 1024 * 1024
+    """``HEADWATER_FLOW_RUN_RESULT_BUDGET``: bytes of child results a flow run keeps."""
 
 
 @step_type(frozen=True, slots=True)

@@ -42,14 +42,15 @@ if TYPE_CHECKING:
 class TaskJob(DispatchedJob):
     """One task run: created by a call, ``submit()`` or ``map()``."""
 
-    __slots__ = ("args", "async_task", "kwargs", "log_prints", "reused", "task", "tracked")
+    __slots__ = ("args", "async_task", "kwargs", "log_prints", "reused", "slot", "task",
+                 "tracked")
 
     def __init__(self, task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
                  wait_for: Any, parent: FlowRunContext | None) -> None:
         upstreams = collect_upstreams(args, kwargs)
         if wait_for:
             upstreams.extend(collect_upstreams(tuple(wait_for), {}))
-        run, reused = _new_run(task, args, kwargs, parent)
+        run, reused, self.slot = _new_run(task, args, kwargs, parent)
         super().__init__(task.is_async, parent, run, upstreams)
         # The final state of this run completed by an earlier attempt of a
         # retried flow run: the run ends in it at once, without running again.
@@ -192,7 +193,7 @@ class TaskJob(DispatchedJob):
         parent = self.parent
         if parent is not None:
             parent._tracker.finished(self if self.tracked else None, state, self.task.task_key,
-                                     self.run)
+                                     self.run, self.slot)
         future = self.future
         if future is not None:
             future._finish(state)
@@ -210,28 +211,30 @@ def _next_orphan_key() -> int:
 
 
 def _new_run(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
-             parent: FlowRunContext | None) -> tuple[TaskRun, State[Any] | None]:
-    """The run record of a call, with its dynamic key and name, and its reused final state.
+             parent: FlowRunContext | None) -> tuple[TaskRun, State[Any] | None, int]:
+    """The run record of a call, its reused final state, and its place among its flow's children.
 
     A new run is Pending. In a retry of a flow run, the run of the same task
     and dynamic key that completed in an earlier attempt is returned instead,
     with its final state (Prefect 2 finds it by the same key and does not run
-    it again).
+    it again). The place (-1 outside a flow) orders the child states of a
+    flow that returns None as Prefect 2 does: by creation.
     """
     if parent is not None:
-        key = parent._tracker.next_dynamic_key(task.task_key)
+        key, slot = parent._tracker.reserve(task.task_key)
         kept = parent._tracker.completed_run(task.task_key, key)
         if kept is not None:
-            return kept
+            return kept[0], kept[1], slot
         flow_run_id: uuid.UUID | None = parent._flow_run._id
     else:
         key = _next_orphan_key()
+        slot = -1
         flow_run_id = None
     run = TaskRun(new_uuid(), task_run_name(task, key, args, kwargs), task.name,
                   task.task_key, str(key), flow_run_id, task.options.tags | tags_ctx.get(), now())
     run._state = State(StateType.PENDING,
                        state_details=StateDetails(task_run_id=run._id, flow_run_id=flow_run_id))
-    return run, None
+    return run, None, slot
 
 
 def _record_created(run: TaskRun) -> None:

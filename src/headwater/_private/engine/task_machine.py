@@ -33,6 +33,7 @@ from headwater._private.engine.control import (
     upstream_value,
 )
 from headwater._private.engine.retries import delay_before_retry
+from headwater._private.engine.said_once import finished_line, mark_said
 from headwater._private.engine.steps import (
     AcquireSlots,
     Call,
@@ -219,7 +220,7 @@ def _attempts(spec: TaskRunSpec, args: Any, kwargs: Any, plan: ResultPlan | None
             # The traceback is logged once, for the attempt that failed the run;
             # attempts that were retried get one line each.
             yield Log(spec, logging.ERROR, "Encountered exception during execution:", value)
-        yield Record(spec, state, _final_level(state))
+        yield Record(spec, state, _final_level(state), finished_line(state))
         return state
 
 
@@ -376,6 +377,7 @@ def _persist_error(spec: TaskRunSpec, plan: ResultPlan, value: Any,
 
 def _persist_failed(spec: TaskRunSpec, error: Exception) -> Steps:
     yield Log(spec, logging.ERROR, str(error))
+    mark_said(error)
     return Failed(data=error, message=f"Task run encountered an exception "
                   f"{type(error).__name__}: {error}", state_details=details_for(spec.run))
 
@@ -387,7 +389,7 @@ def _failed_before_start(spec: TaskRunSpec, error: Exception) -> Steps:
 
 def _end_early(spec: TaskRunSpec, state: State[Any]) -> Steps:
     """End the run in ``state`` without calling the function (NotReady, a trigger, an error)."""
-    yield Record(spec, apply_state(spec.run, state), _final_level(state))
+    yield Record(spec, apply_state(spec.run, state), _final_level(state), finished_line(state))
     return state
 
 

@@ -144,6 +144,7 @@ class Recorder:
         self._warned = False
         self._warned_set_aside = False
         self.records_set_aside = 0  # refused for what they hold, kept aside alone
+        self.records_spooled = 0  # written to the spool by this process
         self._failing = False
         self._service: concurrent.futures.Future[Any] | None = None  # the loop task, once started
         self._waker = background.Waker()
@@ -442,6 +443,7 @@ class Recorder:
                 pending.items if isinstance(pending, _Staged) else pending)
             name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
             write_atomic(self._spool_dir / f"{name}.json", json.dumps(batch))
+            self.records_spooled += _count(pending)
 
     async def _send_spooled(self, transport: Transport) -> None:
         """Ship the spool first, in order; an outage raises (stop here, try again next time).
@@ -521,6 +523,9 @@ class Recorder:
         # before the interpreter stops it.
         if not self._closed:
             self.flush(_EXIT_TIMEOUT)
+        from headwater._private.recording.spool import report_left_at_exit
+
+        report_left_at_exit(self._spool_dir, self.records_spooled, self._pending_records)
 
     def _poke(self) -> None:
         self._waker.set()

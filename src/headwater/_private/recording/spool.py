@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["REJECTED", "SpoolReport", "count_records", "is_refusal", "ship_spool",
-           "spooled_files"]
+__all__ = ["REJECTED", "SpoolReport", "count_records", "is_refusal", "report_left_at_exit",
+           "ship_spool", "spooled_files"]
 
 _log = logging.getLogger("headwater.recording")
 
@@ -133,3 +133,24 @@ async def ship_spool(spool_dir: Path, transport: _Sender,
             if waited is not None:
                 await waited
     return report
+
+
+def report_left_at_exit(spool_dir: Path | None, spilled: int, unsaved: int) -> None:
+    """Say, as the process exits, what it leaves in the spool (or loses): once, with what next.
+
+    Args:
+        spool_dir: The spool (None: records could only be kept in memory).
+        spilled: Records this process wrote to the spool.
+        unsaved: Records still in memory, not stored (lost at exit).
+    """
+    waiting = spooled_files(spool_dir) if spool_dir is not None else []
+    if waiting and spilled:
+        home = spool_dir.parent if spool_dir is not None else "?"
+        _log.warning(
+            "%d run record(s) of this process could not be stored and are kept in %s "
+            "(%d batch file(s) wait there). The next run on HEADWATER_HOME=%s ships them "
+            "first; 'headwater records flush' ships them now.", spilled, spool_dir,
+            len(waiting), home)
+    if unsaved:
+        _log.warning("%d run record(s) could not be stored and are lost at exit (no spool "
+                     "folder to keep them in).", unsaved)

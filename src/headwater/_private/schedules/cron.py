@@ -32,8 +32,35 @@ def validate_cron(expression: str) -> str:
             f"use explicit values, {_FIELDS_HINT}"
         )
     if not croniter.is_valid(expression):
-        raise ValueError(f'Invalid cron string "{expression}": expected {_FIELDS_HINT}')
+        raise ValueError(f'Invalid cron string "{expression}": {_what_is_wrong(fields)}')
     return expression
+
+
+_FIELD_NAMES = (
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31"),
+    ("month", "1-12 or JAN-DEC"),
+    ("day-of-week", "0-6 or SUN-SAT"),
+)
+
+
+def _what_is_wrong(fields: list[str]) -> str:
+    """Say which part of an expression croniter refused: the field count, or one field."""
+    from croniter import croniter
+
+    if len(fields) == 1 and fields[0].startswith("@"):
+        return (f"unknown macro {fields[0]}; use @yearly, @monthly, @weekly, @daily or "
+                f"@hourly, or {_FIELDS_HINT}")
+    if len(fields) != len(_FIELD_NAMES):
+        return f"it has {len(fields)} field(s), expected {_FIELDS_HINT}"
+    for index, (name, allowed) in enumerate(_FIELD_NAMES):
+        probe = ["*"] * len(_FIELD_NAMES)
+        probe[index] = fields[index]
+        if not croniter.is_valid(" ".join(probe)):
+            return (f'the {name} field "{fields[index]}" is not valid (allowed: {allowed}, '
+                    f"with lists a,b, ranges a-b and steps */n); expected {_FIELDS_HINT}")
+    return f"expected {_FIELDS_HINT}"
 
 
 def _is_hashed_or_random(field: str) -> bool:

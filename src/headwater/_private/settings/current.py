@@ -16,7 +16,16 @@ from typing import Any
 
 from headwater._private.settings.fields import normalize_key, setting_fields
 from headwater._private.settings.models import Settings
-from headwater._private.settings.sources import RESTORE_DEFAULT, LoadedSettings, load_settings
+from headwater._private.settings.sources import (
+    DOTENV,
+    ENVIRONMENT,
+    RESTORE_DEFAULT,
+    LoadedSettings,
+    load_settings,
+)
+from headwater._private.settings.unknown import warn_unknown_names
+
+_FROM_OUTSIDE = frozenset({ENVIRONMENT, DOTENV})  # profiles refuse unknown names on writing
 
 _lock = threading.RLock()
 _overrides: list[dict[str, Any]] = []
@@ -61,6 +70,7 @@ def get_current_loaded() -> LoadedSettings:
     with _lock:
         generation = _generation
         loaded = load_settings(current_overrides())
+        warn_unknown_names(loaded.values, _FROM_OUTSIDE)
         try:
             cwd = os.getcwd()
         except OSError:

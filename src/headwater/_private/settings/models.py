@@ -52,6 +52,20 @@ class APISettings(_Section):
         "(secret: may hold a password).",
     )
 
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        # "localhost:4200/api" would be read by httpx as a URL of scheme
+        # "localhost": every request would fail far from the setting.
+        if value is None or not value.strip():
+            return None
+        text = value.strip()
+        scheme, sep, rest = text.partition("://")
+        if not sep or scheme.lower() not in ("http", "https") or not rest.split("/")[0]:
+            raise ValueError("not an http(s) URL: use the form http://HOST:PORT/api "
+                             "(e.g. http://127.0.0.1:4200/api)")
+        return text
+
 
 class ServerSettings(_Section):
     """Settings of the headwater server process."""
@@ -185,7 +199,17 @@ class ConcurrencySettings(_Section):
 
 
 class FlowRunSettings(_Section):
-    """How a process running flows hears about requests made through the API."""
+    """How a process running flows hears about requests made through the API, and what a
+    flow run keeps of its children."""
+
+    result_budget: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Bytes of its child runs' results a flow run keeps (estimated, not "
+        "pickled) so that a flow returning None hands back child states whose result() "
+        "works, as in Prefect 2; results beyond it are freed when their run finishes and "
+        "raise MissingResult. 0: keep none.",
+    )
 
     watch_interval: float = Field(
         default=2.0,

@@ -4,7 +4,8 @@ One module per job; this package re-exports them, so callers import from
 ``headwater._private.states`` (and users from ``headwater.states``):
 
 * `model`: `State`, reading its result (`get_state_result`), the freed-result
-  marker `FREED` and `ResultRef`;
+  markers `FREED`/`FreedResult` and `ResultRef`;
+* `sizing`: `approx_size`, a constant-time estimate of a result's memory;
 * `details`: `StateDetails`;
 * `constructors`: `Completed`, `Failed`, `Scheduled`, `Paused`... ;
 * `aggregation`: Prefect 2's rules for the state standing for many.
@@ -30,6 +31,7 @@ from headwater._private.states.details import StateDetails
 from headwater._private.states.model import (
     BAD_TYPES,
     FREED,
+    FreedResult,
     ResultRef,
     State,
     get_state_exception,
@@ -43,6 +45,7 @@ from headwater._private.storage.state_types import TERMINAL_TYPES, StateType
 __all__ = [
     "BAD_TYPES",
     "FREED",
+    "FreedResult",
     "TERMINAL_TYPES",
     "AwaitingRetry",
     "Cancelled",

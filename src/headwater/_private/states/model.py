@@ -28,6 +28,7 @@ from headwater.exceptions import (
 __all__ = [
     "BAD_TYPES",
     "FREED",
+    "FreedResult",
     "ResultRef",
     "State",
     "get_state_exception",
@@ -51,16 +52,28 @@ def now() -> _dt.datetime:
 BAD_TYPES = frozenset({StateType.FAILED, StateType.CRASHED, StateType.CANCELLED})
 
 
-class _Freed:
-    """Marker for a result that the engine let go of because nobody held it."""
+class FreedResult:
+    """Marker for a result that the engine let go of; says why when it is read.
 
-    __slots__ = ()
+    Args:
+        why: The explanation ``result()`` gives in its ``MissingResult``,
+            after "The result of this <name> state was freed".
+    """
+
+    __slots__ = ("why",)
+
+    def __init__(self, why: str) -> None:
+        self.why = why
 
     def __repr__(self) -> str:
         return "<result freed>"
 
 
-FREED: Any = _Freed()
+FREED: Any = FreedResult(
+    "when its run finished, because nothing held it (headwater frees results nobody "
+    "holds, so memory stays flat). To keep a result, hold the future returned by "
+    ".submit()/.map() or return the value from the flow."
+)
 
 
 class ResultRef:
@@ -282,13 +295,9 @@ def get_state_result(state: State[Any], raise_on_failure: bool = True) -> Any:
     """Implement `State.result` (shared by the sync and async methods)."""
     kind = state.type
     if kind is StateType.COMPLETED:
-        if state.data is FREED:
-            raise MissingResult(
-                f"The result of this {state.name} state was freed when its run finished, "
-                "because nothing held it (headwater frees results nobody holds, so memory "
-                "stays flat). To keep a result, hold the future returned by .submit()/.map() "
-                "or return the value from the flow."
-            )
+        if isinstance(state.data, FreedResult):
+            raise MissingResult(f"The result of this {state.name} state was freed "
+                                f"{state.data.why}")
         if isinstance(state.data, ResultRef):
             return state.data.load()
         return state.data

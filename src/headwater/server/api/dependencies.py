@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Annotated, NoReturn
 
@@ -10,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database.engine import Database
 
-__all__ = ["DB", "ReadConn", "get_database", "not_found", "read_connection"]
+__all__ = ["DB", "Now", "ReadConn", "current_time", "get_database", "not_found",
+           "read_connection"]
 
 
 def get_database(request: Request) -> Database:
@@ -25,7 +27,14 @@ async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
         yield conn
 
 
+def current_time(request: Request) -> dt.datetime:
+    """The app's current time (``app.state.now()``: tests of the scheduler set it)."""
+    now: dt.datetime = request.app.state.now()
+    return now
+
+
 DB = Annotated[Database, Depends(get_database)]
+Now = Annotated[dt.datetime, Depends(current_time)]
 ReadConn = Annotated[AsyncConnection, Depends(read_connection)]
 
 

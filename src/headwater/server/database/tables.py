@@ -25,21 +25,29 @@ from sqlalchemy.engine import Dialect
 
 __all__ = [
     "JSONValue",
+    "WAITING",
     "Timestamp",
     "concurrency_lease",
     "concurrency_limit",
+    "deployment",
+    "deployment_schedule",
     "flow",
     "flow_run",
     "flow_run_state",
     "global_concurrency_limit",
     "log",
     "metadata",
+    "project",
     "task_run",
     "task_run_state",
     "task_run_state_cache",
 ]
 
 _UTC = dt.timezone.utc
+
+#: Flow runs waiting for their start time (the scheduler's partial index).
+#: ``Scheduled`` is only ever the name of a SCHEDULED state.
+WAITING = "state_name = 'Scheduled'"
 
 
 class Timestamp(sa.types.TypeDecorator[dt.datetime]):
@@ -135,6 +143,16 @@ flow_run = sa.Table(
     sa.Column("parent_task_run_id", sa.Uuid(), nullable=True),
     sa.Column("parent_flow_run_id", sa.Uuid(), nullable=True),
     *_run_state_columns(),
+    # Runs created from a deployment (migration 0006). Nullable, no defaults
+    # to compute, no foreign key (a deleted deployment keeps its runs'
+    # history): the embedded recorder's inserts leave them out and pay nothing.
+    sa.Column("deployment_id", sa.Uuid(), nullable=True),
+    sa.Column("deployment_version", sa.String(), nullable=True),
+    sa.Column("auto_scheduled", sa.Boolean(), nullable=True),
+    sa.Column("work_queue_name", sa.String(), nullable=True),
+    sa.Column("work_pool_name", sa.String(), nullable=True),
+    sa.Column("labels", JSONValue, nullable=True),
+    sa.Column("schedule_id", sa.Uuid(), nullable=True),
     sa.UniqueConstraint("flow_id", "idempotency_key"),
     sa.Index(None, "flow_id"),
     sa.Index(None, "state_type"),
@@ -143,6 +161,16 @@ flow_run = sa.Table(
     sa.Index(None, "name"),
     sa.Index(None, "parent_task_run_id"),
     sa.Index(None, "parent_flow_run_id"),
+    # Partial: runs without a deployment (every run the engine records
+    # itself) add no index entry, so recording costs what it did.
+    sa.Index(None, "deployment_id", "expected_start_time",
+             sqlite_where=sa.text("deployment_id IS NOT NULL"),
+             postgresql_where=sa.text("deployment_id IS NOT NULL")),
+    # The scheduler's slice of runs to mark Late: those still waiting in a
+    # state named Scheduled, by time. Late runs leave the index, so however
+    # many pile up, the next loop does not read them again.
+    sa.Index("ix_flow_run__waiting", "expected_start_time",
+             sqlite_where=sa.text(WAITING), postgresql_where=sa.text(WAITING)),
     sqlite_with_rowid=False,
 )
 
@@ -269,4 +297,67 @@ concurrency_lease = sa.Table(
     sa.Column("holder", sa.String(), nullable=True),
     sa.Column("expires_at", Timestamp(), nullable=False),
     sa.Index(None, "expires_at"),
+)
+
+
+project = sa.Table(
+    "project",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.UniqueConstraint("name"),
+)
+
+# One row per deployment VERSION: a new version archives the current one
+# (``archived``), so a deployment's history stays readable and its old runs
+# keep naming the version that made them.
+deployment = sa.Table(
+    "deployment",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("flow_id", sa.Uuid(), sa.ForeignKey("flow.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("project", sa.String(), nullable=False, server_default="default"),
+    sa.Column("version", sa.String(), nullable=True),
+    sa.Column("version_hash", sa.String(), nullable=False),
+    sa.Column("archived", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("paused", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("description", sa.Text(), nullable=True),
+    sa.Column("tags", JSONValue, nullable=False),
+    sa.Column("labels", JSONValue, nullable=False),
+    sa.Column("parameters", JSONValue, nullable=False),
+    sa.Column("parameter_openapi_schema", JSONValue, nullable=True),
+    sa.Column("entrypoint", sa.String(), nullable=True),
+    sa.Column("code_location", JSONValue, nullable=True),
+    sa.Column("work_pool_name", sa.String(), nullable=True),
+    sa.Column("work_queue_name", sa.String(), nullable=True),
+    sa.Column("enforce_parameter_schema", sa.Boolean(), nullable=False,
+              server_default=sa.true()),
+    sa.Column("max_lateness_seconds", sa.Float(), nullable=True),
+    sa.Column("late_runs", sa.String(8), nullable=False, server_default="run"),
+    sa.Column("catchup", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("last_scheduled_time", Timestamp(), nullable=True),
+    sa.UniqueConstraint("flow_id", "name", "version_hash"),
+    # At most one current (not archived) version per flow and name.
+    sa.Index("ix_deployment__current", "flow_id", "name", unique=True,
+             sqlite_where=sa.text("NOT archived"), postgresql_where=sa.text("NOT archived")),
+    sa.Index(None, "name"),
+)
+
+deployment_schedule = sa.Table(
+    "deployment_schedule",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("deployment_id", sa.Uuid(),
+              sa.ForeignKey("deployment.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("schedule", JSONValue, nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("parameters", JSONValue, nullable=False),
+    sa.Column("slug", sa.String(), nullable=True),
+    sa.Index(None, "deployment_id"),
 )

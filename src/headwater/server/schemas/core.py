@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from headwater._private.storage.state_types import TERMINAL_TYPES, StateType
 
@@ -83,6 +83,14 @@ class _Run(ORMModel):
     total_run_time: float = Field(default=0.0, description="Seconds spent in RUNNING states.")
 
 
+def _false_if_none(value: Any) -> Any:
+    return False if value is None else value
+
+
+def _empty_if_none(value: Any) -> Any:
+    return [] if value is None else value
+
+
 class FlowRun(_Run):
     """A flow run."""
 
@@ -92,6 +100,13 @@ class FlowRun(_Run):
     idempotency_key: str | None = None
     parent_task_run_id: uuid.UUID | None = None
     parent_flow_run_id: uuid.UUID | None = None
+    deployment_id: uuid.UUID | None = None
+    deployment_version: str | None = None
+    auto_scheduled: Annotated[bool, BeforeValidator(_false_if_none)] = False
+    work_queue_name: str | None = None
+    work_pool_name: str | None = None
+    labels: Annotated[list[str], BeforeValidator(_empty_if_none)] = Field(default_factory=list)
+    schedule_id: uuid.UUID | None = None
 
 
 class TaskRun(_Run):

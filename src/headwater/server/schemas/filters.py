@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import enum
 import uuid
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from headwater.server.schemas.actions import MAX_INT, ActionModel
 from headwater.server.schemas.core import StateType
@@ -20,7 +21,12 @@ from headwater.server.schemas.times import UtcDatetime
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "BoolFilter",
     "ConcurrencyLimitsFilterBody",
+    "DeploymentFilter",
+    "DeploymentSort",
+    "DeploymentsCountBody",
+    "DeploymentsFilterBody",
     "FlowFilter",
     "FlowRunFilter",
     "FlowRunSort",
@@ -29,6 +35,7 @@ __all__ = [
     "FlowSort",
     "FlowsFilterBody",
     "IdFilter",
+    "IdPart",
     "LevelFilter",
     "LogFilter",
     "LogSort",
@@ -46,15 +53,33 @@ __all__ = [
     "TimeFilter",
 ]
 
+
+def _id_part(text: str) -> str:
+    digits = len(text.replace("-", ""))
+    if not 4 <= digits <= 32:
+        raise ValueError(f"a part of an id has 4 to 32 hex digits, not {digits}")
+    return text
+
+
+#: Part of an id: 4 to 32 hex digits, with the dashes of the canonical form allowed.
+IdPart = Annotated[str, Field(pattern=r"^[0-9A-Fa-f-]+$", max_length=36),
+                   AfterValidator(_id_part)]
+
 DEFAULT_LIMIT = 200
 MAX_LIMIT = 10_000
 
 
 class IdFilter(ActionModel):
-    """Match ids in (``any_``) or not in (``not_any_``) a list."""
+    """Match ids in (``any_``) or not in (``not_any_``) a list, or by a part (``like_``).
+
+    ``like_`` is headwater's (Prefect 2 has no such operator): ids whose 32
+    hex digits contain these, in any case, dashes ignored. The command line
+    finds a run by the part of its id a table shows, or by a prefix.
+    """
 
     any_: list[uuid.UUID] | None = None
     not_any_: list[uuid.UUID] | None = None
+    like_: IdPart | None = None
 
 
 class NullableIdFilter(ActionModel):
@@ -113,6 +138,31 @@ class TimeFilter(ActionModel):
     is_null_: bool | None = None
 
 
+class BoolFilter(ActionModel):
+    """Match a flag (``eq_``); null matches both values."""
+
+    eq_: bool | None = None
+
+
+class DeploymentFilter(ActionModel):
+    """Criteria on deployment versions.
+
+    ``archived`` unset: ``/deployments/filter`` and ``/count`` match current
+    versions only (``{"eq_": false}``), flow run filters match runs of every
+    version; send ``{"eq_": true}`` for archived versions, ``{"eq_": null}``
+    (or ``null``) for all.
+    """
+
+    id: IdFilter | None = None
+    name: NameFilter | None = None
+    tags: TagsFilter | None = None
+    project: NameFilter | None = None
+    archived: BoolFilter | None = None
+    paused: BoolFilter | None = None
+    work_pool_name: NameFilter | None = None
+    work_queue_name: NameFilter | None = None
+
+
 class FlowFilter(ActionModel):
     """Criteria on flows."""
 
@@ -134,6 +184,7 @@ class FlowRunFilter(ActionModel):
     parent_task_run_id: NullableIdFilter | None = None
     parent_flow_run_id: NullableIdFilter | None = None
     idempotency_key: NameFilter | None = None
+    deployment_id: NullableIdFilter | None = None
 
 
 class TaskRunFilter(ActionModel):
@@ -198,6 +249,15 @@ class TaskRunSort(str, enum.Enum):
     END_TIME_DESC = "END_TIME_DESC"
 
 
+class DeploymentSort(str, enum.Enum):
+    """Orders of deployments."""
+
+    CREATED_DESC = "CREATED_DESC"
+    UPDATED_DESC = "UPDATED_DESC"
+    NAME_ASC = "NAME_ASC"
+    NAME_DESC = "NAME_DESC"
+
+
 class LogSort(str, enum.Enum):
     """Orders of logs."""
 
@@ -225,6 +285,7 @@ class FlowRunsCountBody(ActionModel):
     flows: FlowFilter | None = None
     flow_runs: FlowRunFilter | None = None
     task_runs: TaskRunFilter | None = None
+    deployments: DeploymentFilter | None = None
 
 
 class FlowRunsFilterBody(_Page, FlowRunsCountBody):
@@ -256,3 +317,16 @@ class LogsFilterBody(_Page):
 
 class ConcurrencyLimitsFilterBody(_Page):
     """Body of ``POST /concurrency_limits/filter``."""
+
+
+class DeploymentsCountBody(ActionModel):
+    """Body of ``POST /deployments/count``."""
+
+    flows: FlowFilter | None = None
+    deployments: DeploymentFilter | None = None
+
+
+class DeploymentsFilterBody(_Page, DeploymentsCountBody):
+    """Body of ``POST /deployments/filter``."""
+
+    sort: DeploymentSort = DeploymentSort.NAME_ASC

@@ -25,6 +25,7 @@ from headwater.server.database import tables as t
 from headwater.server.schemas import filters as f
 
 __all__ = [
+    "deployment_clauses",
     "flow_clauses",
     "flow_run_clauses",
     "flow_runs_where",
@@ -32,6 +33,7 @@ __all__ = [
     "log_clauses",
     "task_run_clauses",
     "task_runs_where",
+    "unindexed",
 ]
 
 Clause = sa.ColumnElement[bool]
@@ -58,7 +60,7 @@ def _tags(column: sa.ColumnElement[Any], flt: f.TagsFilter | None, dialect: str)
     return out
 
 
-def _ids(column: sa.ColumnElement[Any], flt: f.IdFilter | None) -> list[Clause]:
+def _ids(column: sa.ColumnElement[Any], flt: f.IdFilter | None, dialect: str) -> list[Clause]:
     if flt is None:
         return []
     out: list[Clause] = []
@@ -66,7 +68,18 @@ def _ids(column: sa.ColumnElement[Any], flt: f.IdFilter | None) -> list[Clause]:
         out.append(column.in_(flt.any_))
     if flt.not_any_ is not None:
         out.append(column.not_in(flt.not_any_))
+    if flt.like_ is not None:
+        out.append(_id_hex(column, dialect).contains(flt.like_.replace("-", "").lower(),
+                                                     autoescape=True))
     return out
+
+
+def _id_hex(column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[str]:
+    """An id as 32 lower-case hex digits: SQLite stores that text, PostgreSQL a ``uuid``."""
+    text = sa.cast(column, sa.String)
+    if dialect == "postgresql":
+        return sa.func.replace(text, "-", "")
+    return sa.func.lower(text)
 
 
 def _nullable_ids(column: sa.ColumnElement[Any], flt: f.NullableIdFilter | None) -> list[Clause]:
@@ -104,7 +117,7 @@ def _times(column: sa.ColumnElement[Any], flt: f.TimeFilter | None) -> list[Clau
     return out
 
 
-def _unindexed(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def unindexed(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     """``+column``: the same value, but SQLite's planner will not use an index of it."""
     return sa.sql.expression.UnaryExpression(column, operator=operators.custom_op("+"),
                                              type_=column.type)
@@ -115,7 +128,7 @@ def _state(table: sa.Table, flt: f.StateFilter | None, *, indexed: bool = True) 
         return []
     out: list[Clause] = []
     if flt.type is not None:
-        state_type = table.c.state_type if indexed else _unindexed(table.c.state_type)
+        state_type = table.c.state_type if indexed else unindexed(table.c.state_type)
         if flt.type.any_ is not None:
             out.append(state_type.in_([s.value for s in flt.type.any_]))
         if flt.type.not_any_ is not None:
@@ -136,7 +149,35 @@ def flow_clauses(flt: f.FlowFilter | None, dialect: str) -> list[Clause]:
     if flt is None:
         return []
     c = t.flow.c
-    return [*_ids(c.id, flt.id), *_names(c.name, flt.name), *_tags(c.tags, flt.tags, dialect)]
+    return [*_ids(c.id, flt.id, dialect), *_names(c.name, flt.name),
+            *_tags(c.tags, flt.tags, dialect)]
+
+
+def _flag(column: sa.ColumnElement[Any], flt: f.BoolFilter | None) -> list[Clause]:
+    if flt is None or flt.eq_ is None:
+        return []
+    return [column.is_(sa.true()) if flt.eq_ else column.is_(sa.false())]
+
+
+def deployment_clauses(flt: f.DeploymentFilter | None, dialect: str, *,
+                       current_only: bool) -> list[Clause]:
+    """Clauses on ``deployment``; ``current_only``: no ``archived`` criterion means not archived."""
+    c = t.deployment.c
+    if flt is None:
+        return [c.archived.is_(sa.false())] if current_only else []
+    archived = flt.archived
+    if archived is None and "archived" not in flt.model_fields_set and current_only:
+        archived = f.BoolFilter(eq_=False)
+    return [
+        *_ids(c.id, flt.id, dialect),
+        *_names(c.name, flt.name),
+        *_tags(c.tags, flt.tags, dialect),
+        *_names(c.project, flt.project),
+        *_flag(c.archived, archived),
+        *_flag(c.paused, flt.paused),
+        *_names(c.work_pool_name, flt.work_pool_name),
+        *_names(c.work_queue_name, flt.work_queue_name),
+    ]
 
 
 def _listed(*filters: f.IdFilter | f.NullableIdFilter | None) -> bool:
@@ -156,7 +197,7 @@ def flow_run_clauses(flt: f.FlowRunFilter | None, dialect: str, *,
     c = t.flow_run.c
     narrowed = narrowed or _listed(flt.id, flt.parent_task_run_id, flt.parent_flow_run_id)
     return [
-        *_ids(c.id, flt.id),
+        *_ids(c.id, flt.id, dialect),
         *_names(c.name, flt.name),
         *_tags(c.tags, flt.tags, dialect),
         *_state(t.flow_run, flt.state, indexed=dialect != "sqlite" or not narrowed),
@@ -166,6 +207,7 @@ def flow_run_clauses(flt: f.FlowRunFilter | None, dialect: str, *,
         *_nullable_ids(c.parent_task_run_id, flt.parent_task_run_id),
         *_nullable_ids(c.parent_flow_run_id, flt.parent_flow_run_id),
         *_names(c.idempotency_key, flt.idempotency_key),
+        *_nullable_ids(c.deployment_id, flt.deployment_id),
     ]
 
 
@@ -181,7 +223,7 @@ def task_run_clauses(flt: f.TaskRunFilter | None, dialect: str, *,
     c = t.task_run.c
     narrowed = narrowed or _listed(flt.id, flt.flow_run_id)
     return [
-        *_ids(c.id, flt.id),
+        *_ids(c.id, flt.id, dialect),
         *_names(c.name, flt.name),
         *_tags(c.tags, flt.tags, dialect),
         *_state(t.task_run, flt.state, indexed=dialect != "sqlite" or not narrowed),
@@ -241,6 +283,8 @@ def flow_runs_where(body: f.FlowRunsCountBody, dialect: str) -> list[Clause]:
     """Every clause of a flow runs filter or count, on ``flow_run``."""
     return [
         *_flow_run_where(body.flows, body.flow_runs, dialect),
+        *_in_subquery(t.flow_run.c.deployment_id, t.deployment.c.id,
+                      deployment_clauses(body.deployments, dialect, current_only=False)),
         *_in_subquery(t.flow_run.c.id, t.task_run.c.flow_run_id,
                       task_run_clauses(body.task_runs, dialect)),
     ]

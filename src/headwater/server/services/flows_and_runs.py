@@ -282,8 +282,12 @@ async def _create_run(conn: AsyncConnection, kind: RunKind, row: Row,
     return run, False
 
 
-async def create_flow_run(conn: AsyncConnection, body: a.FlowRunCreate) -> tuple[Row, bool]:
-    """Create a flow run; an existing one with the same id or idempotency key is returned."""
+async def create_flow_run(conn: AsyncConnection, body: a.FlowRunCreate,
+                          extra: Row | None = None) -> tuple[Row, bool]:
+    """Create a flow run; an existing one with the same id or idempotency key is returned.
+
+    ``extra``: more columns of the row (a deployment's run names its deployment).
+    """
     if await read_flow(conn, body.flow_id) is None:
         raise UnknownReferenceError(f"Flow {body.flow_id} not found.")
     stamp = now()
@@ -296,6 +300,7 @@ async def create_flow_run(conn: AsyncConnection, body: a.FlowRunCreate) -> tuple
         "parent_task_run_id": body.parent_task_run_id,
         "parent_flow_run_id": body.parent_flow_run_id,
         "expected_start_time": utc(body.expected_start_time or stamp),
+        **(extra or {}),
     }
     c = t.flow_run.c
     same = c.id == run_id
