@@ -19,3 +19,4 @@ def test_example_runs(name: str, tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                             timeout=50, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+

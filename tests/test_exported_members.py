@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "headwater.concurrency.asyncio",
     "headwater.concurrency.sync",
     "headwater.context",
+    "headwater.dask",
     "headwater.deployments",
     "headwater.deployments.runner",
     "headwater.engine",

@@ -28,7 +28,8 @@ The rules (``docs/architecture.md``):
   4. ``run_logging``, ``logging_config``, ``log_handlers``, ``log_formatters``,
      ``recording``
   5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
-     ``pausing``, ``suspending``, ``flow_run_watch``, ``flow_run_readers``
+     ``pausing``, ``suspending``, ``flow_run_watch``, ``flow_run_readers``, ``dask`` (the
+     DaskTaskRunner: the engine's remote runs on Dask)
   6. ``tasks``, ``flows``, ``deployments`` (serve, deploy, run_deployment, running a
      stored run), the public modules (``headwater.runtime``...)
 
@@ -77,8 +78,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("run_logging", "logging_config", "logging_check", "log_handlers", "log_console",
      "log_formatters", "recording"),
     ("engine", "cancellation", "concurrency", "remote_control", "pausing", "suspending",
-     "flow_run_watch",
-     "flow_run_readers"),
+     "flow_run_watch", "flow_run_readers", "dask"),
     ("tasks", "flows", "deployments"),
 )
 # Outside headwater._private: the exceptions at the bottom, the public modules on top.

@@ -36,6 +36,10 @@ def issues(source: str) -> list[MigrationIssue]:
          'log = logging.getLogger("headwater.flow_runs")\n'),
         ("from prefect.settings import PREFECT_API_URL\n",
          "from headwater.settings import HEADWATER_API_URL\n"),
+        ("from prefect_dask import DaskTaskRunner, get_dask_client\n",
+         "from headwater.dask import DaskTaskRunner, get_dask_client\n"),
+        ("from prefect_dask.task_runners import DaskTaskRunner\n",
+         "from headwater.dask import DaskTaskRunner\n"),
         # Prose that merely mentions prefect is not a module path.
         ('print("prefect is great")\n', 'print("prefect is great")\n'),
     ],

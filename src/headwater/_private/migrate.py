@@ -252,6 +252,18 @@ class _Migrator(cst.CSTTransformer):
                 )
                 return
 
+    def leave_ImportFrom(self, original_node: cst.ImportFrom,
+                         updated_node: cst.ImportFrom) -> cst.ImportFrom:
+        # prefect-dask is a package of its own; headwater's Dask support is the
+        # headwater[dask] extra, whose public names all live in headwater.dask.
+        if updated_node.relative or updated_node.module is None:
+            return updated_node
+        module = cst.Module([]).code_for_node(updated_node.module)
+        if module == "headwater_dask" or module.startswith("headwater_dask."):
+            return updated_node.with_changes(
+                module=cst.Attribute(value=cst.Name("headwater"), attr=cst.Name("dask")))
+        return updated_node
+
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return

@@ -166,17 +166,26 @@ class TaskJob(DispatchedJob):
             TaskRunContext(self.task, self.run, loop is not None, loop, self.log_prints))
         if self.reused is not None:
             return token, self.reused
+        return token, self.name_run(spec)
+
+    def name_run(self, spec: TaskRunSpec) -> State[Any] | None:
+        """Call the ``task_run_name`` callable, if any, and record the named run.
+
+        Returns:
+            None, or the Failed state the run ends in when the callable failed.
+        """
         namer = self.task.options.task_run_name
-        if callable(namer):
-            try:
-                self.run._name = call_namer(namer, "task_run_name", self.task.name)
-            except Exception as exc:
-                _record_created(self.run)
-                log_for(spec, logging.ERROR, "The task_run_name callable failed:", exc)
-                return token, set_state(self.run, Failed(
-                    data=exc, message=f"The task_run_name callable failed: {exc}"))
+        if not callable(namer):
+            return None
+        try:
+            self.run._name = call_namer(namer, "task_run_name", self.task.name)
+        except Exception as exc:
             _record_created(self.run)
-        return token, None
+            log_for(spec, logging.ERROR, "The task_run_name callable failed:", exc)
+            return set_state(self.run, Failed(
+                data=exc, message=f"The task_run_name callable failed: {exc}"))
+        _record_created(self.run)
+        return None
 
     def finish(self, state: State[Any] | None) -> None:
         """Let go of the run's inputs and hand its final ``state`` to the flow run and future."""
