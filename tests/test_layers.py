@@ -30,7 +30,8 @@ The rules (``docs/architecture.md``):
   5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
      ``pausing``, ``suspending``, ``flow_run_watch``, ``flow_run_readers``, ``dask`` (the
      DaskTaskRunner: the engine's remote runs on Dask)
-  6. ``tasks``, ``flows``, the public modules (``headwater.runtime``...)
+  6. ``tasks``, ``flows``, ``deployments`` (serve, deploy, run_deployment, running a
+     stored run), the public modules (``headwater.runtime``...)
 
   A lower module that needs a higher one types against a protocol of
   ``protocols.py`` or ``options.py`` (``TaskLike``, ``TaskDefinition``,
@@ -79,7 +80,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
      "log_formatters", "recording"),
     ("engine", "cancellation", "concurrency", "remote_control", "pausing", "suspending",
      "flow_run_watch", "flow_run_readers", "dask", "workers"),
-    ("tasks", "flows"),
+    ("tasks", "flows", "deployments"),
 )
 # Outside headwater._private: the exceptions at the bottom, the public modules on top.
 TOP = len(LAYERS)

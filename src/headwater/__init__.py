@@ -15,7 +15,7 @@ Example:
 from headwater._private.annotations import allow_failure, quote, unmapped
 from headwater._private.cancellation import cancel_flow_run
 from headwater._private.context import get_run_context, tags
-from headwater._private.flows import Flow, flow
+from headwater._private.flows import Flow, flow, serve
 from headwater._private.futures import HeadwaterFuture, as_completed, wait
 from headwater._private.pausing import pause_flow_run, resume_flow_run, suspend_flow_run
 from headwater._private.run_logging import get_run_logger
@@ -39,6 +39,7 @@ __all__ = [
     "pause_flow_run",
     "quote",
     "resume_flow_run",
+    "serve",
     "suspend_flow_run",
     "tags",
     "task",

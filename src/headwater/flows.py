@@ -1,5 +1,5 @@
 """Flows: ``@flow`` and the `Flow` object."""
 
-from headwater._private.flows import Flow, flow
+from headwater._private.flows import Flow, flow, serve
 
-__all__ = ["Flow", "flow"]
+__all__ = ["Flow", "flow", "serve"]

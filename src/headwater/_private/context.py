@@ -287,6 +287,11 @@ task_run_ctx: contextvars.ContextVar[TaskRunContext | None] = contextvars.Contex
 tags_ctx: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
     "headwater_tags", default=frozenset()
 )
+deployment_ctx: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "headwater_deployment", default=None
+)
+"""The deployment whose run this process runs (``headwater.runtime.deployment``): id,
+flow_run_id, name, version, parameters; None outside a deployment's run."""
 
 
 def get_run_context() -> TaskRunContext | FlowRunContext:

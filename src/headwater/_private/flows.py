@@ -145,8 +145,104 @@ class Flow(Generic[P, R]):
             return running  # type: ignore[return-value]
         return entry.call_flow(self, parameters, return_state)  # type: ignore[no-any-return]
 
+    def to_deployment(
+        self, name: str, interval: Any = None, cron: Any = None, rrule: Any = None,
+        paused: bool | None = None, schedules: list[Any] | None = None, schedule: Any = None,
+        is_schedule_active: bool | None = None, parameters: dict[str, Any] | None = None,
+        triggers: list[Any] | None = None, description: str | None = None,
+        tags: list[str] | None = None, version: str | None = None,
+        enforce_parameter_schema: bool = True, work_pool_name: str | None = None,
+        work_queue_name: str | None = None, job_variables: dict[str, Any] | None = None,
+        *, timezone: str | None = None, anchor_date: Any = None,
+        labels: list[str] | None = None, project: str | None = None,
+        entrypoint: str | None = None, code_location: dict[str, Any] | None = None,
+        max_lateness_seconds: float | None = None, late_runs: str | None = None,
+        catchup: bool | None = None,
+    ) -> Any:
+        """Describe a deployment of this flow (a ``RunnerDeployment``), without registering it.
+
+        Pass it to ``headwater.serve(...)``, or call its ``apply()``. The
+        schedules are ``cron=``, ``interval=`` (seconds or a timedelta, with
+        ``anchor_date=``), ``rrule=`` (each one value or a list, in
+        ``timezone=``) and ``schedules=[...]``. Parameters are checked against
+        the flow's signature here; a schedule that would start runs without a
+        required parameter is refused. The version is the content hash of the
+        flow's file, parameters, schedules and settings unless ``version=``
+        is given.
+        """
+        options = {k: v for k, v in locals().items() if k != "self"}
+        from headwater._private.deployments.flow_methods import to_deployment
+
+        return to_deployment(self, **options)
+
+    def serve(
+        self, name: str | None = None, interval: Any = None, cron: Any = None,
+        rrule: Any = None, paused: bool | None = None, schedules: list[Any] | None = None,
+        schedule: Any = None, is_schedule_active: bool | None = None,
+        triggers: list[Any] | None = None, parameters: dict[str, Any] | None = None,
+        description: str | None = None, tags: list[str] | None = None,
+        version: str | None = None, enforce_parameter_schema: bool = True,
+        pause_on_shutdown: bool = True, print_starting_message: bool = True,
+        limit: int | None = None, webserver: bool = False, *, timezone: str | None = None,
+        labels: list[str] | None = None, project: str | None = None,
+    ) -> None:
+        """Register a deployment of this flow, then run its scheduled and ad-hoc runs here.
+
+        A long-lived process (Prefect 2's ``flow.serve``): see
+        ``headwater.serve`` for how runs are claimed and run. Ctrl-C stops it.
+        """
+        from headwater._private.deployments.serve import serve
+
+        deployment = self.to_deployment(
+            name or self.name, interval=interval, cron=cron, rrule=rrule, paused=paused,
+            schedules=schedules, schedule=schedule, is_schedule_active=is_schedule_active,
+            triggers=triggers, parameters=parameters, description=description, tags=tags,
+            version=version, enforce_parameter_schema=enforce_parameter_schema,
+            timezone=timezone, labels=labels, project=project)
+        serve(deployment, pause_on_shutdown=pause_on_shutdown,
+              print_starting_message=print_starting_message, limit=limit, webserver=webserver)
+
+    def deploy(
+        self, name: str, work_pool_name: str | None = None, image: Any = None,
+        build: bool = True, push: bool = True, work_queue_name: str | None = None,
+        job_variables: dict[str, Any] | None = None, interval: Any = None, cron: Any = None,
+        rrule: Any = None, paused: bool | None = None, schedules: list[Any] | None = None,
+        schedule: Any = None, is_schedule_active: bool | None = None,
+        triggers: list[Any] | None = None, parameters: dict[str, Any] | None = None,
+        description: str | None = None, tags: list[str] | None = None,
+        version: str | None = None, enforce_parameter_schema: bool = True,
+        entrypoint_type: Any = None, print_next_steps: bool = True,
+        ignore_warnings: bool = False, *, timezone: str | None = None,
+        labels: list[str] | None = None, project: str | None = None,
+    ) -> Any:
+        """Register a deployment of this flow for workers of ``work_pool_name``; return its id.
+
+        Deploying unchanged code is a no-op (the registered version is kept
+        and its id returned); a changed flow registers a new version and
+        archives the previous one. Images (``image``, ``build``, ``push``) are
+        not supported: the code is found where it is deployed from.
+        """
+        options = {k: v for k, v in locals().items() if k != "self"}
+        from headwater._private.deployments.flow_methods import deploy
+
+        return deploy(self, **options)
+
     def __repr__(self) -> str:
         return f"Flow(name={self.name!r}, fn={getattr(self.fn, '__qualname__', self.fn)!r})"
+
+
+def serve(*deployments: Any, pause_on_shutdown: bool = True, print_starting_message: bool = True,
+          limit: int | None = None, **kwargs: Any) -> None:
+    """Serve several deployments in this process: ``serve(a.to_deployment("x"), ...)``.
+
+    Registers them, then schedules, claims and runs their runs, each in a
+    child process, at most ``limit`` at once, until Ctrl-C or SIGTERM (see
+    ``docs/deployments.md``).
+    """
+    from headwater._private.deployments.serve import serve as serve_deployments
+
+    serve_deployments(*deployments, pause_on_shutdown=pause_on_shutdown,
+                      print_starting_message=print_starting_message, limit=limit, **kwargs)
 
 
 def _runner(value: Any) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from headwater._private.context import flow_run_ctx, task_run_ctx
+from headwater._private.context import deployment_ctx, flow_run_ctx, task_run_ctx
 
 FLOW_RUN_EMPTY: dict[str, Any] = {
     "id": None, "name": None, "flow_name": None, "flow_version": None, "parameters": {},
@@ -45,7 +45,11 @@ def flow_run_attr(attr: str) -> Any:
         return _empty(FLOW_RUN_EMPTY, attr)
     run = ctx.flow_run
     if attr == "parent_deployment_id":
-        return None  # no deployments yet: no flow run is started by one
+        # A subflow of a deployment's run: that deployment (the run itself has no parent).
+        deployment = deployment_ctx.get()
+        if deployment is None or deployment["flow_run_id"] == str(run.id):
+            return None
+        return deployment["id"]
     if attr == "flow_version":
         return ctx.flow.options.version
     if attr == "scheduled_start_time":
@@ -92,3 +96,22 @@ class RunView:
 
 FLOW_RUN = RunView("headwater.runtime.flow_run", flow_run_attr)
 TASK_RUN = RunView("headwater.runtime.task_run", task_run_attr)
+
+
+DEPLOYMENT_EMPTY: dict[str, Any] = {
+    "id": None, "flow_run_id": None, "name": None, "version": None, "parameters": {},
+}
+"""Each deployment attribute, with its value outside a deployment's run."""
+
+
+def deployment_attr(attr: str) -> Any:
+    """Return the attribute ``attr`` of the current deployment (its empty value outside one).
+
+    Raises:
+        AttributeError: ``attr`` is not a deployment attribute.
+    """
+    if attr not in DEPLOYMENT_EMPTY:
+        raise AttributeError(f"headwater.runtime.deployment has no attribute {attr!r}")
+    deployment = deployment_ctx.get()
+    value = DEPLOYMENT_EMPTY[attr] if deployment is None else deployment.get(attr)
+    return dict(value) if isinstance(value, dict) else value  # a fresh dict each time

@@ -9,6 +9,7 @@ import typer
 
 from headwater.cli._concurrency import concurrency_app
 from headwater.cli._config import config_app
+from headwater.cli._deploy import deploy
 from headwater.cli._deployments import deployment_app, project_app
 from headwater.cli._migrate import migrate
 from headwater.cli._profile import profile_app
@@ -43,6 +44,7 @@ app.add_typer(work_queue_app, name="work-queue")
 app.add_typer(worker_app, name="worker")
 app.command("migrate")(migrate)
 app.command("ui")(ui)
+app.command("deploy")(deploy)
 
 
 def _print_version(value: bool) -> None:

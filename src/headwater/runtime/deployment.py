@@ -1,27 +1,24 @@
 """Attributes of the current deployment: ``id``, ``name``, ``version``, ``parameters``...
 
-headwater has no deployments yet, so every flow run runs outside one: ids,
-names and versions are None and ``parameters`` is an empty dict, the values
-Prefect 2 gives outside a deployment. Code that reads them keeps working.
+Inside a run started from a deployment (``serve``, a worker, ``python -m
+headwater.engine``) they describe that deployment version (``id`` a str, as
+in Prefect 2; ``parameters`` its defaults merged with the run's); outside
+one, ids, names and versions are None and ``parameters`` is an empty dict,
+the values Prefect 2 gives outside a deployment.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["flow_run_id", "id", "name", "parameters", "version"]
+from headwater._private.run_views import DEPLOYMENT_EMPTY, deployment_attr
 
-_OUTSIDE_A_DEPLOYMENT: dict[str, Any] = {
-    "id": None, "flow_run_id": None, "name": None, "version": None, "parameters": {},
-}
+__all__ = ["flow_run_id", "id", "name", "parameters", "version"]
 
 
 def __getattr__(attr: str) -> Any:
-    if attr not in _OUTSIDE_A_DEPLOYMENT:
-        raise AttributeError(f"headwater.runtime.deployment has no attribute {attr!r}")
-    value = _OUTSIDE_A_DEPLOYMENT[attr]
-    return dict(value) if isinstance(value, dict) else value  # a fresh dict each time
+    return deployment_attr(attr)
 
 
 def __dir__() -> list[str]:
-    return sorted(_OUTSIDE_A_DEPLOYMENT)
+    return sorted(DEPLOYMENT_EMPTY)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from headwater._private.context import flow_run_ctx, in_async_run_on_loop
-from headwater._private.engine.flow_job import FlowJob
+from headwater._private.engine.flow_job import FlowJob, StoredFlowRun
 from headwater._private.engine.task_job import TaskJob
 from headwater._private.futures import HeadwaterFuture
 from headwater._private.states import State, get_state_result
@@ -99,3 +99,20 @@ async def call_flow_async(flow: FlowDefinition, parameters: dict[str, Any],
                           return_state: bool) -> Any:
     """Run an async flow on the running loop and return its result (or final state)."""
     return _outcome(await FlowJob(flow, parameters).execute_async(), return_state)
+
+
+def run_stored_flow(flow: FlowDefinition, parameters: dict[str, Any],
+                    stored: StoredFlowRun) -> State[Any]:
+    """Run a flow as a flow run stored before (a deployment's), to its final state.
+
+    The run's row is not created again: it follows the states (Pending,
+    Running, then final). An async flow runs on a new event loop, as a
+    process's main flow does. Returns the final state (never raises for the
+    flow's own failure).
+    """
+    import asyncio
+
+    job = FlowJob(flow, parameters, stored)
+    if flow.is_async:
+        return asyncio.run(job.execute_async())
+    return job.execute()

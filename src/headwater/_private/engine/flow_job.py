@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime
 import logging
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from headwater._private import background, flow_run_watch, heartbeats, recording
@@ -49,20 +52,55 @@ _FLUSH_TIMEOUT = 30.0  # seconds a top-level flow waits for its log records to s
 Tokens = tuple[contextvars.Token[Any], contextvars.Token[Any]]
 
 
+@dataclass(frozen=True)
+class StoredFlowRun:
+    """A flow run created before it runs (by a deployment), to be run as itself.
+
+    Attributes:
+        id: The stored run's id: no new run is created, its row follows the states.
+        name: Its stored name (kept).
+        tags: Its stored tags.
+        expected_start_time: When it was scheduled to start.
+        state_type: Its stored state's type (``"PENDING"`` once claimed): a
+            Pending state is recorded unless it is Pending already.
+        parent_flow_run_id: The flow run that asked for it, if any.
+        parent_task_run_id: The task run that asked for it (``as_subflow``), if any.
+    """
+
+    id: uuid.UUID
+    name: str
+    tags: frozenset[str]
+    expected_start_time: datetime.datetime
+    state_type: str | None = None
+    parent_flow_run_id: uuid.UUID | None = None
+    parent_task_run_id: uuid.UUID | None = None
+
+
 class FlowJob(Job):
-    """One flow run: created by calling a flow."""
+    """One flow run: created by calling a flow, or a stored run run as itself."""
 
-    __slots__ = ("flow", "parent", "parent_task", "run")
+    __slots__ = ("flow", "parent", "parent_task", "run", "stored")
 
-    def __init__(self, flow: FlowDefinition, parameters: dict[str, Any]) -> None:
+    def __init__(self, flow: FlowDefinition, parameters: dict[str, Any],
+                 stored: StoredFlowRun | None = None) -> None:
         super().__init__(flow.is_async)
         self.flow = flow
-        self.parent = flow_run_ctx.get()
-        self.parent_task = task_run_ctx.get()
-        parent_id = self.parent._flow_run._id if self.parent is not None else None
-        task_id = self.parent_task._task_run._id if self.parent_task is not None else None
-        run = FlowRun(new_uuid(), flow_run_name(flow, parameters), flow.name, tags_ctx.get(),
-                      parameters, parent_id, task_id, now())
+        self.stored = stored
+        if stored is not None:
+            # A top-level run of this process whatever called it: its
+            # parents (if any) live in another process.
+            self.parent = None
+            self.parent_task = None
+            run = FlowRun(stored.id, stored.name, flow.name, stored.tags, parameters,
+                          stored.parent_flow_run_id, stored.parent_task_run_id,
+                          stored.expected_start_time)
+        else:
+            self.parent = flow_run_ctx.get()
+            self.parent_task = task_run_ctx.get()
+            parent_id = self.parent._flow_run._id if self.parent is not None else None
+            task_id = self.parent_task._task_run._id if self.parent_task is not None else None
+            run = FlowRun(new_uuid(), flow_run_name(flow, parameters), flow.name,
+                          tags_ctx.get(), parameters, parent_id, task_id, now())
         run._state = State(StateType.PENDING, state_details=StateDetails(flow_run_id=run._id))
         self.run = run
 
@@ -135,7 +173,11 @@ class FlowJob(Job):
         """Name the run (callables may read runtime.flow_run), record, log, start the runner."""
         namer = self.flow.options.flow_run_name
         recorder = recording.ACTIVE
-        if callable(namer):
+        if self.stored is not None:
+            # Stored before: it keeps its name, and only its states are recorded.
+            if recorder is not None:
+                recorder.flow_run_adopted(self.run, self.stored.state_type != "PENDING")
+        elif callable(namer):
             try:
                 self.run._name = call_namer(namer, "flow_run_name", self.flow.name)
             except Exception as exc:
@@ -144,7 +186,7 @@ class FlowJob(Job):
                 set_state(self.run, Failed(
                     data=exc, message=f"The flow_run_name callable failed: {exc}"))
                 raise
-        if recorder is not None:
+        if recorder is not None and self.stored is None:
             recorder.flow_run_created(self.run)
         log_for(spec, logging.INFO, f"Beginning flow run {self.run.name!r} for flow "
                 f"{self.flow.name!r}")

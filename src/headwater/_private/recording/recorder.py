@@ -179,6 +179,19 @@ class Recorder:
         self._ensure_started()
         self._poke()  # the recorder may be in a long idle wait
 
+    def flow_run_adopted(self, run: FlowRun, record_state: bool) -> None:
+        """Queue the first state of a flow run stored before (created by a deployment).
+
+        No creation is queued: the stored row is the run, and its new states
+        are folded into it by both write paths (``record_statements`` on
+        SQLite, the records batch on the API). ``record_state`` is False when
+        the stored run is in that state already (claimed Pending).
+        """
+        if record_state and run._state is not None:
+            self.state_set(run.id, False, run._state)
+        self._ensure_started()
+        self._poke()
+
     def task_run_created(self, run: TaskRun) -> None:
         """Queue the creation of a task run (and its first state)."""
         flow_run_id = run._flow_run_id

@@ -247,6 +247,22 @@ class WorkerSettings(_Section):
         "before it sends SIGKILL.")
 
 
+class RunnerSettings(_Section):
+    """The process that serves deployments (``serve``): how often it looks for runs."""
+
+    poll_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds between two looks for due runs of the deployments a serve "
+        "process runs (each look also schedules their next runs).",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds a stopping serve process gives its running flow runs to end "
+        "after passing them SIGTERM, before it kills them and marks them Crashed.",
+    )
+
 class SchedulerSettings(_Section):
     """The scheduler service: how often it runs and how far ahead it creates runs."""
 
@@ -351,6 +367,7 @@ class Settings(BaseSettings):
     flow_run: FlowRunSettings = FlowRunSettings()
     worker: WorkerSettings = WorkerSettings()
     lazarus: LazarusSettings = LazarusSettings()
+    runner: RunnerSettings = RunnerSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
 
     @model_validator(mode="after")

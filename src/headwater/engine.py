@@ -1,0 +1,34 @@
+"""``python -m headwater.engine``: run the flow run named by ``HEADWATER__FLOW_RUN_ID``.
+
+What ``serve`` and workers start for each run of a deployment (Prefect 2's
+``python -m prefect.engine``, same variable). The run is run as itself (no
+new run is created); the exit code is 0 when it ends Completed, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["main"]
+
+
+def main() -> int:
+    """Run the flow run in ``HEADWATER__FLOW_RUN_ID``; return the exit code."""
+    from headwater._private.deployments.execute import FlowRunNotRunnable, execute_flow_run
+
+    flow_run_id = os.environ.get("HEADWATER__FLOW_RUN_ID")
+    if not flow_run_id:
+        print("python -m headwater.engine runs one stored flow run: set HEADWATER__FLOW_RUN_ID "
+              "to its id.", file=sys.stderr)
+        return 2
+    try:
+        state = execute_flow_run(flow_run_id)
+    except FlowRunNotRunnable as exc:
+        print(f"headwater.engine: {exc}", file=sys.stderr)
+        return 1
+    return 0 if state.is_completed() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
