@@ -1,7 +1,8 @@
 """The process worker: launching claimed runs in new process groups, exits, cancellation.
 
-Until the deployment executor (``python -m headwater.engine``) is on main,
-the worker runs a tiny command of the test's (``ProcessWorker(command=...)``).
+Here the worker runs a tiny command of the test's (``ProcessWorker(command=...)``);
+``tests/deployments/test_worker_runs_deployments.py`` runs the real executor
+(``python -m headwater.engine``) end to end.
 The grace period is measured on a `FakeClock`; the processes are real.
 """
 
