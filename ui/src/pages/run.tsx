@@ -61,6 +61,19 @@ function Actions(props: { run: FlowRun; reload: () => void }) {
   );
 }
 
+/** Why a scheduled run of a deployment has not started (pools, queues, workers, limits). */
+function Waiting(props: { id: string }) {
+  const { data } = usePoll(() => api<{ reasons: { code: string; message: string }[] }>(
+    `/flow_runs/${props.id}/waiting`), [props.id], 5000);
+  if (!data || data.reasons.length === 0) return null;
+  return (
+    <div class="waiting" data-testid="waiting">
+      <b>Why it has not started:</b>
+      <ul>{data.reasons.map((r) => <li key={r.code}>{r.message}</li>)}</ul>
+    </div>
+  );
+}
+
 function TaskDetails(props: { row: Row }) {
   const { data, error } = usePoll(() => api<State[]>(
     `/task_run_states/?task_run_id=${props.row.id}`), [props.row.id]);
@@ -141,6 +154,7 @@ export function RunPage(props: { id: string }) {
         {run.state?.message && <><dt>Message</dt><dd class="message">{run.state.message}</dd></>}
       </dl>
       <ErrorNote error={result.error} />
+      {run.state_type === "SCHEDULED" && run.deployment_id && <Waiting id={run.id} />}
       <h2>Task runs</h2>
       <TimelineView timeline={timeline} now={now} onSelect={setSelected} />
       {selected && <TaskDetails row={selected} />}
