@@ -61,7 +61,13 @@ function Actions(props: { run: FlowRun; reload: () => void }) {
   );
 }
 
-/** Why a scheduled run of a deployment has not started (pools, queues, workers, limits). */
+/** Why a Scheduled (or Late) run has not started: its time, deployment, pool, queues,
+ * workers, labels, limits (`GET /flow_runs/{id}/waiting`, docs/workers.md). */
+/** A reason's text, its `backticked` commands shown as code. */
+function withCode(text: string) {
+  return text.split("`").map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
+}
+
 function Waiting(props: { id: string }) {
   const { data } = usePoll(() => api<{ reasons: { code: string; message: string }[] }>(
     `/flow_runs/${props.id}/waiting`), [props.id], 5000);
@@ -69,7 +75,7 @@ function Waiting(props: { id: string }) {
   return (
     <div class="waiting" data-testid="waiting">
       <b>Why it has not started:</b>
-      <ul>{data.reasons.map((r) => <li key={r.code}>{r.message}</li>)}</ul>
+      <ul>{data.reasons.map((r) => <li key={r.code} data-code={r.code}>{withCode(r.message)}</li>)}</ul>
     </div>
   );
 }
@@ -154,7 +160,7 @@ export function RunPage(props: { id: string }) {
         {run.state?.message && <><dt>Message</dt><dd class="message">{run.state.message}</dd></>}
       </dl>
       <ErrorNote error={result.error} />
-      {run.state_type === "SCHEDULED" && run.deployment_id && <Waiting id={run.id} />}
+      {run.state_type === "SCHEDULED" && <Waiting id={run.id} />}
       <h2>Task runs</h2>
       <TimelineView timeline={timeline} now={now} onSelect={setSelected} />
       {selected && <TaskDetails row={selected} />}
