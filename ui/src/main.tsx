@@ -9,12 +9,14 @@ import { DeploymentPage, DeploymentsPage } from "./pages/deployments";
 import { FlowsPage } from "./pages/flows";
 import { RunPage } from "./pages/run";
 import { RunsPage } from "./pages/runs";
+import { WorkPoolsPage } from "./pages/work-pools";
 import "./style.css";
 
 const NAV: [string, string][] = [
   ["/runs", "Flow runs"],
   ["/flows", "Flows"],
   ["/deployments", "Deployments"],
+  ["/work-pools", "Work pools"],
   ["/concurrency", "Concurrency"],
 ];
 
@@ -54,6 +56,7 @@ function Page(props: { path: string }) {
   const deployment = props.path.match(/^\/deployments\/([0-9a-fA-F-]{36})$/);
   if (deployment) return <DeploymentPage key={deployment[1]} id={deployment[1]} />;
   if (props.path === "/deployments") return <DeploymentsPage />;
+  if (props.path === "/work-pools") return <WorkPoolsPage />;
   if (props.path === "/" || props.path === "/runs") return <RunsPage />;
   if (props.path === "/flows") return <FlowsPage />;
   if (props.path === "/concurrency") return <ConcurrencyPage />;

@@ -61,6 +61,25 @@ function Actions(props: { run: FlowRun; reload: () => void }) {
   );
 }
 
+/** Why a Scheduled (or Late) run has not started: its time, deployment, pool, queues,
+ * workers, labels, limits (`GET /flow_runs/{id}/waiting`, docs/workers.md). */
+/** A reason's text, its `backticked` commands shown as code. */
+function withCode(text: string) {
+  return text.split("`").map((part, i) => (i % 2 === 1 ? <code key={i}>{part}</code> : part));
+}
+
+function Waiting(props: { id: string }) {
+  const { data } = usePoll(() => api<{ reasons: { code: string; message: string }[] }>(
+    `/flow_runs/${props.id}/waiting`), [props.id], 5000);
+  if (!data || data.reasons.length === 0) return null;
+  return (
+    <div class="waiting" data-testid="waiting">
+      <b>Why it has not started:</b>
+      <ul>{data.reasons.map((r) => <li key={r.code} data-code={r.code}>{withCode(r.message)}</li>)}</ul>
+    </div>
+  );
+}
+
 function TaskDetails(props: { row: Row }) {
   const { data, error } = usePoll(() => api<State[]>(
     `/task_run_states/?task_run_id=${props.row.id}`), [props.row.id]);
@@ -141,6 +160,7 @@ export function RunPage(props: { id: string }) {
         {run.state?.message && <><dt>Message</dt><dd class="message">{run.state.message}</dd></>}
       </dl>
       <ErrorNote error={result.error} />
+      {run.state_type === "SCHEDULED" && <Waiting id={run.id} />}
       <h2>Task runs</h2>
       <TimelineView timeline={timeline} now={now} onSelect={setSelected} />
       {selected && <TaskDetails row={selected} />}
