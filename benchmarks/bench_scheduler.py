@@ -77,7 +77,12 @@ async def run(url: str, n: int) -> list[tuple[str, int, float, float]]:
     try:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://b/api") as client:
-            flow = (await client.post("/flows/", json={"name": "bench"})).json()
+            response = await client.post("/flows/", json={"name": "bench"})
+            if response.status_code >= 400:
+                raise SystemExit(f"The API refused the benchmark's first request "
+                                 f"({response.status_code}: {response.text[:300]}); with "
+                                 "--postgres, the database must exist (createdb it first).")
+            flow = response.json()
             # Ten schedules, every ten minutes, a minute apart: a run a minute (the
             # planner gives at most 1,000 dates per schedule and loop).
             tens = [{"interval": 600.0, "anchor_date": (T0 + dt.timedelta(minutes=i)).isoformat()}
