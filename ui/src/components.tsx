@@ -3,7 +3,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { AuthError } from "./api";
 import { stateColor } from "./format";
-import { navigate } from "./router";
+import { navigate, setQuery } from "./router";
 
 export function Link(props: { href: string; children: ComponentChildren; class?: string;
                               title?: string }) {
@@ -90,4 +90,19 @@ export function usePoll<T>(load: () => Promise<T>, deps: unknown[], everyMs = 0)
     return () => clearInterval(timer);
   }, [...deps, everyMs]);
   return { data, error, loading, reload: run };
+}
+
+/** Previous/next buttons of a server-side page (`?page=N` in the address). */
+export function Pager(props: { page: number; full: boolean; labels?: [string, string];
+                               children?: ComponentChildren }) {
+  const [back, forward] = props.labels ?? ["← previous", "next →"];
+  return (
+    <div class="pager">
+      {props.children}
+      <button disabled={props.page === 0}
+              onClick={() => setQuery({ page: String(props.page - 1) })}>{back}</button>
+      <button disabled={!props.full}
+              onClick={() => setQuery({ page: String(props.page + 1) })}>{forward}</button>
+    </div>
+  );
 }

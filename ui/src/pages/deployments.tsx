@@ -2,9 +2,9 @@
 // or the whole deployment), its next runs, its versions and its recent runs.
 import { useState } from "preact/hooks";
 import { api, FlowRun } from "../api";
-import { Empty, ErrorNote, Link, StateBadge, usePoll } from "../components";
+import { Empty, ErrorNote, Link, Pager, StateBadge, usePoll } from "../components";
 import { ago, when } from "../format";
-import { navigate, setQuery, useLocation } from "../router";
+import { navigate, useLocation } from "../router";
 import { RunsTable, useFlowNames } from "./runs";
 
 const PAGE = 50;
@@ -109,12 +109,7 @@ export function DeploymentsPage() {
             })}
           </tbody>
         </table>
-        <div class="pager">
-          <button disabled={page === 0}
-                  onClick={() => setQuery({ page: String(page - 1) })}>← previous</button>
-          <button disabled={data.deployments.length < PAGE}
-                  onClick={() => setQuery({ page: String(page + 1) })}>next →</button>
-        </div>
+        <Pager page={page} full={data.deployments.length >= PAGE} />
       </>}
     </section>
   );

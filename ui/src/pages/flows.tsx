@@ -1,8 +1,8 @@
 // Flows: each with how many runs it has (counted up to 10,000) and its latest run.
 import { api, Flow } from "../api";
-import { Empty, ErrorNote, Link, usePoll } from "../components";
+import { Empty, ErrorNote, Link, Pager, usePoll } from "../components";
 import { ago } from "../format";
-import { setQuery, useLocation } from "../router";
+import { useLocation } from "../router";
 
 const PAGE = 50;
 
@@ -43,12 +43,7 @@ export function FlowsPage() {
             })}
           </tbody>
         </table>
-        <div class="pager">
-          <button disabled={page === 0}
-                  onClick={() => setQuery({ page: String(page - 1) })}>← previous</button>
-          <button disabled={data.flows.length < PAGE}
-                  onClick={() => setQuery({ page: String(page + 1) })}>next →</button>
-        </div>
+        <Pager page={page} full={data.flows.length >= PAGE} />
       </>}
     </section>
   );

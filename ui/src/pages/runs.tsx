@@ -2,7 +2,7 @@
 // bounded count, the run-history chart, all refreshed every few seconds.
 import { useState } from "preact/hooks";
 import { api, Flow, FlowRun, HistoryRow, STATE_TYPES } from "../api";
-import { Empty, ErrorNote, Link, StateBadge, usePoll } from "../components";
+import { Empty, ErrorNote, Link, Pager, StateBadge, usePoll } from "../components";
 import { ago, duration, parseTime, when } from "../format";
 import { setQuery, useLocation } from "../router";
 import { HistoryChart } from "./history-chart";
@@ -196,16 +196,12 @@ export function RunsPage() {
         <Empty what="No flow runs match these filters." />}
       {data && data.count.count > 0 && <>
         <HistoryChart rows={data.history} now={data.now} />
-        <div class="pager">
+        <Pager page={page} full={data.runs.length >= PAGE} labels={["← newer", "older →"]}>
           <span data-testid="runs-count">
             {(page * PAGE + 1).toLocaleString()}–{(page * PAGE + data.runs.length)
               .toLocaleString()} of {data.count.count.toLocaleString()}{data.count.more ? "+" : ""}
           </span>
-          <button disabled={page === 0}
-                  onClick={() => setQuery({ page: String(page - 1) })}>← newer</button>
-          <button disabled={data.runs.length < PAGE}
-                  onClick={() => setQuery({ page: String(page + 1) })}>older →</button>
-        </div>
+        </Pager>
         <RunsTable runs={data.runs} flowNames={flowNames} now={data.now} />
       </>}
       {result.loading && !data && <p class="muted">Loading…</p>}
