@@ -104,7 +104,7 @@ def test_projects_and_bad_names(home: Path) -> None:
     assert bad.exit_code == 1 and "FLOW/DEPLOYMENT" in bad.output
     assert "Traceback" not in bad.output
     bad_param = _run("deployment", "run", "etl/nightly", "-p", "novalue")
-    assert bad_param.exit_code == 1 and "KEY=VALUE" in bad_param.output
+    assert bad_param.exit_code == 1 and "give it as name=value" in bad_param.output
 
 
 def test_watch_prints_each_state_until_the_run_ends(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,13 +13,16 @@ from headwater.cli._common import fail
 __all__ = ["deploy"]
 
 
-def parse_params(items: list[str]) -> dict[str, Any]:
-    """``["x=1", "name=abc"]`` -> ``{"x": 1, "name": "abc"}`` (JSON values when they are)."""
+def parse_params(items: list[str], option: str = "--param") -> dict[str, Any]:
+    """``["x=1", "name=abc"]`` -> ``{"x": 1, "name": "abc"}`` (JSON values when they are).
+
+    ``option`` is the flag the items came from, named in the error.
+    """
     out: dict[str, Any] = {}
     for item in items:
         key, sep, text = item.partition("=")
         if not sep or not key:
-            fail(f"--param {item!r}: give it as name=value, e.g. --param x=1.")
+            fail(f"{option} {item!r}: give it as name=value, e.g. {option} x=1.")
         try:
             out[key] = json.loads(text)
         except ValueError:

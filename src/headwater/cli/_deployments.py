@@ -16,6 +16,7 @@ import anyio
 import typer
 
 from headwater.cli._common import fail
+from headwater.cli._deploy import parse_params as key_values
 from headwater.cli._output import (
     JSON_OPTION,
     call,
@@ -194,14 +195,7 @@ def parse_params(pairs: list[str], params_json: str | None) -> dict[str, Any]:
         if not isinstance(loaded, dict):
             fail("--params must be a JSON object, e.g. --params '{\"x\": 1}'.")
         values.update(loaded)
-    for pair in pairs:
-        key, sep, text = pair.partition("=")
-        if not sep or not key:
-            fail(f"-p {pair!r} is not KEY=VALUE; write e.g. -p x=1.")
-        try:
-            values[key] = json.loads(text)
-        except ValueError:
-            values[key] = text
+    values.update(key_values(pairs, "-p"))
     return values
 
 

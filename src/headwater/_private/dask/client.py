@@ -66,12 +66,7 @@ def get_dask_client(timeout: float | str | None = None, **client_kwargs: Any) ->
         with distributed.worker_client(timeout=timeout) as client:
             yield client
         return
-    address = _scheduler_address()
-    if address is None:
-        raise _no_cluster()
-    options: dict[str, Any] = {"set_as_default": False, **client_kwargs}
-    if timeout is not None:
-        options["timeout"] = timeout
+    address, options = _connection(timeout, client_kwargs)
     with distributed.Client(address, **options) as client:
         yield client
 
@@ -88,11 +83,18 @@ async def get_async_dask_client(timeout: float | str | None = None,
         RuntimeError: Not in a task run on a Dask worker nor in a flow run using a DaskTaskRunner.
     """
     distributed = require_distributed()
+    address, options = _connection(timeout, client_kwargs)
+    async with distributed.Client(address, asynchronous=True, **options) as client:
+        yield client
+
+
+def _connection(timeout: float | str | None,
+                client_kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The scheduler address of this run's cluster and the options of a new client of it."""
     address = _scheduler_address()
     if address is None:
         raise _no_cluster()
     options: dict[str, Any] = {"set_as_default": False, **client_kwargs}
     if timeout is not None:
         options["timeout"] = timeout
-    async with distributed.Client(address, asynchronous=True, **options) as client:
-        yield client
+    return address, options
