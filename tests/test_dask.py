@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-distributed = pytest.importorskip("distributed")  # only for users without the extra
+# Skips only for users without the extra (CI installs it: tests/test_extras_installed.py).
+distributed = pytest.importorskip(
+    "distributed", reason="the dask extra is not installed: pip install -e '.[test]'")
 
 from headwater import allow_failure, cancel_flow_run, flow, get_run_logger, runtime, task  # noqa: E402
 from headwater._private import recording  # noqa: E402

@@ -13,7 +13,7 @@ import os
 
 import pytest
 
-EXTRAS = {"dask": ("dask", "distributed")}
+EXTRAS = {"dask": ("dask", "distributed"), "test": ("nbclient", "nbformat", "ipykernel")}
 
 
 @pytest.mark.skipif(os.environ.get("HEADWATER_CI") != "1",

@@ -1,9 +1,12 @@
-"""Sync flows called where an event loop already runs in the main thread (notebooks)."""
+"""Sync flows called where an event loop already runs in the main thread (notebooks).
+
+A real notebook, executed in an IPython kernel, is tests/test_notebook_kernel.py;
+these tests cover more cases (submit, map, hooks, failures) under a running loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 
 import pytest
 
@@ -34,14 +37,6 @@ def notebook_flow(x: int) -> dict:
 
 EXPECTED = {"direct": 11, "async": 12, "submitted": 13, "submitted_async": 14,
             "mapped": [11, 12]}
-
-
-def test_sync_flow_inside_asyncio_run() -> None:
-    async def cell():
-        assert threading.current_thread() is threading.main_thread()
-        return notebook_flow(10)
-
-    assert asyncio.run(cell()) == EXPECTED
 
 
 @pytest.mark.anyio

@@ -94,6 +94,31 @@ def test_a_misspelled_option_names_the_option_meant(decorator: object, wrong: st
         decorator(**{wrong: 3})  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(("kind", "wrong", "meant"), [
+    ("Flow", "retires", "retries"), ("Task", "retires", "retries"),
+    ("Flow", "retry_delay_second", "retry_delay_seconds"), ("Task", "timeout", "timeout_seconds")])
+def test_a_misspelled_with_options_option_names_the_option_meant(kind: str, wrong: str,
+                                                                 meant: str) -> None:
+    def fn() -> None:
+        pass
+
+    original = flow(fn) if kind == "Flow" else task(fn)
+    with pytest.raises(TypeError, match=rf"^{kind}\.with_options\(\) got an unexpected keyword "
+                                        rf"argument '{wrong}'; did you mean '{meant}'\?$"):
+        original.with_options(**{wrong: 3})
+    assert getattr(original.with_options(**{meant: 3}), meant) == 3  # the right name still works
+
+
+def test_with_options_with_nothing_close_keeps_pythons_message() -> None:
+    @task
+    def fn() -> None:
+        pass
+
+    with pytest.raises(TypeError, match=r"^Task\.with_options\(\) got an unexpected keyword "
+                                        r"argument 'zzz'$"):
+        fn.with_options(zzz=1)  # type: ignore[call-arg]
+
+
 def test_an_option_nothing_is_close_to_keeps_prefects_message() -> None:
     with pytest.raises(TypeError, match=r"^task\(\) got an unexpected keyword argument 'zzz'$"):
         task(zzz=1)  # type: ignore[call-overload]

@@ -43,7 +43,8 @@ def _postgres_database(base: str | None) -> Iterator[str]:
     import asyncio
 
     if not base:
-        pytest.skip("PostgreSQL tests need HEADWATER_TEST_POSTGRES_URL; see .ci/postgres.sh")
+        pytest.skip("PostgreSQL not configured: set HEADWATER_TEST_POSTGRES_URL (from "
+                    ".ci/postgres.sh); see README, Running all tests")
     from sqlalchemy.engine import make_url
 
     async def admin(sql: str) -> None:

@@ -48,7 +48,8 @@ def postgres_url() -> Iterator[str]:
     """A scratch PostgreSQL database for this session (skipped without the env var)."""
     base = os.environ.get(PG_ENV)
     if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (a postgresql:// URL); see .ci/postgres.sh")
+        pytest.skip(f"PostgreSQL not configured: set {PG_ENV} (a postgresql:// URL, "
+                    "from .ci/postgres.sh); see README, Running all tests")
     from sqlalchemy.engine import make_url
 
     name = f"headwater_test_{uuid.uuid4().hex[:10]}"

@@ -35,7 +35,7 @@ SEED = Path(__file__).with_name("seed_flows.py")
 def _need(what: str) -> None:
     if os.environ.get("HEADWATER_CI") or os.environ.get("CI"):
         pytest.fail(f"the UI tests need {what} in CI (see .ci/run)")
-    pytest.skip(f"the UI tests need {what}")
+    pytest.skip(f"the UI tests need {what}; see README, Running all tests")
 
 
 @dataclass

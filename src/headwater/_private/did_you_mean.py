@@ -6,9 +6,14 @@ are right costs a set lookup.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar, cast
 
-__all__ = ["closest", "suggestion"]
+__all__ = ["closest", "keywords_checked", "suggestion"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def closest(name: str, valid: Iterable[str]) -> str | None:
@@ -23,3 +28,24 @@ def suggestion(name: str, valid: Iterable[str]) -> str:
     """``"; did you mean 'x'?"`` for the closest valid name, or ``""`` when none is close."""
     near = closest(name, valid)
     return f"; did you mean {near!r}?" if near else ""
+
+
+def keywords_checked(func: F) -> F:
+    """Wrap ``func`` so a misspelled keyword is Python's TypeError plus "did you mean".
+
+    For methods with many keyword-only options (``Flow.with_options``): a
+    typo such as ``retires=`` names the option meant, as the decorators do.
+    The check is a set lookup per keyword; the signature is read once.
+    """
+    names = frozenset(inspect.signature(func).parameters) - {"self"}
+    label = f"{func.__qualname__}()"
+
+    @functools.wraps(func)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for key in kwargs:
+            if key not in names:
+                raise TypeError(f"{label} got an unexpected keyword argument {key!r}"
+                                f"{suggestion(key, names)}")
+        return func(*args, **kwargs)
+
+    return cast(F, checked)

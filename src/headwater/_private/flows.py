@@ -12,6 +12,7 @@ from typing_extensions import ParamSpec
 from headwater._private import background
 from headwater._private.annotations import NotSet
 from headwater._private.context import in_sync_run
+from headwater._private.did_you_mean import keywords_checked
 from headwater._private.engine import entry
 from headwater._private.futures import wait
 from headwater._private.options import FlowOptions, replace_options
@@ -107,6 +108,7 @@ class Flow(Generic[P, R]):
             return list(value) if isinstance(value, tuple) else value
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {item!r}")
 
+    @keywords_checked
     def with_options(self, *, name: Any = NotSet, version: Any = NotSet,
                      flow_run_name: Any = NotSet, retries: Any = NotSet,
                      retry_delay_seconds: Any = NotSet, task_runner: Any = NotSet,

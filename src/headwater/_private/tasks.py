@@ -13,6 +13,7 @@ from typing_extensions import ParamSpec
 from headwater._private import background
 from headwater._private.annotations import NotSet, unmapped
 from headwater._private.context import in_sync_run
+from headwater._private.did_you_mean import keywords_checked
 from headwater._private.engine import entry
 from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater._private.options import TaskOptions, replace_options
@@ -109,6 +110,7 @@ class Task(Generic[P, R]):
             return list(value) if isinstance(value, tuple) else value
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {item!r}")
 
+    @keywords_checked
     def with_options(self, *, name: Any = NotSet, description: Any = NotSet, tags: Any = NotSet,
                      version: Any = NotSet, cache_key_fn: Any = NotSet,
                      cache_expiration: Any = NotSet, task_run_name: Any = NotSet,
