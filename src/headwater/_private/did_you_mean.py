@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar, cast
 
-__all__ = ["closest", "keywords_checked", "suggestion"]
+__all__ = ["check_keywords", "closest", "keywords_checked", "suggestion"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +30,20 @@ def suggestion(name: str, valid: Iterable[str]) -> str:
     return f"; did you mean {near!r}?" if near else ""
 
 
+def check_keywords(label: str, given: Iterable[str], allowed: frozenset[str]) -> None:
+    """Raise Python's TypeError for the first keyword not in ``allowed``, plus "did you mean".
+
+    Args:
+        label: The callable as the message names it, e.g. ``"task()"``.
+        given: The keywords passed.
+        allowed: The keywords it takes.
+    """
+    for key in given:
+        if key not in allowed:
+            raise TypeError(f"{label} got an unexpected keyword argument {key!r}"
+                            f"{suggestion(key, allowed)}")
+
+
 def keywords_checked(func: F) -> F:
     """Wrap ``func`` so a misspelled keyword is Python's TypeError plus "did you mean".
 
@@ -42,10 +56,7 @@ def keywords_checked(func: F) -> F:
 
     @functools.wraps(func)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        for key in kwargs:
-            if key not in names:
-                raise TypeError(f"{label} got an unexpected keyword argument {key!r}"
-                                f"{suggestion(key, names)}")
+        check_keywords(label, kwargs, names)
         return func(*args, **kwargs)
 
     return cast(F, checked)

@@ -13,7 +13,7 @@ from typing_extensions import ParamSpec
 from headwater._private import background
 from headwater._private.annotations import NotSet, unmapped
 from headwater._private.context import in_sync_run
-from headwater._private.did_you_mean import keywords_checked
+from headwater._private.did_you_mean import check_keywords, keywords_checked
 from headwater._private.engine import entry
 from headwater._private.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater._private.options import TaskOptions, replace_options
@@ -316,13 +316,7 @@ def task(__fn: Any = None, **options: Any) -> Any:
 
 def _check_options(options: dict[str, Any]) -> None:
     """A misspelled option is Prefect 2's TypeError, naming the option meant."""
-    allowed = _option_names()
-    for key in options:
-        if key not in allowed:
-            from headwater._private.did_you_mean import suggestion
-
-            raise TypeError(f"task() got an unexpected keyword argument {key!r}"
-                            f"{suggestion(key, allowed)}")
+    check_keywords("task()", options, _option_names())
 
 
 @functools.cache
