@@ -25,10 +25,11 @@ as columns (a dict of equal-length lists) or as rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "finer", "halves", "merge", "sanitize", "split_units"]
+__all__ = ["MAX_DEPTH", "finer", "halves", "merge", "sanitize", "split_units",
+           "store_isolating"]
 
 MAX_DEPTH = 64
 """Deepest nesting of a JSON value (parameters, state details) stored as it is."""
@@ -169,3 +170,53 @@ def finer(unit: dict[str, Any]) -> list[dict[str, Any]]:
     rest = {part: rows for part, rows in unit.items() if part != "logs"}
     pieces = ([rest] if rest else []) + [{"logs": [line]} for line in lines]
     return pieces if len(pieces) > 1 else [unit]
+
+
+# ---------------------------------------------------------------------- the driver
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def store_isolating(send: Send, batch: dict[str, Any], *,
+                          is_permanent: Callable[[BaseException], bool],
+                          set_aside: Callable[[dict[str, Any], BaseException], None]) -> None:
+    """Store a refused batch by the three rules: valid text, then every unit the store accepts.
+
+    Args:
+        send: Stores one batch; raises when it cannot.
+        batch: The refused batch.
+        is_permanent: Whether an exception is a refusal of the content (else
+            an outage: it is raised, the caller keeps the batch and sends it
+            again later; what was stored is stored again as no-ops).
+        set_aside: Keeps a unit refused alone, with its refusal.
+    """
+    clean = sanitize(batch)
+    if clean != batch:
+        try:
+            await send(clean)
+            return
+        except Exception as exc:
+            if not is_permanent(exc):
+                raise
+    await _bisect(send, split_units(clean), is_permanent, set_aside)
+
+
+async def _bisect(send: Send, units: list[dict[str, Any]],
+                  is_permanent: Callable[[BaseException], bool],
+                  set_aside: Callable[[dict[str, Any], BaseException], None]) -> None:
+    try:
+        await send(merge(units))
+        return
+    except Exception as exc:
+        if not is_permanent(exc):
+            raise
+        refusal = exc
+    if len(units) > 1:
+        for half in halves(units):
+            await _bisect(send, half, is_permanent, set_aside)
+        return
+    pieces = finer(units[0])
+    if len(pieces) > 1:
+        for piece in pieces:
+            await _bisect(send, [piece], is_permanent, set_aside)
+        return
+    set_aside(units[0], refusal)

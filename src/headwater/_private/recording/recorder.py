@@ -22,7 +22,6 @@ import atexit
 import collections
 import concurrent.futures
 import contextlib
-import datetime as _dt
 import json
 import logging
 import os
@@ -349,54 +348,22 @@ class Recorder:
                          "shipped.")
 
     async def _store_isolating(self, transport: Transport, batch: dict[str, Any]) -> None:
-        """Store a refused batch: valid text first, then every unit the store accepts.
+        """Store a refused batch unit by unit (`isolation.store_isolating`); raises on an outage."""
+        from headwater._private.recording.isolation import store_isolating
 
-        See `headwater._private.recording.isolation`. Raises on an outage
-        (the batch stays pending; what was stored is stored again as no-ops).
-        """
-        from headwater._private.recording import isolation
-
-        clean = isolation.sanitize(batch)
-        if clean != batch:
-            try:
-                await transport.send(clean)
-                return
-            except Exception as exc:
-                if not _is_permanent(exc):
-                    raise
-        await self._bisect(transport, isolation.split_units(clean))
-
-    async def _bisect(self, transport: Transport, units: list[dict[str, Any]]) -> None:
-        from headwater._private.recording import isolation
-
-        try:
-            await transport.send(isolation.merge(units))
-            return
-        except Exception as exc:
-            if not _is_permanent(exc):
-                raise
-            refusal = exc
-        if len(units) > 1:
-            for half in isolation.halves(units):
-                await self._bisect(transport, half)
-            return
-        pieces = isolation.finer(units[0])
-        if len(pieces) > 1:
-            for piece in pieces:
-                await self._bisect(transport, [piece])
-            return
-        self._set_aside(units[0], refusal)
+        await store_isolating(transport.send, batch, is_permanent=_is_permanent,
+                              set_aside=self._set_aside)
 
     def _set_aside(self, unit: dict[str, Any], refusal: BaseException) -> None:
         """Keep a record the store refused alone, with its reason, and say so (once)."""
-        from headwater._private.recording.spool import REJECTED, count_records
+        from headwater._private.recording.spool import REJECTED, count_records, entry_name
 
         count = count_records(unit)
         self.records_set_aside += count
         reason = f"{type(refusal).__name__}: {refusal}"
         where = "it was dropped (no spool folder)"
         if self._spool_dir is not None:
-            name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
+            name = entry_name()
             folder = self._spool_dir / REJECTED
             write_atomic(folder / f"{name}.json", json.dumps(unit))
             write_atomic(folder / f"{name}.reason", reason + "\n")
@@ -435,14 +402,15 @@ class Recorder:
             while self._pending and self._pending_records > self._max_buffered:
                 self._pending_records -= _count(self._pending.pop(0))
             return
+        from headwater._private.recording.spool import entry_name
+
         self._spool_dir.mkdir(parents=True, exist_ok=True)
         while self._pending:
             pending = self._pending.pop(0)
             self._pending_records -= _count(pending)
             batch = pending if isinstance(pending, dict) else _json_batch(
                 pending.items if isinstance(pending, _Staged) else pending)
-            name = f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
-            write_atomic(self._spool_dir / f"{name}.json", json.dumps(batch))
+            write_atomic(self._spool_dir / f"{entry_name()}.json", json.dumps(batch))
             self.records_spooled += _count(pending)
 
     async def _send_spooled(self, transport: Transport) -> None:

@@ -15,15 +15,17 @@ behind it, and the spool never grows forever behind it.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-__all__ = ["REJECTED", "SpoolReport", "count_records", "is_refusal", "report_left_at_exit",
-           "ship_spool", "spooled_files"]
+__all__ = ["REJECTED", "SpoolReport", "count_records", "entry_name", "is_refusal",
+           "report_left_at_exit", "ship_spool", "spooled_files"]
 
 _log = logging.getLogger("headwater.recording")
 
@@ -76,6 +78,11 @@ _REFUSALS = frozenset({400, 409, 413, 422})
 def is_refusal(exc: BaseException) -> bool:
     """Whether the store refused the batch for what it holds (sending it again cannot help)."""
     return getattr(exc, "status_code", None) in _REFUSALS
+
+
+def entry_name() -> str:
+    """A new spool file's stem: UTC time first, so names sort in the order written."""
+    return f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
 
 
 def _reject(path: Path, reason: str) -> Path:
