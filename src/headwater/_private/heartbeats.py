@@ -32,7 +32,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from headwater._private import background
 
@@ -123,12 +123,16 @@ async def _close(sender: _Sender) -> None:
         _logger.debug("Closing a heartbeat sender failed: %r", exc)
 
 
-class _Sender:
+class _Sender(Protocol):
+    """Where one target's heartbeats go: the SQLite file, or the API."""
+
     async def send(self, ids: list[uuid.UUID], interval: float) -> list[uuid.UUID]:
-        raise NotImplementedError
+        """Beat for ``ids``; return those the store has (recorded runs)."""
+        ...
 
     async def close(self) -> None:
-        return None
+        """Let go of connections."""
+        ...
 
 
 def _sender_for(target: Target) -> _Sender:
@@ -156,7 +160,7 @@ def send_beats(con: sqlite3.Connection, ids: list[uuid.UUID], interval: float,
     return stored
 
 
-class _SqliteSender(_Sender):
+class _SqliteSender:
     def __init__(self, target: Target) -> None:
         assert target.sqlite is not None
         self._path = target.sqlite
@@ -186,7 +190,7 @@ class _SqliteSender(_Sender):
             await background.run_blocking(con.close)
 
 
-class _ApiSender(_Sender):
+class _ApiSender:
     def __init__(self, target: Target) -> None:
         self._target = target
         self._client: Any = None
