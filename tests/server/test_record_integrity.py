@@ -209,3 +209,35 @@ def test_a_duplicate_task_identity_is_set_aside_by_the_recorder(store: Store,
     assert str(clone.id) in reasons and "same identity" in reasons
     assert recorder.records_set_aside == 2  # the clone's row and its state
     assert store.read(f"/task_runs/{clone.id}") is None
+
+
+def test_a_spooled_batch_with_an_orphan_state_ships_the_rest(store: Store,
+                                                             tmp_path: Path) -> None:
+    from headwater._private.recording.spool import ship_spool
+
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    flow_run_id, ghost = str(uuid.uuid4()), str(uuid.uuid4())
+    batch = {"flow_runs": [{"id": flow_run_id, "flow_name": "f", "name": "r"}],
+             "states": [{"id": str(uuid.uuid4()), "run_id": run_id, "run_kind": "flow",
+                         "type": "RUNNING", "timestamp": "2024-01-01T00:00:00+00:00"}
+                        for run_id in (flow_run_id, ghost)]}
+    (spool / "20260101T000000000001-a.json").write_text(json.dumps(batch))
+    (spool / "20260101T000000000002-b.json").write_text(json.dumps(
+        {"flows": [{"name": "behind"}]}))
+
+    async def ship() -> Any:
+        transport = await store.recorder(tmp_path / "unused")._factory()
+        try:
+            return await ship_spool(spool, transport)
+        finally:
+            await transport.close()
+
+    report = asyncio.run(ship())
+    assert report.error is None and report.shipped_files == 1  # the batch behind it
+    assert [(p.name, ghost in reason) for p, reason in report.rejected] == [
+        ("20260101T000000000001-a.json", True)]
+    set_aside = json.loads((spool / "rejected" / "20260101T000000000001-a.json").read_text())
+    assert [s["run_id"] for s in set_aside["states"]] == [ghost]
+    assert not list(spool.glob("*.json"))
+    assert store.read(f"/flow_runs/{flow_run_id}")["state_type"] == "RUNNING"
