@@ -3,7 +3,7 @@
 What ``serve`` and workers start for each run of a deployment (Prefect 2's
 ``python -m prefect.engine``, same variable). The run is run as itself (no
 new run is created); the exit code is 0 when it ends Completed, 1 otherwise,
-and 3 when the deployment's version lock refused the start (another process
+and 83 when the deployment's version lock refused the start (another process
 started the run): its worker leaves the run alone then.
 """
 

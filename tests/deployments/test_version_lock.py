@@ -191,3 +191,32 @@ def test_a_misspelled_switch_names_the_option_meant() -> None:
         flow(version_locks=True)
     with pytest.raises(ValueError, match="heartbeat must be True, False or None"):
         flow(heartbeat="yes")(lambda: None)
+
+
+def test_the_engine_entry_point_exits_83_when_the_lock_refuses(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m headwater.engine``'s exit code tells its worker the run is someone else's."""
+    import asyncio
+
+    from headwater.client import get_client
+    from headwater.engine import main
+
+    write(tmp_path / "code" / "flows", "etl.py", COUNTING_FLOW)
+
+    async def create() -> str:
+        async with get_client() as client:
+            flow_row = await client.request("POST", "flows/", json={"name": "etl"})
+            d, _ = await client.create_deployment(
+                name="prod", flow_id=flow_row["id"], entrypoint="flows/etl.py:etl",
+                code_location={"kind": "local", "path": str(tmp_path / "code")},
+                parameters={"path": str(tmp_path / "marks.txt")}, version_lock=True)
+            run = await client.create_flow_run_from_deployment(d["id"])
+            return str(run["id"])
+
+    run_id = asyncio.run(create())
+    monkeypatch.setenv("HEADWATER__FLOW_RUN_ID", run_id)
+    assert main() == 0
+    assert main() == 83
+    assert "version lock is on" in capsys.readouterr().err
+    assert lines(tmp_path / "marks.txt") == ["flow", "task"]

@@ -33,7 +33,7 @@ __all__ = ["VERSION_LOCKED_EXIT_CODE", "claim", "refusal"]
 
 #: The exit code of ``python -m headwater.engine`` whose start the version lock
 #: refused: its worker or ``serve`` leaves the run to the process that holds it.
-VERSION_LOCKED_EXIT_CODE = 3
+VERSION_LOCKED_EXIT_CODE = 83
 
 _BUSY_TIMEOUT_MS = 30_000  # as the recorder's: another writer makes a claim wait, not fail
 _lock = threading.Lock()
