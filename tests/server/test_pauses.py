@@ -11,8 +11,8 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from .deployment_helpers import deployed  # noqa: E402
-from .server_helpers import make_flow_run, set_state  # noqa: E402
+from .deployment_helpers import deployed
+from .server_helpers import make_flow_run, set_state
 
 pytestmark = pytest.mark.anyio
 
@@ -106,7 +106,8 @@ async def test_a_timed_out_pause_cannot_resume_and_the_run_fails(client: Any) ->
     result = response.json()
     assert result["status"] == "REJECT"
     assert result["state"]["type"] == "FAILED"
-    assert result["state"]["message"] == "The flow was resuming and never resumed."  # Prefect 2 words it so
+    # Prefect 2 names the proposed state ("Resuming") in the message.
+    assert result["state"]["message"] == "The flow was resuming and never resumed."
 
 
 async def test_the_scheduler_fails_expired_pauses(app: Any, client: Any) -> None:
