@@ -41,6 +41,8 @@ __all__ = ["Runner", "serve"]
 _log = logging.getLogger("headwater.runner")
 
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+#: A process that ends its run suspended leaves it PAUSED (SCHEDULED once resumed): not a crash.
+_LEFT_WAITING = frozenset({"PAUSED", "SCHEDULED"})
 
 
 @dataclass
@@ -182,6 +184,10 @@ class Runner:
             return
         if run.get("state_type") in _FINAL:
             _log.info("serve: flow run %r ended %s", child.name, run.get("state_name"))
+            return
+        if run.get("state_type") in _LEFT_WAITING:
+            _log.info("serve: flow run %r stopped %s; a resume runs it again", child.name,
+                      run.get("state_name"))
             return
         why = ("serve stopped and its process was ended" if self.stop.is_set()
                else "its process ended")

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from headwater._private import background, flow_run_watch, heartbeats, recording
+from headwater._private import background, flow_run_watch, heartbeats, recording, suspending
 from headwater._private.cancellation import close_scope, open_scope
 from headwater._private.context import FlowRunContext, flow_run_ctx, tags_ctx, task_run_ctx
 from headwater._private.engine.drivers import run_machine, run_machine_async
@@ -200,6 +200,7 @@ class FlowJob(Job):
             flow_run_ctx.reset(tokens[0])
             close_scope(self.run._id)
             forget_flow_run(self.run._id)
+            suspending.forget(self.run._id)
             heartbeats.forget(self.run._id)
             if self.parent is None:
                 flow_run_watch.unwatch(self.run._id)
