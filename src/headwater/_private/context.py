@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +90,13 @@ class RunTracker:
             return None
         with self._lock:
             return completed.get((task_key, dynamic_key))
+
+    def keep(self, runs: Mapping[tuple[str, int], tuple[TaskRun, State[Any]]]) -> None:
+        """Reuse these completed runs (a resumed flow run's earlier ones), as for a retry."""
+        completed = self._completed
+        if completed is not None:
+            with self._lock:
+                completed.update(runs)
 
     def started(self, job: RunnableJob) -> None:
         """Note a child run that the flow must wait for before it finishes."""

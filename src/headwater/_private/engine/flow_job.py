@@ -15,7 +15,7 @@ import contextvars
 import datetime
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,7 @@ from headwater._private.run_logging import (
     install_print_capture,
     logging_configured,
 )
-from headwater._private.run_records import FlowRun
+from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.sigterm import sigterm_as_exception, termination_requested
 from headwater._private.states import Failed, State, StateDetails, StateType, now
 from headwater._private.target import current_target
@@ -65,6 +65,9 @@ class StoredFlowRun:
             Pending state is recorded unless it is Pending already.
         parent_flow_run_id: The flow run that asked for it, if any.
         parent_task_run_id: The task run that asked for it (``as_subflow``), if any.
+        reusable: For a resumed run, the task runs that completed (with
+            persisted results) in its earlier process, by task key and
+            dynamic key: they are reused, not run again.
     """
 
     id: uuid.UUID
@@ -74,6 +77,7 @@ class StoredFlowRun:
     state_type: str | None = None
     parent_flow_run_id: uuid.UUID | None = None
     parent_task_run_id: uuid.UUID | None = None
+    reusable: Mapping[tuple[str, int], tuple[TaskRun, State[Any]]] | None = None
 
 
 class FlowJob(Job):
@@ -129,9 +133,12 @@ class FlowJob(Job):
             returns_value = self.flow._returns_value = always_returns_value(self.flow.fn)
         # A flow with retries keeps its completed task runs for reuse on a retry;
         # one that may return None keeps its children's results, which it hands back.
+        reusable = self.stored.reusable if self.stored is not None else None
         ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints,
-                             keep_completed=bool(opts.retries),
+                             keep_completed=bool(opts.retries or reusable),
                              result_budget=-1 if returns_value else settings.result_budget)
+        if reusable:
+            ctx._tracker.keep(reusable)
         parent_scope = self.parent._scope if self.parent is not None else None
         ctx._scope = open_scope(self.run._id, self.parent._flow_run._id if self.parent else None)
         if recorder is not None:

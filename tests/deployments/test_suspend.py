@@ -1,0 +1,150 @@
+"""Suspending a deployment's flow run, resuming it, and running it again from the top.
+
+In-process: ``execute_flow_run`` runs the stored run as ``python -m
+headwater.engine`` does (embedded SQLite, and a live API over SQLite and
+PostgreSQL). The real-process paths (serve, a worker) are in
+``test_suspend_processes.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from headwater._private.deployments.execute import execute_flow_run
+from headwater.client import get_client
+from headwater.exceptions import FlowRunStateError, NotPausedError
+from headwater.pausing import resume_flow_run
+
+from .test_execute import write
+
+FLOW_FILE = """
+    from pathlib import Path
+
+    from headwater import flow, task
+    from headwater.input import RunInput
+    from headwater.pausing import pause_flow_run, suspend_flow_run
+
+
+    def bump(folder: str, name: str) -> None:
+        path = Path(folder) / name
+        path.write_text(str(int(path.read_text()) + 1 if path.exists() else 1))
+
+
+    @task(persist_result=True)
+    def first(folder: str, x: int) -> int:
+        bump(folder, "first")
+        return x + 1
+
+
+    @task(persist_result=False)
+    def unpersisted(folder: str, x: int) -> int:
+        bump(folder, "unpersisted")
+        return x * 10
+
+
+    class Approval(RunInput):
+        ok: bool
+
+
+    @flow
+    def approve(folder: str, x: int = 1, how: str = "suspend") -> str:
+        a = first(folder, x)
+        b = unpersisted(folder, a)
+        if how == "suspend":
+            answer = suspend_flow_run(wait_for_input=Approval, timeout=600, key="approval")
+            ok = answer.ok
+        else:
+            ok = pause_flow_run(wait_for_input=bool, reschedule=True, timeout=600)
+        bump(folder, "after")
+        return f"{a} {b} {ok}"
+"""
+
+
+def _api(work: Any) -> Any:
+    async def go() -> Any:
+        async with get_client() as client:
+            return await work(client)
+
+    return asyncio.run(go())
+
+
+def _deployment_run(code: Path, **parameters: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def work(client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        flow = await client.request("POST", "flows/", json={"name": "approve"})
+        version, _ = await client.create_deployment(
+            name="prod", flow_id=flow["id"], entrypoint="flows/approve.py:approve",
+            code_location={"kind": "local", "path": str(code)})
+        run = await client.create_flow_run_from_deployment(version["id"], parameters=parameters)
+        return version, run
+
+    return _api(work)  # type: ignore[no-any-return]
+
+
+def _counts(folder: Path) -> dict[str, int]:
+    return {p.name: int(p.read_text()) for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("how", ["suspend", "pause"])
+def test_a_suspended_run_resumes_in_a_new_run_reusing_persisted_task_results(
+        target_home: Path, tmp_path: Path, how: str) -> None:
+    write(tmp_path / "code" / "flows", "approve.py", FLOW_FILE)
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    version, run = _deployment_run(tmp_path / "code", folder=str(counts), x=1, how=how)
+
+    state = execute_flow_run(run["id"], deployment=version)
+    assert state.is_paused() and state.state_details.pause_reschedule
+    stored = _api(lambda c: c.read_flow_run(run["id"]))
+    assert stored["state_type"] == "PAUSED"
+    name = "Suspended" if how == "suspend" else "Paused"
+    details = stored["state"]["state_details"]
+    assert stored["state_name"] == name
+    assert details["pause_reschedule"] is True and details["pause_timeout"]
+    assert details["pause_key"] == ("approval" if how == "suspend" else "1")
+    assert _counts(counts) == {"first": 1, "unpersisted": 1}
+
+    run_input = {"ok": True} if how == "suspend" else {"value": True}
+    resume_flow_run(run["id"], run_input=run_input)
+    stored = _api(lambda c: c.read_flow_run(run["id"]))
+    assert (stored["state_type"], stored["state_name"]) == ("SCHEDULED", "Resuming")
+
+    state = execute_flow_run(run["id"], deployment=version)
+    assert state.is_completed() and state.result() == "2 20 True"
+    # first() completed with a persisted result: reused; unpersisted() ran again.
+    assert _counts(counts) == {"after": 1, "first": 1, "unpersisted": 2}
+    stored = _api(lambda c: c.read_flow_run(run["id"]))
+    assert stored["state_type"] == "COMPLETED" and stored["run_count"] == 2
+    states = [s["name"] for s in _api(lambda c: c.read_flow_run_states(run["id"]))]
+    assert states == ["Scheduled", "Pending", "Running", name, "Resuming", "Pending",
+                      "Running", "Completed"]
+    tasks = _api(lambda c: c.read_task_runs(flow_run_id=run["id"]))
+    assert sorted(t["task_key"].rsplit(".", 1)[-1] for t in tasks) == ["first",
+                                                                       "unpersisted"]
+
+
+def test_resuming_with_input_that_does_not_fit_is_refused(home: Path, tmp_path: Path) -> None:
+    write(tmp_path / "code" / "flows", "approve.py", FLOW_FILE)
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    version, run = _deployment_run(tmp_path / "code", folder=str(counts))
+    assert execute_flow_run(run["id"], deployment=version).is_paused()
+    with pytest.raises(FlowRunStateError, match="Cannot resume this run: Reason: "):
+        resume_flow_run(run["id"], run_input={"ok": "maybe"})
+    assert _api(lambda c: c.read_flow_run(run["id"]))["state_type"] == "PAUSED"
+    resume_flow_run(run["id"], run_input={"ok": False})
+    with pytest.raises(NotPausedError):
+        resume_flow_run(run["id"], run_input={"ok": False})
+    assert execute_flow_run(run["id"], deployment=version).result() == "2 20 False"
+
+
+def test_resuming_an_unknown_run(home: Path) -> None:
+    from headwater.exceptions import ObjectNotFound
+
+    _api(lambda c: c.request("GET", "health"))
+    with pytest.raises(ObjectNotFound):
+        resume_flow_run(uuid.uuid4())
