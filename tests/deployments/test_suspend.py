@@ -148,3 +148,68 @@ def test_resuming_an_unknown_run(home: Path) -> None:
     _api(lambda c: c.request("GET", "health"))
     with pytest.raises(ObjectNotFound):
         resume_flow_run(uuid.uuid4())
+
+
+LOOP_FILE = """
+    import time
+    from pathlib import Path
+
+    from headwater import flow, task
+
+
+    @task
+    def tick(folder: str, i: int) -> int:
+        Path(folder, "ticks").write_text(str(i))
+        time.sleep(0.02)
+        return i
+
+
+    @flow
+    def looping(folder: str) -> int:
+        i = 0
+        while i < 5000:
+            i = tick(folder, i) + 1
+        return i
+"""
+
+
+@pytest.mark.parametrize("verb", ["suspend", "pause"])
+def test_suspending_another_run_stops_its_process_paused(
+        home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, verb: str) -> None:
+    import threading
+
+    from headwater.pausing import pause_flow_run, suspend_flow_run
+
+    monkeypatch.setenv("HEADWATER_FLOW_RUN_WATCH_INTERVAL", "0.05")
+    write(tmp_path / "code" / "flows", "looping.py", LOOP_FILE)
+
+    async def deploy(client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        flow = await client.request("POST", "flows/", json={"name": "looping"})
+        version, _ = await client.create_deployment(
+            name="prod", flow_id=flow["id"], entrypoint="flows/looping.py:looping",
+            code_location={"kind": "local", "path": str(tmp_path / "code")})
+        run = await client.create_flow_run_from_deployment(
+            version["id"], parameters={"folder": str(tmp_path)})
+        return version, run
+
+    version, run = _api(deploy)
+    ended: list[Any] = []
+    thread = threading.Thread(target=lambda: ended.append(
+        execute_flow_run(run["id"], deployment=version)), daemon=True)
+    thread.start()
+    while not ((tmp_path / "ticks").exists()
+               and _api(lambda c: c.read_flow_run(run["id"]))["state_type"] == "RUNNING"):
+        threading.Event().wait(0.02)
+    if verb == "suspend":
+        assert suspend_flow_run(flow_run_id=run["id"], timeout=600) is None
+    else:
+        assert pause_flow_run(flow_run_id=run["id"], timeout=600) is None
+    thread.join(60)
+    assert not thread.is_alive()
+    assert ended[0].is_paused()
+    stored = _api(lambda c: c.read_flow_run(run["id"]))
+    assert stored["state_type"] == "PAUSED"
+    assert stored["state_name"] == ("Suspended" if verb == "suspend" else "Paused")
+    assert stored["state"]["state_details"]["pause_reschedule"] is True
+    resume_flow_run(run["id"])
+    assert _api(lambda c: c.read_flow_run(run["id"]))["state_name"] == "Resuming"

@@ -292,8 +292,6 @@ def suspend_other(flow_run_id: uuid.UUID | str, verb: str, *, key: str | None,
         reason = f"Cannot {verb} subflows." if is_subflow else (
             f"Cannot {verb} flows without a deployment.")
         raise FlowPauseError(prefix + reason + _explain(verb))
-    if get_scope(run_id) is not None:
-        _flush_records()
     pause_key = key if key is not None or verb == "pause" else str(uuid.uuid4())
     result = _propose(run_id, _paused_body("Suspended" if verb == "suspend" else "Paused",
                                            pause_key, timeout, None))
@@ -309,13 +307,18 @@ def suspend_other(flow_run_id: uuid.UUID | str, verb: str, *, key: str | None,
 def _look_up(run_id: uuid.UUID, paused_here: Collection[uuid.UUID]) -> tuple[str, bool, bool]:
     """The run's state type, whether it is a subflow run and whether it has a deployment:
     from this process when it runs here, else from the API."""
+    from headwater._private import background
+    from headwater._private.remote_control import read_through_api
+    from headwater._private.target import current_target
+
     scope = get_scope(run_id)
     if scope is not None:
         state = "PAUSED" if run_id in paused_here else "RUNNING"
-        return state, scope.parent is not None, _deployment_run_here(run_id)
-    from headwater._private import background
-    from headwater._private.remote_control import read_through_api
-
+        if scope.parent is not None or not current_target().recording:
+            return state, scope.parent is not None, False
+        _flush_records()  # its row may not have reached the API yet
+        stored: dict[str, Any] = background.run(lambda: read_through_api(run_id))
+        return state, False, stored.get("deployment_id") is not None
     run: dict[str, Any] = background.run(lambda: read_through_api(run_id))
     state_type = (run.get("state") or {}).get("type") or "in no state"
     is_subflow = (run.get("parent_task_run_id") or run.get("parent_flow_run_id")) is not None
