@@ -213,3 +213,25 @@ def test_suspending_another_run_stops_its_process_paused(
     assert stored["state"]["state_details"]["pause_reschedule"] is True
     resume_flow_run(run["id"])
     assert _api(lambda c: c.read_flow_run(run["id"]))["state_name"] == "Resuming"
+
+
+def test_the_cli_resumes_a_suspended_run_by_name(home: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from headwater.cli import app
+
+    write(tmp_path / "code" / "flows", "approve.py", FLOW_FILE)
+    counts = tmp_path / "counts"
+    counts.mkdir()
+    version, run = _deployment_run(tmp_path / "code", folder=str(counts))
+    assert execute_flow_run(run["id"], deployment=version).is_paused()
+    runner = CliRunner()
+    bad = runner.invoke(app, ["flow-run", "resume", run["name"], "--input", "[1]"])
+    assert bad.exit_code == 1 and "must be a JSON object" in bad.output
+    refused = runner.invoke(app, ["flow-run", "resume", run["name"], "--input", '{"ok": 3}'])
+    assert refused.exit_code == 1 and "Cannot resume this run: Reason:" in refused.output
+    done = runner.invoke(app, ["flow-run", "resume", run["name"], "--input", '{"ok": true}'])
+    assert done.exit_code == 0, done.output
+    assert f"Resumed flow run {run['name']!r}" in done.output and "Resuming" in done.output
+    again = runner.invoke(app, ["flow-run", "resume", run["id"]])
+    assert again.exit_code == 1 and "not PAUSED" in again.output
