@@ -122,9 +122,12 @@ def test_a_suspended_run_resumes_in_a_new_run_reusing_persisted_task_results(
     states = [s["name"] for s in _api(lambda c: c.read_flow_run_states(run["id"]))]
     assert states == ["Scheduled", "Pending", "Running", name, "Resuming", "Pending",
                       "Running", "Completed"]
+    # One row per call: the re-run of unpersisted() is the same task run, run twice.
     tasks = _api(lambda c: c.read_task_runs(flow_run_id=run["id"]))
-    assert sorted(t["task_key"].rsplit(".", 1)[-1] for t in tasks) == ["first",
-                                                                       "unpersisted"]
+    runs = {t["task_key"].rsplit(".", 1)[-1]: t for t in tasks}
+    assert sorted(runs) == ["first", "unpersisted"]
+    assert (runs["first"]["run_count"], runs["unpersisted"]["run_count"]) == (1, 2)
+    assert runs["unpersisted"]["state_type"] == "COMPLETED"
 
 
 def test_resuming_with_input_that_does_not_fit_is_refused(home: Path, tmp_path: Path) -> None:

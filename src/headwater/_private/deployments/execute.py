@@ -69,11 +69,11 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
             f"Flow run {run_id} cannot be run with HEADWATER_API_ENABLE_RECORDING=false: its "
             "states would not reach its record. Unset it for this process.")
     run, version = _api(lambda client: _read(client, run_id, deployment))
-    reusable = None
+    reusable = earlier = None
     if run.get("run_count"):  # it ran before (suspended, then resumed): reuse what completed
-        from headwater._private.deployments.resumed import completed_task_runs
+        from headwater._private.deployments.resumed import earlier_task_runs
 
-        reusable = _api(lambda client: completed_task_runs(client, run_id))
+        reusable, earlier = _api(lambda client: earlier_task_runs(client, run_id))
     if version is None:
         return _fail(run_id, f"The deployment version {run.get('deployment_id')} of flow run "
                      f"{run_id} was deleted, so its code cannot be found. Create a new run of "
@@ -89,7 +89,8 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
         expected_start_time=_when(run.get("expected_start_time")),
         state_type=run.get("state_type"),
         parent_flow_run_id=_uuid(run.get("parent_flow_run_id")),
-        parent_task_run_id=_uuid(run.get("parent_task_run_id")), reusable=reusable)
+        parent_task_run_id=_uuid(run.get("parent_task_run_id")), reusable=reusable,
+        earlier=earlier)
     token = deployment_ctx.set({
         "id": str(version["id"]), "flow_run_id": str(run_id), "name": version.get("name"),
         "version": version.get("version"), "parameters": parameters,

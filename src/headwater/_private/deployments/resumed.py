@@ -5,8 +5,8 @@ a task run that completed in an earlier process, with its result persisted,
 is not run again: the task run of the same task key and dynamic key (the
 n-th call of that task in the run) is read from the API, and its recorded
 result reference (``state_details.result_record``) stands for the result.
-A task whose result was not persisted runs again. The reused run keeps its
-row: nothing is created twice.
+A task whose result was not persisted runs again, as the same task run (its row,
+with its run count going up): nothing is created twice.
 """
 
 from __future__ import annotations
@@ -20,24 +20,32 @@ if TYPE_CHECKING:
     from headwater._private.states import State
     from headwater.client import HeadwaterClient
 
-__all__ = ["Reusable", "completed_task_runs"]
+__all__ = ["Earlier", "Reusable", "earlier_task_runs"]
 
 Reusable = dict[tuple[str, int], "tuple[TaskRun, State[Any]]"]
+Earlier = dict[tuple[str, int], uuid.UUID]
 _PAGE = 200
 
 
-async def completed_task_runs(client: HeadwaterClient, flow_run_id: uuid.UUID) -> Reusable:
-    """The flow run's completed task runs with persisted results, by (task key, dynamic key)."""
-    found: Reusable = {}
+async def earlier_task_runs(client: HeadwaterClient,
+                            flow_run_id: uuid.UUID) -> tuple[Reusable, Earlier]:
+    """The flow run's task runs so far, by (task key, dynamic key): the completed ones with
+    persisted results (reused), and the ids of the others (run again *as the same task
+    run*: a second row with the same key would not be stored)."""
+    reusable: Reusable = {}
+    earlier: Earlier = {}
     offset = 0
     while True:
         page = await client.read_task_runs(flow_run_id=flow_run_id, limit=_PAGE, offset=offset)
         for row in page:
             entry = _reusable(row, flow_run_id)
             if entry is not None:
-                found[(entry[0]._task_key, int(entry[0]._dynamic_key))] = entry
+                reusable[(entry[0]._task_key, int(entry[0]._dynamic_key))] = entry
+            elif str(row.get("dynamic_key", "")).isdigit():
+                earlier[(str(row["task_key"]), int(row["dynamic_key"]))] = uuid.UUID(
+                    str(row["id"]))
         if len(page) < _PAGE:
-            return found
+            return reusable, earlier
         offset += _PAGE
 
 

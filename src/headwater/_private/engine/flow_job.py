@@ -68,6 +68,8 @@ class StoredFlowRun:
         reusable: For a resumed run, the task runs that completed (with
             persisted results) in its earlier process, by task key and
             dynamic key: they are reused, not run again.
+        earlier: For a resumed run, the ids of its other earlier task runs:
+            a call with the same key runs again as that task run.
     """
 
     id: uuid.UUID
@@ -78,6 +80,7 @@ class StoredFlowRun:
     parent_flow_run_id: uuid.UUID | None = None
     parent_task_run_id: uuid.UUID | None = None
     reusable: Mapping[tuple[str, int], tuple[TaskRun, State[Any]]] | None = None
+    earlier: Mapping[tuple[str, int], uuid.UUID] | None = None
 
 
 class FlowJob(Job):
@@ -133,12 +136,13 @@ class FlowJob(Job):
             returns_value = self.flow._returns_value = always_returns_value(self.flow.fn)
         # A flow with retries keeps its completed task runs for reuse on a retry;
         # one that may return None keeps its children's results, which it hands back.
-        reusable = self.stored.reusable if self.stored is not None else None
+        stored = self.stored
+        reusable = stored.reusable if stored is not None else None
         ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints,
                              keep_completed=bool(opts.retries or reusable),
                              result_budget=-1 if returns_value else settings.result_budget)
-        if reusable:
-            ctx._tracker.keep(reusable)
+        if stored is not None and (reusable or stored.earlier):
+            ctx._tracker.keep(reusable or {}, stored.earlier or {})
         parent_scope = self.parent._scope if self.parent is not None else None
         ctx._scope = open_scope(self.run._id, self.parent._flow_run._id if self.parent else None)
         if recorder is not None:
