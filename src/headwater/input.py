@@ -18,7 +18,8 @@ Example:
     ...     if answer.approved:
     ...         ...
 
-The flow run input store (``create_flow_run_input``, ``read_flow_run_input``,
+The flow run input store (``create_flow_run_input`` and ``..._from_model``,
+``read_flow_run_input``,
 ``filter_flow_run_input``, ``delete_flow_run_input``) and ``RunInput.save`` /
 ``RunInput.load`` work against the API, as in Prefect 2: a suspended run
 saves the schema of the input it waits for, and a resume stores the input.
@@ -36,6 +37,7 @@ import pydantic
 
 from headwater._private.run_input_store import (
     create_flow_run_input,
+    create_flow_run_input_from_model,
     delete_flow_run_input,
     ensure_flow_run_id,
     filter_flow_run_input,
@@ -44,6 +46,7 @@ from headwater._private.run_input_store import (
 from headwater._private.states import State
 
 __all__ = ["Keyset", "RunInput", "RunInputMetadata", "create_flow_run_input",
+           "create_flow_run_input_from_model",
            "delete_flow_run_input", "filter_flow_run_input", "keyset_from_base_key",
            "keyset_from_paused_state", "read_flow_run_input"]
 

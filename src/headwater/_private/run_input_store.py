@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from headwater.client import HeadwaterClient
 
 __all__ = ["call_api", "call_api_async", "create_flow_run_input",
-           "create_flow_run_input_async", "delete_flow_run_input",
+           "create_flow_run_input_async", "create_flow_run_input_from_model",
+           "delete_flow_run_input",
            "delete_flow_run_input_async", "ensure_flow_run_id", "filter_flow_run_input",
            "filter_flow_run_input_async", "read_flow_run_input", "read_flow_run_input_async"]
 
@@ -141,3 +142,17 @@ def delete_flow_run_input(key: str, flow_run_id: uuid.UUID | str | None = None) 
     from headwater._private import background
 
     background.run(lambda: delete_flow_run_input_async(key, run_id))
+
+
+def create_flow_run_input_from_model(key: str, model_instance: Any,
+                                     flow_run_id: uuid.UUID | str | None = None,
+                                     sender: str | None = None) -> None:
+    """Store a pydantic model instance (as JSON) under ``key``; the sender defaults to
+    ``headwater.flow-run.<current run id>`` inside a flow run, as in Prefect 2."""
+    from headwater._private.context import flow_run_ctx
+
+    if sender is None:
+        ctx = flow_run_ctx.get()
+        if ctx is not None:
+            sender = f"headwater.flow-run.{ctx.flow_run.id}"
+    create_flow_run_input(key, model_instance.model_dump(mode="json"), flow_run_id, sender)
