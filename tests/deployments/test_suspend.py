@@ -238,3 +238,43 @@ def test_the_cli_resumes_a_suspended_run_by_name(home: Path, tmp_path: Path) -> 
     assert f"Resumed flow run {run['name']!r}" in done.output and "Resuming" in done.output
     again = runner.invoke(app, ["flow-run", "resume", run["id"]])
     assert again.exit_code == 1 and "not PAUSED" in again.output
+
+
+ASYNC_FILE = """
+    from headwater import flow, task
+    from headwater.pausing import pause_flow_run_async, suspend_flow_run_async
+
+
+    @task(persist_result=True)
+    async def fetch(x: int) -> int:
+        return x + 1
+
+
+    @flow
+    async def gate(x: int = 1, how: str = "suspend") -> int:
+        a = await fetch(x)
+        if how == "suspend":
+            extra = await suspend_flow_run_async(wait_for_input=int, key="k")
+        else:
+            extra = await pause_flow_run_async(wait_for_input=int, reschedule=True)
+        return a + extra
+"""
+
+
+@pytest.mark.parametrize("how", ["suspend", "pause"])
+def test_an_async_flow_suspends_and_resumes(home: Path, tmp_path: Path, how: str) -> None:
+    write(tmp_path / "code" / "flows", "gate.py", ASYNC_FILE)
+
+    async def deploy(client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        flow = await client.request("POST", "flows/", json={"name": "gate"})
+        version, _ = await client.create_deployment(
+            name="prod", flow_id=flow["id"], entrypoint="flows/gate.py:gate",
+            code_location={"kind": "local", "path": str(tmp_path / "code")})
+        run = await client.create_flow_run_from_deployment(version["id"],
+                                                           parameters={"how": how})
+        return version, run
+
+    version, run = _api(deploy)
+    assert execute_flow_run(run["id"], deployment=version).is_paused()
+    resume_flow_run(run["id"], run_input={"value": 40})
+    assert execute_flow_run(run["id"], deployment=version).result() == 42
