@@ -161,3 +161,22 @@ async def test_the_input_store_round_trip(client: Any) -> None:
     assert (await client.delete(f"{base}/a-1")).status_code == 404
     missing = "/flow_runs/00000000-0000-0000-0000-000000000009/input"
     assert (await client.post(missing, json={"key": "k", "value": "v"})).status_code == 404
+
+
+async def test_the_scheduler_loop_fails_expired_pauses_by_the_injected_clock(
+        client: Any) -> None:
+    from headwater._private.clock import use_clock
+    from headwater.testing import FakeClock
+
+    run = await _deployment_run(client)
+    clock = FakeClock(wall=dt.datetime.now(dt.timezone.utc))
+    with use_clock(clock):
+        await _propose(client, run["id"], _suspended(timeout_seconds=3600))
+        clock.advance(3500)
+        assert (await client.post("/deployments/schedule", json={})).status_code == 200
+        assert (await client.get(f"/flow_runs/{run['id']}")).json()["state_type"] == "PAUSED"
+        clock.advance(200)
+        assert (await client.post("/deployments/schedule", json={})).status_code == 200
+    stored = (await client.get(f"/flow_runs/{run['id']}")).json()
+    assert stored["state_type"] == "FAILED"
+    assert stored["state"]["message"] == "The flow was paused and never resumed."
