@@ -17,10 +17,8 @@ __all__ = ["keyset_for", "save_schema", "schema_of"]
 
 def keyset_for(state_name: str, pause_key: str) -> dict[str, str]:
     """The keyset of a pause: ``<state name>-<pause key>-schema`` and the like."""
-    from headwater.input import keyset_from_base_key
-
-    keyset = keyset_from_base_key(f"{state_name.lower()}-{pause_key}")
-    return {str(name): key for name, key in keyset.items()}
+    base = f"{state_name.lower()}-{pause_key}"  # as headwater.input.keyset_from_base_key
+    return {part: f"{base}-{part}" for part in ("description", "response", "schema")}
 
 
 def schema_of(model: Any) -> tuple[dict[str, Any], str | None]:

@@ -13,7 +13,7 @@ from headwater.server.api.dependencies import DB, Now, ReadConn, not_found
 from headwater.server.schemas import actions as a
 from headwater.server.schemas.core import FlowRunInput
 from headwater.server.services import flow_run_input as store
-from headwater.server.services import pauses
+from headwater.server.services import resuming
 
 __all__ = ["router"]
 
@@ -28,7 +28,7 @@ async def resume_flow_run(id: uuid.UUID, response: Response, db: DB, now: Now,
     """Resume a paused flow run: a suspension (rescheduled pause) becomes Scheduled
     (``Resuming``) for its deployment's runner; another pause becomes Running."""
     async def work(conn: AsyncConnection) -> a.OrchestrationResult | None:
-        return await pauses.resume(conn, id, run_input, now)
+        return await resuming.resume(conn, id, run_input, now)
 
     result = await db.write(work)
     if result is None:

@@ -8,15 +8,16 @@ Prefect 2 sends them); the store does not look inside.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from headwater.server.database import tables as t
-from headwater.server.services.flows_and_runs import insert_ignore, now
 
 __all__ = ["DuplicateInputError", "create_input", "delete_input", "filter_inputs",
            "read_input"]
@@ -40,10 +41,11 @@ async def create_input(conn: AsyncConnection, flow_run_id: uuid.UUID, key: str, 
     exists = await conn.execute(sa.select(t.flow_run.c.id).where(t.flow_run.c.id == flow_run_id))
     if exists.first() is None:
         return None
-    stamp = now()
+    stamp = dt.datetime.now(dt.timezone.utc)
     row: Row = {"id": uuid.uuid4(), "created": stamp, "updated": stamp,
                 "flow_run_id": flow_run_id, "key": key, "value": value, "sender": sender}
-    result = await conn.execute(insert_ignore(t.flow_run_input, conn.dialect.name), row)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    result = await conn.execute(dialect.insert(t.flow_run_input).on_conflict_do_nothing(), row)
     if result.rowcount != 1:
         raise DuplicateInputError("A flow run input with this key already exists.")
     return row

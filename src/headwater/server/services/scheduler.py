@@ -103,8 +103,8 @@ async def schedule_once(db: Database, now: dt.datetime, *,
 
 
 async def _fail_expired_pauses(db: Database, now: dt.datetime) -> None:
-    """Prefect 2's ``FailExpiredPauses``, once per loop (see ``services/pauses.py``)."""
-    from headwater.server.services.pauses import fail_expired_pauses
+    """Prefect 2's ``FailExpiredPauses``, once per loop (see ``services/resuming.py``)."""
+    from headwater.server.services.resuming import fail_expired_pauses
 
     async with db.read() as conn:  # the write lock only when a run is paused
         paused = (await conn.execute(sa.select(_R.id).where(_R.state_type == "PAUSED")
