@@ -278,3 +278,38 @@ def test_an_async_flow_suspends_and_resumes(home: Path, tmp_path: Path, how: str
     assert execute_flow_run(run["id"], deployment=version).is_paused()
     resume_flow_run(run["id"], run_input={"value": 40})
     assert execute_flow_run(run["id"], deployment=version).result() == 42
+
+
+def test_run_input_save_and_load_through_the_input_store(home: Path) -> None:
+    from headwater import flow
+    from headwater.input import (
+        RunInput,
+        create_flow_run_input,
+        create_flow_run_input_from_model,
+        delete_flow_run_input,
+        filter_flow_run_input,
+        keyset_from_base_key,
+        read_flow_run_input,
+    )
+
+    class Approval(RunInput):
+        ok: bool
+
+    keyset = keyset_from_base_key("suspended-k")
+
+    @flow
+    def f() -> tuple[Any, ...]:
+        Approval.with_initial_data(description="Approve?", ok=True).save(keyset)
+        create_flow_run_input(keyset["response"], {"ok": False})
+        loaded = Approval.load(keyset)
+        create_flow_run_input_from_model("model", Approval(ok=True))
+        found = filter_flow_run_input("suspended-k-", limit=5, exclude_keys={keyset["response"]})
+        delete_flow_run_input("model")
+        return (loaded, read_flow_run_input(keyset["description"]),
+                [i["key"] for i in found], read_flow_run_input("model"),
+                read_flow_run_input(keyset["schema"])["properties"]["ok"]["default"])
+
+    loaded, description, keys, deleted, default = f()
+    assert loaded.ok is False and loaded.metadata.key == keyset["response"]
+    assert description == "Approve?" and deleted is None and default is True
+    assert sorted(keys) == [keyset["description"], keyset["schema"]]
