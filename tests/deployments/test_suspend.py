@@ -306,7 +306,7 @@ def test_run_input_save_and_load_through_the_input_store(home: Path) -> None:
         found = filter_flow_run_input("suspended-k-", limit=5, exclude_keys={keyset["response"]})
         delete_flow_run_input("model")
         return (loaded, read_flow_run_input(keyset["description"]),
-                [i["key"] for i in found], read_flow_run_input("model"),
+                [i.key for i in found], read_flow_run_input("model"),
                 read_flow_run_input(keyset["schema"])["properties"]["ok"]["default"])
 
     loaded, description, keys, deleted, default = f()

@@ -9,21 +9,41 @@ local database), on the background loop; the ``*_async`` twins await it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import pydantic
+
 if TYPE_CHECKING:
     from headwater.client import HeadwaterClient
 
-__all__ = ["call_api", "call_api_async", "create_flow_run_input",
+__all__ = ["FlowRunInput", "call_api", "call_api_async", "create_flow_run_input",
            "create_flow_run_input_async", "create_flow_run_input_from_model",
            "delete_flow_run_input",
            "delete_flow_run_input_async", "ensure_flow_run_id", "filter_flow_run_input",
            "filter_flow_run_input_async", "read_flow_run_input", "read_flow_run_input_async"]
 
 T = TypeVar("T")
+
+
+class FlowRunInput(pydantic.BaseModel):
+    """One stored input of a flow run, as `filter_flow_run_input` returns it (Prefect 2's)."""
+
+    id: uuid.UUID
+    created: dt.datetime | None = None
+    updated: dt.datetime | None = None
+    flow_run_id: uuid.UUID
+    key: str
+    value: str
+    sender: str | None = None
+
+    @property
+    def decoded_value(self) -> Any:
+        """The value parsed from JSON."""
+        return json.loads(self.value)
 
 
 def ensure_flow_run_id(flow_run_id: uuid.UUID | str | None = None) -> uuid.UUID:
@@ -89,12 +109,13 @@ async def read_flow_run_input_async(key: str,
 async def filter_flow_run_input_async(key_prefix: str, limit: int = 1,
                                       exclude_keys: Iterable[str] | None = None,
                                       flow_run_id: uuid.UUID | str | None = None,
-                                      ) -> list[dict[str, Any]]:
+                                      ) -> list[FlowRunInput]:
     """The flow run's inputs whose key starts with ``key_prefix`` (oldest first)."""
     run_id = ensure_flow_run_id(flow_run_id)
     excluded = list(exclude_keys or ())
-    return await call_api_async(
+    rows = await call_api_async(
         lambda c: c.filter_flow_run_input(run_id, key_prefix, limit, excluded))
+    return [FlowRunInput.model_validate(row) for row in rows]
 
 
 async def delete_flow_run_input_async(key: str,
@@ -127,7 +148,7 @@ def read_flow_run_input(key: str, flow_run_id: uuid.UUID | str | None = None) ->
 
 def filter_flow_run_input(key_prefix: str, limit: int = 1,
                           exclude_keys: Iterable[str] | None = None,
-                          flow_run_id: uuid.UUID | str | None = None) -> list[dict[str, Any]]:
+                          flow_run_id: uuid.UUID | str | None = None) -> list[FlowRunInput]:
     """Blocking twin of `filter_flow_run_input_async`."""
     run_id = ensure_flow_run_id(flow_run_id)
     from headwater._private import background
