@@ -28,7 +28,8 @@ The rules (``docs/architecture.md``):
   4. ``run_logging``, ``logging_config``, ``log_handlers``, ``log_formatters``,
      ``recording``
   5. ``engine``, ``cancellation``, ``concurrency``, ``remote_control``,
-     ``pausing``, ``suspending``, ``flow_run_watch``, ``flow_run_readers``, ``dask`` (the
+     ``pausing``, ``suspending``, ``run_input_store``, ``input_schema``,
+     ``flow_run_watch``, ``flow_run_readers``, ``dask`` (the
      DaskTaskRunner: the engine's remote runs on Dask)
   6. ``tasks``, ``flows``, ``deployments`` (serve, deploy, run_deployment, running a
      stored run), the public modules (``headwater.runtime``...)
@@ -80,7 +81,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("run_logging", "logging_config", "logging_check", "log_handlers", "log_console",
      "log_formatters", "recording"),
     ("engine", "cancellation", "concurrency", "remote_control", "pausing", "suspending",
-     "flow_run_watch", "flow_run_readers", "dask", "workers"),
+     "run_input_store", "input_schema", "flow_run_watch", "flow_run_readers", "dask",
+     "workers"),
     ("tasks", "flows", "deployments"),
 )
 # Outside headwater._private: the exceptions at the bottom, the public modules on top.

@@ -2,9 +2,10 @@
 
 What ``serve`` and workers start for each run of a deployment (Prefect 2's
 ``python -m prefect.engine``, same variable). The run is run as itself (no
-new run is created); the exit code is 0 when it ends Completed, 1 otherwise,
-and 83 when the deployment's version lock refused the start (another process
-started the run): its worker leaves the run alone then.
+new run is created); the exit code is 0 when it ends Completed or suspended
+(Paused, to be resumed), 1 otherwise, and 83 when the deployment's version
+lock refused the start (another process started the run): its worker leaves
+the run alone then.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def main() -> int:
     except VersionLockError as exc:
         print(f"headwater.engine: {exc}", file=sys.stderr)
         return VERSION_LOCKED_EXIT_CODE
-    return 0 if state.is_completed() else 1
+    # Suspended (Paused, rescheduled): not a failure; a resume starts the run again.
+    return 0 if state.is_completed() or state.is_paused() else 1
 
 
 if __name__ == "__main__":

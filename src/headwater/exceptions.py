@@ -5,8 +5,9 @@ The hierarchy::
     BaseException
      +-- ExternalSignal               a signal from outside the process
      |    +-- TerminationSignal       the process got SIGTERM during a run
-     +-- HeadwaterSignal              Prefect 2's orchestration signals (never raised)
-     |    +-- Abort
+     +-- HeadwaterSignal              Prefect 2's orchestration signals
+     |    +-- Abort                   never raised
+     |    +-- FlowRunSuspended        the flow run was suspended: its process stops running it
      +-- CancellationRequested        the flow run was cancelled (engine checkpoints)
      +-- Warning
           +-- NotYetSupportedWarning  an accepted option has no effect yet
@@ -98,6 +99,7 @@ __all__ = [
     "FlowPauseError",
     "FlowPauseTimeout",
     "FlowRunStateError",
+    "FlowRunSuspended",
     "FlowRunTimeoutError",
     "FlowRunWaitTimeout",
     "FlowScriptError",
@@ -396,11 +398,29 @@ class ExternalSignal(BaseException):
 
 
 class HeadwaterSignal(BaseException):
-    """Prefect 2's base of orchestration signals; headwater raises none of them."""
+    """Prefect 2's base of orchestration signals."""
 
 
 class Abort(HeadwaterSignal):
     """Prefect 2's signal to abort orchestration; headwater never raises it."""
+
+
+class FlowRunSuspended(HeadwaterSignal):
+    """Raised in a flow run's code when the run was suspended (Prefect 2 raises ``Pause``).
+
+    ``suspend_flow_run()``, ``pause_flow_run(reschedule=True)``, or a
+    suspension asked for from another process, recorded the run ``Paused``;
+    the engine stops running it without marking it failed or crashed, and a
+    resume starts it again from its deployment. It derives from
+    ``BaseException`` so that ``except Exception`` in user code lets it through.
+
+    Args:
+        state: The run's Paused (or Suspended) state, as the API stored it.
+    """
+
+    def __init__(self, message: str = "The flow run was suspended.", state: Any = None) -> None:
+        super().__init__(message)
+        self.state = state
 
 
 class TerminationSignal(ExternalSignal):

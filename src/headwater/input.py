@@ -18,9 +18,14 @@ Example:
     ...     if answer.approved:
     ...         ...
 
+The flow run input store (``create_flow_run_input`` and ``..._from_model``,
+``read_flow_run_input``,
+``filter_flow_run_input``, ``delete_flow_run_input``) and ``RunInput.save`` /
+``RunInput.load`` work against the API, as in Prefect 2: a suspended run
+saves the schema of the input it waits for, and a resume stores the input.
 Sending input between running flows (``send_input``, ``receive_input``,
-``RunInput.respond``/``send_to``/``receive``) and the flow-run-input store
-(``create_flow_run_input``...) are not provided: see docs/migration.md.
+``RunInput.respond``/``send_to``/``receive``) is not provided: see
+docs/migration.md.
 """
 
 from __future__ import annotations
@@ -30,10 +35,20 @@ from typing import Any, Literal, TypeVar
 
 import pydantic
 
+from headwater._private.run_input_store import (
+    create_flow_run_input,
+    create_flow_run_input_from_model,
+    delete_flow_run_input,
+    ensure_flow_run_id,
+    filter_flow_run_input,
+    read_flow_run_input,
+)
 from headwater._private.states import State
 
-__all__ = ["Keyset", "RunInput", "RunInputMetadata", "keyset_from_base_key",
-           "keyset_from_paused_state"]
+__all__ = ["Keyset", "RunInput", "RunInputMetadata", "create_flow_run_input",
+           "create_flow_run_input_from_model",
+           "delete_flow_run_input", "filter_flow_run_input", "keyset_from_base_key",
+           "keyset_from_paused_state", "read_flow_run_input"]
 
 R = TypeVar("R", bound="RunInput")
 
@@ -77,6 +92,44 @@ class RunInput(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(extra="forbid")
 
     _description: str | None = pydantic.PrivateAttr(default=None)
+    _metadata: RunInputMetadata | None = pydantic.PrivateAttr(default=None)
+
+    @property
+    def metadata(self) -> RunInputMetadata | None:
+        """Where this input was read from (set by `load`)."""
+        return self._metadata
+
+    @classmethod
+    def save(cls, keyset: Keyset, flow_run_id: uuid.UUID | str | None = None) -> None:
+        """Store this class's JSON schema (and description) under ``keyset`` for the run.
+
+        Args:
+            keyset: Where (``keyset_from_paused_state`` of the pause).
+            flow_run_id: The flow run; the current one when None.
+        """
+        create_flow_run_input(keyset["schema"], cls.model_json_schema(), flow_run_id)
+        found = getattr(cls, "_description", None)
+        description = found if isinstance(found, str) else None
+        if description:
+            create_flow_run_input(keyset["description"], description, flow_run_id)
+
+    @classmethod
+    def load(cls: type[R], keyset: Keyset, flow_run_id: uuid.UUID | str | None = None) -> R:
+        """Read the input the run was resumed with (``keyset["response"]``) as this class.
+
+        Args:
+            keyset: Where (``keyset_from_paused_state`` of the pause).
+            flow_run_id: The flow run; the current one when None.
+
+        Raises:
+            pydantic.ValidationError: The stored input does not fit this class.
+        """
+        run_id = ensure_flow_run_id(flow_run_id)
+        value = read_flow_run_input(keyset["response"], run_id)
+        instance = cls(**value) if value else cls()
+        instance._metadata = RunInputMetadata(key=keyset["response"], sender=None,
+                                              receiver=run_id)
+        return instance
 
     @classmethod
     def keyset_from_type(cls) -> Keyset:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -50,8 +51,8 @@ class RunTracker:
     does. Flows without retries keep nothing (``keep_completed=False``).
     """
 
-    __slots__ = ("_budget", "_completed", "_counters", "_freed", "_inflight", "_keys", "_left",
-                 "_lock", "_subflows", "_summaries")
+    __slots__ = ("_adopted", "_budget", "_completed", "_counters", "_earlier", "_freed",
+                 "_inflight", "_keys", "_left", "_lock", "_subflows", "_summaries")
 
     def __init__(self, keep_completed: bool = False, result_budget: int = 0) -> None:
         self._lock = threading.Lock()
@@ -67,6 +68,8 @@ class RunTracker:
         self._budget = result_budget  # -1: none kept, the flow returns a value on every path
         self._left = result_budget  # bytes of results the run may still keep
         self._freed: FreedResult | None = None  # made on the first result freed
+        self._earlier: dict[tuple[str, int], uuid.UUID] | None = None  # see keep()
+        self._adopted: set[uuid.UUID] = set()  # their ids: rows that exist already
 
     def reserve(self, task_key: str) -> tuple[int, int]:
         """Note a new task run: return its dynamic key (0, 1, 2... per task) and its place.
@@ -90,6 +93,17 @@ class RunTracker:
             return None
         with self._lock:
             return completed.get((task_key, dynamic_key))
+
+    def keep(self, runs: Mapping[tuple[str, int], tuple[TaskRun, State[Any]]],
+             earlier: Mapping[tuple[str, int], uuid.UUID]) -> None:
+        """A resumed flow run's earlier task runs: reuse the completed ``runs`` (as for a
+        retry), and give a call of the same key as one of ``earlier`` that run's id (its
+        row exists: it is not recorded as created again, only its new states)."""
+        with self._lock:
+            if self._completed is not None:
+                self._completed.update(runs)
+            self._earlier = dict(earlier)
+            self._adopted = set(earlier.values())
 
     def started(self, job: RunnableJob) -> None:
         """Note a child run that the flow must wait for before it finishes."""

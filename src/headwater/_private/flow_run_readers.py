@@ -58,7 +58,7 @@ class Reader(Protocol):
 
     async def read(self, active: Sequence[uuid.UUID],
                    paused: Sequence[uuid.UUID]) -> list[Observed]:
-        """The active runs recorded CANCELLING, and the paused ones recorded RUNNING."""
+        """The active runs recorded CANCELLING or PAUSED, and the paused ones recorded RUNNING."""
 
     async def close(self) -> None:
         """Release connections."""
@@ -101,7 +101,8 @@ class SqliteReader:
             return []
         rows = []
         try:
-            for ids, state_type in ((active, "CANCELLING"), (paused, "RUNNING")):
+            for ids, state_type in ((active, "CANCELLING"), (active, "PAUSED"),
+                                    (paused, "RUNNING")):
                 if ids:
                     rows += con.execute(_SQL, (json.dumps([i.hex for i in ids]),
                                                state_type)).fetchall()
@@ -133,7 +134,7 @@ class ApiReader:
         if self._client is None:
             # No retries: a poll that fails is simply repeated at the next interval.
             self._client = self._target.client(timeout=10.0, retries=0)
-        types = ["CANCELLING", "RUNNING"] if paused else ["CANCELLING"]
+        types = ["CANCELLING", "PAUSED", "RUNNING"] if paused else ["CANCELLING", "PAUSED"]
         waiting = set(paused)
         found: list[Observed] = []
         for start in range(0, len(active), _CHUNK):
@@ -141,7 +142,8 @@ class ApiReader:
                                                            state_types=types)
             found += [_observed(run) for run in runs]
         # RUNNING matters for paused runs only (the filter cannot say "RUNNING and paused").
-        return [o for o in found if o.state_type == "CANCELLING" or o.run_id in waiting]
+        return [o for o in found
+                if o.state_type in ("CANCELLING", "PAUSED") or o.run_id in waiting]
 
     async def close(self) -> None:
         """Close the client."""

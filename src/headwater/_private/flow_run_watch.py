@@ -12,6 +12,10 @@ through a reader of :mod:`~headwater._private.flow_run_readers`:
   slots), so it ends Cancelled.
 - RUNNING carrying the key of the pause a run waits in: the wait is
   released with the stored input (``pausing.resume_from_api`` validates it).
+- PAUSED with ``pause_reschedule`` (``suspend_flow_run(flow_run_id=...)``
+  from another process): the run's work is cancelled with the run noted as
+  suspended (``suspending.note_requested``), so it stops Paused, not
+  Cancelled, and a resume starts it again from its deployment.
 
 Stale states are never acted on. Records reach the database a few
 milliseconds after the engine sets them, so the stored state may lag this
@@ -130,10 +134,28 @@ def act(observed: list[Observed]) -> None:
                              seen.run_id)
                 default = f"Flow run {seen.run_id} was cancelled through the API."
                 scope.cancel(seen.message or default)
+        elif seen.state_type == "PAUSED":
+            _suspend_requested(seen)
         elif (seen.state_type == "RUNNING" and "pause_key" in seen.details
               and resume_from_api(seen.run_id, seen.details["pause_key"], seen.state_id,
                                   seen.details)):
             _logger.info("Flow run %s: resumed through the API.", seen.run_id)
+
+
+def _suspend_requested(seen: Observed) -> None:
+    """Another process suspended (or paused with reschedule) a run running here: stop it."""
+    from headwater._private.cancellation import get_scope
+    from headwater._private.pausing import paused_flow_run_ids
+    from headwater._private.suspending import note_requested
+
+    if not seen.details.get("pause_reschedule") or seen.run_id in paused_flow_run_ids():
+        return  # a pause waiting in this process, recorded by itself
+    scope = get_scope(seen.run_id)
+    if scope is None or scope.cancelled:
+        return
+    if note_requested(seen.run_id, seen.details, seen.message):
+        _logger.info("Flow run %s: suspended through the API; stopping it here.", seen.run_id)
+        scope.cancel("The flow run was suspended through the API.")
 
 
 def _after_fork() -> None:

@@ -28,11 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from headwater._private.context import flow_run_ctx, in_async_run_on_loop, task_run_ctx
 from headwater._private.run_records import FlowRun
-from headwater._private.suspending import (
-    refuse_in_process,
-    refuse_out_of_process,
-    suspend_target,
-)
+from headwater._private.suspending import suspend_here, suspend_other, suspend_target
 from headwater.exceptions import (
     AsyncContextError,
     CancellationRequested,
@@ -214,7 +210,7 @@ def pause_flow_run(wait_for_input: type[Any] | None = None,
     """
     del poll_interval
     if flow_run_id is not None:
-        return _pause_other(flow_run_id, wait_for_input, reschedule)
+        return _pause_other(flow_run_id, wait_for_input, reschedule, key, timeout)
     run = _current_flow_run("pause_flow_run")
     if in_async_run_on_loop():
         raise AsyncContextError("pause_flow_run() would block the event loop of this async "
@@ -223,7 +219,7 @@ def pause_flow_run(wait_for_input: type[Any] | None = None,
     if done:
         return value
     if reschedule:
-        refuse_in_process(run, "pause")
+        return _suspend(run, "pause", wait_for_input, key, timeout)
     waiter = _begin(run, wait_for_input, key, timeout)
     event = threading.Event()
     waiter.wake = event.set
@@ -236,7 +232,17 @@ def pause_flow_run(wait_for_input: type[Any] | None = None,
     return _end(run, waiter, timeout)
 
 
-def _pause_other(flow_run_id: uuid.UUID | str, wait_for_input: Any, reschedule: bool) -> None:
+def _suspend(run: FlowRun, verb: str, model: Any, key: str | None,
+             timeout: float | None) -> Any:
+    """A pause that ends the process (see ``suspending.suspend_here``); numbered like others."""
+    with _lock:
+        number = _pauses[run.id] = _pauses.get(run.id, 0) + 1
+    return suspend_here(run, verb, pause_key=key if key is not None else str(number),
+                        timeout=timeout, model=model, load=_validate)
+
+
+def _pause_other(flow_run_id: uuid.UUID | str, wait_for_input: Any, reschedule: bool,
+                 key: str | None = None, timeout: float | None = 3600) -> None:
     """``pause_flow_run(flow_run_id=...)``: Prefect 2's checks, in its order."""
     if wait_for_input is not None:
         raise FlowPauseError("Cannot wait for input when pausing out of process. (headwater: "
@@ -246,7 +252,8 @@ def _pause_other(flow_run_id: uuid.UUID | str, wait_for_input: Any, reschedule: 
             "Pausing a flow run out of process requires the `reschedule` option set to True. "
             "(Prefect 2 says this when reschedule=True is passed: leave reschedule unset, "
             "or use suspend_flow_run(flow_run_id=...).)")
-    refuse_out_of_process(flow_run_id, "pause", paused_flow_run_ids())
+    suspend_other(flow_run_id, "pause", key=key, timeout=timeout,
+                  paused_here=paused_flow_run_ids())
 
 
 async def pause_flow_run_async(wait_for_input: type[Any] | None = None,
@@ -256,13 +263,14 @@ async def pause_flow_run_async(wait_for_input: type[Any] | None = None,
     """Async twin of `pause_flow_run`, for async flows: waits without blocking the loop."""
     del poll_interval
     if flow_run_id is not None:
-        return await asyncio.to_thread(_pause_other, flow_run_id, wait_for_input, reschedule)
+        return await asyncio.to_thread(_pause_other, flow_run_id, wait_for_input, reschedule,
+                                       key, timeout)
     run = _current_flow_run("pause_flow_run_async")
     done, value = _already_resumed(run, key)
     if done:
         return value
     if reschedule:
-        refuse_in_process(run, "pause")
+        return await asyncio.to_thread(_suspend, run, "pause", wait_for_input, key, timeout)
     waiter = _begin(run, wait_for_input, key, timeout)
     loop = asyncio.get_running_loop()
     future: asyncio.Future[None] = loop.create_future()
@@ -312,16 +320,16 @@ def suspend_flow_run(wait_for_input: type[Any] | None = None,
         MissingContextError: Outside a flow run without ``flow_run_id``.
         ObjectNotFound: ``flow_run_id`` names no known flow run.
     """
-    del timeout, client
+    del client
     if flow_run_id is not None:
-        refuse_out_of_process(flow_run_id, "suspend", paused_flow_run_ids())
+        suspend_other(flow_run_id, "suspend", key=key, timeout=timeout,
+                      paused_here=paused_flow_run_ids())
         return None
     run = suspend_target("suspend_flow_run")
     done, value = _already_resumed(run, key)
     if done:
         return value
-    refuse_in_process(run, "suspend")
-    return None
+    return _suspend(run, "suspend", wait_for_input, key, timeout)
 
 
 async def suspend_flow_run_async(wait_for_input: type[Any] | None = None,
@@ -329,10 +337,8 @@ async def suspend_flow_run_async(wait_for_input: type[Any] | None = None,
                                  timeout: float | None = 3600, key: str | None = None,
                                  client: Any = None) -> Any:
     """Async twin of `suspend_flow_run` (reads another run through the API off the loop)."""
-    if flow_run_id is not None:
-        return await asyncio.to_thread(suspend_flow_run, wait_for_input, flow_run_id,
-                                       timeout, key, client)
-    return suspend_flow_run(wait_for_input, None, timeout, key, client)
+    return await asyncio.to_thread(suspend_flow_run, wait_for_input, flow_run_id, timeout,
+                                   key, client)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

@@ -6,7 +6,11 @@ state; the process running the flow notices it
 
 - cancel: the run goes to ``CANCELLING`` (as Prefect 2's ``prefect flow-run
   cancel``); its process cancels it and records ``Cancelled``.
-- resume: a ``PAUSED`` run goes to ``RUNNING`` (the state Prefect 2's
+- resume of a suspension (a pause with ``pause_reschedule``): through
+  ``POST /flow_runs/{id}/resume``, which makes the run Scheduled
+  (``Resuming``) for its deployment's runner, and stores the input after
+  checking it against the schema the run saved (Prefect 2's).
+- resume of any other pause: a ``PAUSED`` run goes to ``RUNNING`` (the state Prefect 2's
   ``resume_flow_run`` sets), whose ``state_details`` carry the pause's
   ``pause_key`` (so the paused process knows which pause it resumes, and
   never takes an older resume for a newer pause) and the ``run_input``.
@@ -139,6 +143,9 @@ async def request_resume(client: HeadwaterClient, flow_run_id: uuid.UUID,
             finished = " (it has finished)" if current in _TERMINAL else ""
             raise NotPausedError(f"Flow run {flow_run_id} is {current or 'in no state'}, "
                                  f"not PAUSED{finished}: there is nothing to resume.")
+        if (state.get("state_details") or {}).get("pause_reschedule"):
+            await _resume_rescheduled(client, flow_run_id, payload)
+            return
         pause_key = (state.get("state_details") or {}).get("pause_key")
         if pause_key is None:
             raise NotPausedError(f"Flow run {flow_run_id} is PAUSED without a pause key: "
@@ -155,6 +162,24 @@ async def request_resume(client: HeadwaterClient, flow_run_id: uuid.UUID,
         if result.get("status") != "ABORT":  # ABORT: the run moved since it was read
             raise _refused(flow_run_id, "resumed", result)
     raise FlowRunStateError(f"Flow run {flow_run_id} kept changing state; try again.")
+
+
+async def _resume_rescheduled(client: HeadwaterClient, flow_run_id: uuid.UUID,
+                              run_input: Any) -> None:
+    """Resume a suspended run (``POST /flow_runs/{id}/resume``): it becomes Scheduled, and
+    its deployment's runner starts it again; the API checks the input against the schema
+    the run saved."""
+    from headwater.exceptions import FlowPauseTimeout
+
+    result = await client.resume_flow_run(flow_run_id, run_input=run_input)
+    if result.get("status") == "ACCEPT":
+        return
+    reason = (result.get("details") or {}).get("reason")
+    if (result.get("state") or {}).get("type") == "FAILED":
+        raise FlowPauseTimeout(f"Flow run can no longer be resumed. ({reason})")
+    if result.get("status") == "ABORT":
+        raise NotPausedError(f"Flow run {flow_run_id} cannot be resumed: {reason}")
+    raise FlowRunStateError(f"Cannot resume this run: {reason}")
 
 
 def _client_for(flow_run_id: uuid.UUID) -> HeadwaterClient:

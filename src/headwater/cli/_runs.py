@@ -1,4 +1,4 @@
-"""``headwater flow ls`` and ``flow-run ls|inspect|logs|cancel|delete``.
+"""``headwater flow ls`` and ``flow-run ls|inspect|logs|cancel|resume|delete``.
 
 Each command reads the API of the process's target (``headwater._private.target``):
 the server at ``HEADWATER_API_URL``, or the local database when it is unset,
@@ -33,7 +33,8 @@ from headwater.cli._task_runs import task_run_app
 __all__ = ["find_flow_run", "flow_app", "flow_run_app", "task_run_app"]
 
 flow_app = typer.Typer(no_args_is_help=True, help="Flows that have run.")
-flow_run_app = typer.Typer(no_args_is_help=True, help="Inspect, cancel and delete flow runs.")
+flow_run_app = typer.Typer(no_args_is_help=True,
+                           help="Inspect, cancel, resume and delete flow runs.")
 
 RUN_ARGUMENT = typer.Argument(help="The flow run's id, a unique part of it, or its name.")
 RUNS_ARGUMENT = typer.Argument(help="Flow runs (ids, unique parts of ids, or names).")
@@ -233,6 +234,39 @@ def flow_run_cancel(flow_run_id: str = RUN_ARGUMENT,
     if wait:
         final = call(lambda client: wait_final(client, run["id"], f"Waiting for {run['name']}"))
         typer.echo(f"Flow run {run.get('name')!r} is {state_name(final)}.")
+
+
+@flow_run_app.command("resume")
+def flow_run_resume(flow_run_id: str = RUN_ARGUMENT,
+                    run_input: str | None = typer.Option(
+                        None, "--input", help="The input for a pause that waits for some: a "
+                        "JSON object, e.g. '{\"approved\": true}'.")) -> None:
+    """Resume a paused flow run; a suspended one is scheduled to run again from its
+    deployment (its completed tasks with persisted results are not run again)."""
+    from headwater._private.remote_control import request_resume
+
+    parsed = _run_input(run_input)
+
+    async def resume(client: Any) -> dict[str, Any]:
+        found = await find_flow_run(client, flow_run_id)
+        await request_resume(client, uuid.UUID(str(found["id"])), parsed)
+        return {**found, **await client.read_flow_run(found["id"])}
+
+    run = call(resume)
+    typer.echo(f"Resumed flow run {run.get('name')!r} ({run.get('id')}): it is "
+               f"{state_name(run)}.")
+
+
+def _run_input(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        fail(f"--input is not JSON ({exc}); pass an object, e.g. '{{\"approved\": true}}'.")
+    if not isinstance(value, dict):
+        fail("--input must be a JSON object (the fields of the input the run waits for).")
+    return value
 
 
 async def wait_final(client: Any, run_id: Any, description: str,

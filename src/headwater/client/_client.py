@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from headwater.client._deployments import DeploymentsMixin
+from headwater.client._inputs import FlowRunInputMixin
 from headwater.client._workers import WorkPoolsMixin
 from headwater.exceptions import HeadwaterException
 
@@ -38,7 +39,7 @@ class APIUnreachable(HeadwaterException, ConnectionError):
     """Raised when the API cannot be reached after the configured retries."""
 
 
-class HeadwaterClient(DeploymentsMixin, WorkPoolsMixin):
+class HeadwaterClient(DeploymentsMixin, FlowRunInputMixin, WorkPoolsMixin):
     """An async client for headwater's REST API.
 
     Args:

@@ -84,6 +84,11 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
 
         claim("flow_run", run_id)  # raises VersionLockError: the body must not run here
     _check_startable(run_id, run)
+    reusable = earlier = None
+    if run.get("run_count"):  # it ran before (suspended, then resumed): reuse what completed
+        from headwater._private.deployments.resumed import earlier_task_runs
+
+        reusable, earlier = _api(lambda client: earlier_task_runs(client, run_id))
     if version is None:
         return _fail(run_id, f"The deployment version {run.get('deployment_id')} of flow run "
                      f"{run_id} was deleted, so its code cannot be found. Create a new run of "
@@ -100,7 +105,8 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
         state_type=run.get("state_type"),
         parent_flow_run_id=_uuid(run.get("parent_flow_run_id")),
         parent_task_run_id=_uuid(run.get("parent_task_run_id")),
-        heartbeat=version.get("heartbeat", True) is not False, version_lock=locked)
+        heartbeat=version.get("heartbeat", True) is not False, version_lock=locked,
+        reusable=reusable, earlier=earlier)
     token = deployment_ctx.set({
         "id": str(version["id"]), "flow_run_id": str(run_id), "name": version.get("name"),
         "version": version.get("version"), "parameters": parameters,

@@ -188,6 +188,13 @@ class Runner:
             _log.info("serve: flow run %r was started by another process (version lock)",
                       child.name)
             return
+        # Suspended: Paused, or already resumed (Scheduled) by the time we look; the
+        # process exits 0 then. A resume runs it again.
+        if run.get("state_type") == "PAUSED" or (run.get("state_type") == "SCHEDULED"
+                                                 and code == 0):
+            _log.info("serve: flow run %r stopped %s; a resume runs it again", child.name,
+                      run.get("state_name"))
+            return
         why = ("serve stopped and its process was ended" if self.stop.is_set()
                else "its process ended")
         await _crash(client, child.run_id,

@@ -15,11 +15,11 @@ import contextvars
 import datetime
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from headwater._private import background, flow_run_watch, heartbeats, recording
+from headwater._private import background, flow_run_watch, heartbeats, recording, suspending
 from headwater._private.cancellation import close_scope, open_scope
 from headwater._private.context import FlowRunContext, flow_run_ctx, tags_ctx, task_run_ctx
 from headwater._private.engine.drivers import run_machine, run_machine_async
@@ -40,7 +40,7 @@ from headwater._private.run_logging import (
     install_print_capture,
     logging_configured,
 )
-from headwater._private.run_records import FlowRun
+from headwater._private.run_records import FlowRun, TaskRun
 from headwater._private.sigterm import sigterm_as_exception, termination_requested
 from headwater._private.states import Failed, State, StateDetails, StateType, now
 from headwater._private.target import current_target
@@ -68,6 +68,11 @@ class StoredFlowRun:
         heartbeat: Its deployment's switch: send heartbeats for it.
         version_lock: Its deployment's switch: its task runs start once and only once
             (the caller claimed the flow run itself before it runs).
+        reusable: For a resumed run, the task runs that completed (with
+            persisted results) in its earlier process, by task key and
+            dynamic key: they are reused, not run again.
+        earlier: For a resumed run, the ids of its other earlier task runs:
+            a call with the same key runs again as that task run.
     """
 
     id: uuid.UUID
@@ -79,6 +84,8 @@ class StoredFlowRun:
     parent_task_run_id: uuid.UUID | None = None
     heartbeat: bool = True
     version_lock: bool = False
+    reusable: Mapping[tuple[str, int], tuple[TaskRun, State[Any]]] | None = None
+    earlier: Mapping[tuple[str, int], uuid.UUID] | None = None
 
 
 class FlowJob(Job):
@@ -138,9 +145,13 @@ class FlowJob(Job):
             returns_value = self.flow._returns_value = always_returns_value(self.flow.fn)
         # A flow with retries keeps its completed task runs for reuse on a retry;
         # one that may return None keeps its children's results, which it hands back.
+        stored = self.stored
+        reusable = stored.reusable if stored is not None else None
         ctx = FlowRunContext(self.flow, self.run, runner, self.is_async, loop, log_prints,
-                             keep_completed=bool(opts.retries),
+                             keep_completed=bool(opts.retries or reusable),
                              result_budget=-1 if returns_value else settings.result_budget)
+        if stored is not None and (reusable or stored.earlier):
+            ctx._tracker.keep(reusable or {}, stored.earlier or {})
         parent_scope = self.parent._scope if self.parent is not None else None
         ctx._scope = open_scope(self.run._id, self.parent._flow_run._id if self.parent else None)
         if recorder is not None:
@@ -219,6 +230,7 @@ class FlowJob(Job):
             flow_run_ctx.reset(tokens[0])
             close_scope(self.run._id)
             forget_flow_run(self.run._id)
+            suspending.forget(self.run._id)
             heartbeats.forget(self.run._id)
             if self.parent is None:
                 flow_run_watch.unwatch(self.run._id)

@@ -66,8 +66,10 @@ from headwater._private.states import (
     aggregate_states,
     now,
 )
+from headwater._private.suspending import suspension_for
 from headwater.exceptions import (
     CancellationRequested,
+    FlowRunSuspended,
     FlowRunTimeoutError,
     ParameterTypeError,
     SerializationError,
@@ -97,6 +99,9 @@ def flow_machine(spec: FlowRunSpec) -> Machine:
     except BaseException as exc:
         cancelled = _cancelled(spec) and isinstance(
             exc, (CancellationRequested, asyncio.CancelledError))
+        suspended = suspension_for(spec.run.id) if cancelled else None
+        if suspended is not None:  # suspended from another process (see suspending.py)
+            return (yield from _suspended(spec, suspended))
         if cancelled and not isinstance(exc, CancellationRequested):
             exc = CancellationRequested(spec.run.id, _reason(spec))
         state = apply_state(spec.run, crash_state(exc))
@@ -109,9 +114,20 @@ def flow_machine(spec: FlowRunSpec) -> Machine:
             # the caller with a BaseException.
             return state
         raise
+    if state.type is StateType.PAUSED:
+        return (yield from _suspended(spec, state))
     yield Record(spec, state, logging.INFO if state.type is StateType.COMPLETED
                  else logging.ERROR, finished_line(state))
     yield from _hooks(spec, state)
+    return state
+
+
+def _suspended(spec: FlowRunSpec, state: State[Any]) -> Steps:
+    """End here for a suspended run: its state is stored already (through the API), and a
+    resume starts the run again in a new process; no hooks (Prefect 2 runs none)."""
+    state = apply_state(spec.run, state)
+    yield Log(spec, logging.INFO, f"Flow run suspended ({state.name}); a resume "
+              "reschedules it and its deployment's runner starts it again.")
     return state
 
 
@@ -161,6 +177,11 @@ def _run(spec: FlowRunSpec) -> Steps:
 
 def _outcome(spec: FlowRunSpec, ok: bool, value: Any) -> Steps:
     """The state the body's answer stands for, once every child run has stopped."""
+    if not ok and isinstance(value, FlowRunSuspended) and value.state is not None:
+        # suspend_flow_run() in the body: tasks already started finish first.
+        yield WaitChildren(spec.tracker)
+        suspended: State[Any] = value.state
+        return suspended
     if not ok and not isinstance(value, Exception):
         raise value  # interrupts and cancellation: crash path in flow_machine
     if _cancelled(spec):

@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 class TaskJob(DispatchedJob):
     """One task run: created by a call, ``submit()`` or ``map()``."""
 
-    __slots__ = ("args", "async_task", "kwargs", "log_prints", "reused", "slot", "task",
-                 "tracked")
+    __slots__ = ("adopted", "args", "async_task", "kwargs", "log_prints", "reused", "slot",
+                 "task", "tracked")
 
     def __init__(self, task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any],
                  wait_for: Any, parent: FlowRunContext | None) -> None:
@@ -68,8 +68,11 @@ class TaskJob(DispatchedJob):
         if parent is not None and parent._is_async:
             self.loop = parent._loop
         run._param_source = self._parameters
+        # A resumed flow run's call runs again as its earlier task run, whose row exists.
+        self.adopted = parent is not None and run._id in parent._tracker._adopted
         recorder = recording.ACTIVE
-        if recorder is not None and reused is None and not callable(opts.task_run_name):
+        if (recorder is not None and reused is None and not self.adopted
+                and not callable(opts.task_run_name)):
             recorder.task_run_created(run)  # named by a callable: recorded once named
 
     def _parameters(self) -> dict[str, Any]:
@@ -180,11 +183,13 @@ class TaskJob(DispatchedJob):
         try:
             self.run._name = call_namer(namer, "task_run_name", self.task.name)
         except Exception as exc:
-            _record_created(self.run)
+            if not self.adopted:
+                _record_created(self.run)
             log_for(spec, logging.ERROR, "The task_run_name callable failed:", exc)
             return set_state(self.run, Failed(
                 data=exc, message=f"The task_run_name callable failed: {exc}"))
-        _record_created(self.run)
+        if not self.adopted:
+            _record_created(self.run)
         return None
 
     def finish(self, state: State[Any] | None) -> None:
@@ -234,12 +239,15 @@ def _new_run(task: TaskDefinition, args: tuple[Any, ...], kwargs: dict[str, Any]
         kept = parent._tracker.completed_run(task.task_key, key)
         if kept is not None:
             return kept[0], kept[1], slot
+        earlier = parent._tracker._earlier  # a resumed flow run's (see RunTracker.keep)
+        run_id = (earlier.get((task.task_key, key)) if earlier else None) or new_uuid()
         flow_run_id: uuid.UUID | None = parent._flow_run._id
     else:
         key = _next_orphan_key()
         slot = -1
         flow_run_id = None
-    run = TaskRun(new_uuid(), task_run_name(task, key, args, kwargs), task.name,
+        run_id = new_uuid()
+    run = TaskRun(run_id, task_run_name(task, key, args, kwargs), task.name,
                   task.task_key, str(key), flow_run_id, task.options.tags | tags_ctx.get(), now())
     run._state = State(StateType.PENDING,
                        state_details=StateDetails(task_run_id=run._id, flow_run_id=flow_run_id))

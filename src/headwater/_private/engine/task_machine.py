@@ -369,6 +369,8 @@ def _persist(spec: TaskRunSpec, plan: ResultPlan, state: State[Any], cache_key: 
         return (yield from _persist_failed(spec, _persist_error(spec, plan, state.data, answer)))
     if not plan.in_memory:
         state.data = answer  # the ResultRecord; state.result() loads it on demand
+    # Recorded with the state: a resumed flow run reuses the result (see StateDetails).
+    state.state_details.result_record = answer
     return state
 
 

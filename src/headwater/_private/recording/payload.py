@@ -54,6 +54,9 @@ def state_details_dict(details: Any) -> dict[str, Any]:
         if value is None or value is False:
             continue
         out[name] = _time(value) if isinstance(value, _dt.datetime) else value
+    record = getattr(details, "result_record", None)
+    if record is not None:
+        out["result_record"] = record.metadata()
     return out
 
 

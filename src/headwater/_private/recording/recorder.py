@@ -75,7 +75,8 @@ class _Marker:
 def has_details(details: Any) -> bool:
     """Whether state details carry more than run ids (most do not)."""
     return (details.scheduled_time is not None or details.cache_key is not None
-            or details.pause_timeout is not None or details.retriable is not None)
+            or details.pause_timeout is not None or details.retriable is not None
+            or details.result_record is not None)
 
 
 class Transport(Protocol):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid
+from typing import Any
 
 __all__ = ["StateDetails"]
 
@@ -12,6 +13,10 @@ class StateDetails:
     """Facts about a state that tie it to runs and schedules.
 
     Attributes mirror Prefect's ``StateDetails``; unset ones are ``None``.
+    ``result_record`` is headwater's: the reference (``ResultRecord``) of a
+    completed task run's persisted result, recorded with the state so that a
+    suspended flow run, resumed in a new process, reuses the result (Prefect
+    2 keeps the reference in the state's data).
     """
 
     __slots__ = (
@@ -22,6 +27,7 @@ class StateDetails:
         "pause_reschedule",
         "pause_timeout",
         "refresh_cache",
+        "result_record",
         "retriable",
         "scheduled_time",
         "task_run_id",
@@ -54,6 +60,7 @@ class StateDetails:
         self.refresh_cache = refresh_cache
         self.retriable = retriable
         self.untrackable_result = untrackable_result
+        self.result_record: Any = None
 
     def __repr__(self) -> str:
         fields = ", ".join(

@@ -332,6 +332,19 @@ CREATE TABLE worker (
 	CONSTRAINT uq_worker__work_pool_id_name UNIQUE (work_pool_id, name)
 );
 
+CREATE TABLE flow_run_input (
+	id CHAR(32) NOT NULL, 
+	created DATETIME NOT NULL, 
+	updated DATETIME NOT NULL, 
+	flow_run_id CHAR(32) NOT NULL, 
+	"key" VARCHAR NOT NULL, 
+	value TEXT NOT NULL, 
+	sender VARCHAR, 
+	CONSTRAINT pk_flow_run_input PRIMARY KEY (id), 
+	CONSTRAINT fk_flow_run_input__flow_run_id__flow_run FOREIGN KEY(flow_run_id) REFERENCES flow_run (id) ON DELETE CASCADE, 
+	CONSTRAINT uq_flow_run_input__flow_run_id_key UNIQUE (flow_run_id, "key")
+);
+
 CREATE TABLE run_lock (
 	run_id CHAR(32) NOT NULL, 
 	created DATETIME NOT NULL, 

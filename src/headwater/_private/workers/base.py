@@ -6,7 +6,8 @@ One round of a worker (`BaseWorker.run_once`):
    ``HEADWATER_WORKER_HEARTBEAT_SECONDS``, with its labels and host;
 2. its runs: a run whose execution ended is reported (a run left in a
    non-final state by its process is marked Crashed, or Cancelled if it was
-   Cancelling, with the exit code in the message); a run that someone asked
+   Cancelling, with the exit code in the message; one left Paused, or
+   Scheduled, was suspended and is left alone); a run that someone asked
    to cancel (state CANCELLING) is sent `terminate`, and `kill` once
    ``HEADWATER_WORKER_CANCEL_GRACE_SECONDS`` have passed;
 3. new runs: ``get_scheduled_flow_runs`` claims up to the free capacity
@@ -262,7 +263,10 @@ class BaseWorker(abc.ABC):
         _logger.info("Worker %r: flow run %s's process exited with code %s (%s).", self.name,
                      run.flow_run_id, code, state)
         if state in _FINAL or code == VERSION_LOCKED_EXIT_CODE:
-            return  # a start the version lock refused: the run is its holder's
+            return  # final, or a start the version lock refused: the run is its holder's
+        if run.terminated_at is None and (state == "PAUSED"
+                                          or (state == "SCHEDULED" and code == 0)):
+            return  # suspended (and maybe resumed already): a resume runs it again
         if state == "CANCELLING" or run.terminated_at is not None:
             await self._finish(run.flow_run_id, "CANCELLED",
                                f"Cancelled: worker {self.name!r} stopped its process "

@@ -33,6 +33,7 @@ __all__ = [
     "deployment_schedule",
     "flow",
     "flow_run",
+    "flow_run_input",
     "flow_run_liveness",
     "flow_run_state",
     "global_concurrency_limit",
@@ -462,4 +463,19 @@ worker = sa.Table(
     sa.Column("heartbeat_interval_seconds", sa.Float(), nullable=True),
     sa.Column("last_heartbeat_time", Timestamp(), nullable=False),
     sa.UniqueConstraint("work_pool_id", "name"),
+)
+
+# Prefect 2's flow run input store: key/value pairs per flow run (a paused run's
+# input schema and the input it was resumed with; RunInput.save/load).
+flow_run_input = sa.Table(
+    "flow_run_input",
+    metadata,
+    sa.Column("id", sa.Uuid(), primary_key=True),
+    *_stamps(),
+    sa.Column("flow_run_id", sa.Uuid(), sa.ForeignKey("flow_run.id", ondelete="CASCADE"),
+              nullable=False),
+    sa.Column("key", sa.String(), nullable=False),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("sender", sa.String(), nullable=True),
+    sa.UniqueConstraint("flow_run_id", "key"),
 )

@@ -16,6 +16,7 @@ __all__ = [
     "ConcurrencyLimit",
     "Flow",
     "FlowRun",
+    "FlowRunInput",
     "Log",
     "ORMModel",
     "State",
@@ -142,3 +143,15 @@ class ConcurrencyLimit(ORMModel):
     tag: str
     concurrency_limit: int
     active_slots: list[uuid.UUID] = Field(default_factory=list)
+
+
+class FlowRunInput(ORMModel):
+    """A key/value input of a flow run (Prefect 2's flow run input store)."""
+
+    id: uuid.UUID
+    created: dt.datetime
+    updated: dt.datetime
+    flow_run_id: uuid.UUID
+    key: str
+    value: str
+    sender: str | None = None

@@ -380,6 +380,11 @@ async def set_state(conn: AsyncConnection, kind: RunKind, run_id: uuid.UUID,
         expected_version=body.expected_state_version)
     if decision.status != "ACCEPT":
         return await _refused(conn, kind, book, decision.status, decision.reason)
+    if kind is FLOW and not body.force and (proposed.type is StateType.PAUSED
+                                            or book.state_type == "PAUSED"):
+        refused = await _judge_pause(conn, run_id, book, proposed)
+        if refused is not None:
+            return refused
     if kind is TASK and not body.force and proposed.type is StateType.RUNNING:
         wait = await concurrency.acquire_slots(conn, run_id, current["tags"])
         if wait is not None:
@@ -402,6 +407,24 @@ async def set_state(conn: AsyncConnection, kind: RunKind, run_id: uuid.UUID,
     if kind is TASK and proposed.type is not StateType.RUNNING:
         await concurrency.release_slots(conn, run_id, current["tags"])
     return a.OrchestrationResult(status="ACCEPT", state=state_row, details={})  # type: ignore[arg-type]
+
+
+async def _judge_pause(conn: AsyncConnection, run_id: uuid.UUID, book: Book,
+                       proposed: a.StateCreate) -> a.OrchestrationResult | None:
+    """Prefect 2's pause rules (``services/pauses.py``); None when they accept."""
+    from headwater.server.services import pauses
+
+    decision, failure = await pauses.judge(conn, run_id, book.state_type, proposed, now())
+    if decision is None:
+        return None
+    if failure is not None:  # the pause timed out: the run ends Failed instead
+        failed = a.StateCreate(type=StateType.FAILED, message=failure)
+        ended = await set_state(conn, FLOW, run_id, a.SetStateRequest(state=failed, force=True))
+        state = ended.state if ended is not None else None
+        return a.OrchestrationResult(status="REJECT", state=state,
+                                     details={"type": "reject_details",
+                                              "reason": decision.reason})
+    return await _refused(conn, FLOW, book, decision.status, decision.reason)
 
 
 async def _refused(conn: AsyncConnection, kind: RunKind, book: Book, status: Any,

@@ -96,9 +96,23 @@ async def schedule_once(db: Database, now: dt.datetime, *,
 
     deployments, created, more_plans = await db.write(plan)
     marked, skipped, more_late = await db.write(late)
+    await _fail_expired_pauses(db, now)
     return SchedulerReport(deployments=deployments, runs_created=created,
                            runs_marked_late=marked, runs_skipped=skipped,
                            more=more_plans or more_late)
+
+
+async def _fail_expired_pauses(db: Database, now: dt.datetime) -> None:
+    """Prefect 2's ``FailExpiredPauses``, once per loop (see ``services/resuming.py``)."""
+    from headwater.server.services.resuming import fail_expired_pauses
+
+    async with db.read() as conn:  # the write lock only when a run is paused
+        paused = (await conn.execute(sa.select(_R.id).where(_R.state_type == "PAUSED")
+                                     .limit(1))).first()
+    if paused is None:
+        return
+    for run_id in await db.write(lambda conn: fail_expired_pauses(conn, now)):
+        logger.warning("Flow run %s: the flow was paused and never resumed.", run_id)
 
 
 # --- planning -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@
   flow run or task run; inserting it is the compare-and-set).
 
 Revision ID: 0009_liveness_switches
-Revises: 0007 (the coordinator re-chains it onto 0008 at merge)
+Revises: 0008_flow_run_input
 Create Date: 2026-12-05
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from headwater.server.database.tables import JSONValue, Timestamp
 
 revision = "0009_liveness_switches"
-down_revision = "0007"
+down_revision = "0008_flow_run_input"
 branch_labels = None
 depends_on = None
 
