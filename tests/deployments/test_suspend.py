@@ -313,3 +313,51 @@ def test_run_input_save_and_load_through_the_input_store(home: Path) -> None:
     assert loaded.ok is False and loaded.metadata.key == keyset["response"]
     assert description == "Approve?" and deleted is None and default is True
     assert sorted(keys) == [keyset["description"], keyset["schema"]]
+
+
+LOCKED_FILE = """
+    from pathlib import Path
+
+    from headwater import flow, task
+    from headwater.pausing import suspend_flow_run
+
+
+    @task(persist_result=True)
+    def first(folder: str) -> int:
+        path = Path(folder) / "first"
+        path.write_text(str(int(path.read_text()) + 1 if path.exists() else 1))
+        return 1
+
+
+    @flow
+    def locked(folder: str) -> int:
+        value = first(folder)
+        suspend_flow_run(timeout=600, key="gate")
+        return value + 1
+"""
+
+
+def test_a_version_locked_run_that_was_suspended_runs_again_after_resume(
+        target_home: Path, tmp_path: Path) -> None:
+    write(tmp_path / "code" / "flows", "locked.py", LOCKED_FILE)
+    counts = tmp_path / "counts"
+    counts.mkdir()
+
+    async def deploy(client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        flow = await client.request("POST", "flows/", json={"name": "locked"})
+        version, _ = await client.create_deployment(
+            name="prod", flow_id=flow["id"], entrypoint="flows/locked.py:locked",
+            code_location={"kind": "local", "path": str(tmp_path / "code")},
+            version_lock=True)
+        run = await client.create_flow_run_from_deployment(
+            version["id"], parameters={"folder": str(counts)})
+        return version, run
+
+    version, run = _api(deploy)
+    assert version["version_lock"] is True
+    assert execute_flow_run(run["id"], deployment=version).is_paused()
+    resume_flow_run(run["id"])
+    # The suspended process's lock is released by the resume: the re-run is not refused.
+    state = execute_flow_run(run["id"], deployment=version)
+    assert state.is_completed() and state.result() == 2
+    assert _counts(counts) == {"first": 1}
