@@ -3,6 +3,9 @@
 What ``serve`` and workers start for each run of a deployment (Prefect 2's
 ``python -m prefect.engine``, same variable). The run is run as itself (no
 new run is created); the exit code is 0 when it ends Completed, 1 otherwise.
+A worker also passes a lifeline (``HEADWATER__LIFELINE_FD``, see
+:mod:`headwater._private.lifeline`): if the worker dies, the run's processes
+are killed, so no run outlives its supervisor.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ __all__ = ["main"]
 
 def main() -> int:
     """Run the flow run in ``HEADWATER__FLOW_RUN_ID``; return the exit code."""
+    from headwater._private import lifeline
     from headwater._private.deployments.execute import FlowRunNotRunnable, execute_flow_run
 
     flow_run_id = os.environ.get("HEADWATER__FLOW_RUN_ID")
@@ -22,11 +26,15 @@ def main() -> int:
         print("python -m headwater.engine runs one stored flow run: set HEADWATER__FLOW_RUN_ID "
               "to its id.", file=sys.stderr)
         return 2
+    watching = lifeline.watch_from_env()
     try:
         state = execute_flow_run(flow_run_id)
     except FlowRunNotRunnable as exc:
         print(f"headwater.engine: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if watching:
+            lifeline.stop_watching()
     return 0 if state.is_completed() else 1
 
 

@@ -13,9 +13,19 @@ One round of a worker (`BaseWorker.run_once`):
    (``limit``) of the runs this worker may take (queues, labels, limits:
    the server decides, atomically) and each is `launch`\\ ed.
 
+The worker supervises its runs, and they do not outlive it: leaving the
+``async with`` block (a stop, Ctrl-C, SIGTERM) stops the runs still
+executing (`stop_runs`: SIGTERM, SIGKILL after the grace period, a run left
+unfinished ends Crashed), and a worker process that dies without that
+(``kill -9``) takes its runs down through their lifelines
+(:mod:`~headwater._private.lifeline`; the zombie check then marks them
+Crashed and Lazarus reschedules them). `wait_for_runs` lets runs finish
+first (``worker start --run-once``).
+
 A worker type subclasses `BaseWorker` and implements `launch`,
-`exit_code`, `terminate` and `kill` (see ``docs/workers.md`` for a Docker
-or Kubernetes sketch). Times come from the injected clock.
+`exit_code`, `terminate` and `kill`, and `release` if a run holds
+resources in the worker (see ``docs/workers.md`` for a Docker or
+Kubernetes sketch). Times come from the injected clock.
 """
 
 from __future__ import annotations
@@ -37,7 +47,8 @@ _logger = logging.getLogger("headwater.worker")
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 #: Seconds between two looks of a running worker at its runs (exits, cancels).
 SUPERVISE_SECONDS = 1.0
-_detached: list[Any] = []  # handles of runs left running by a stopped worker, kept for the process
+#: Seconds between two looks at runs' processes while a worker waits for them to end.
+_POLL_SECONDS = 0.1
 
 
 @dataclass
@@ -109,6 +120,9 @@ class BaseWorker(abc.ABC):
     def kill(self, handle: Any) -> None:
         """Stop the execution now (SIGKILL to a process group)."""
 
+    def release(self, handle: Any) -> None:  # noqa: B027 - optional hook, empty by design
+        """The execution ended and was reported: free what the worker held for it."""
+
     # ------------------------------------------------------------------ lifecycle
     @property
     def client(self) -> Any:
@@ -126,14 +140,12 @@ class BaseWorker(abc.ABC):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for run in self.runs.values():
-            _logger.info("Worker %r stops; flow run %s keeps running (its own heartbeats tell "
-                         "whether it lives).", self.name, run.flow_run_id)
-        _detached.extend(run.handle for run in self.runs.values())
-        self.runs.clear()
-        if self._own_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        try:
+            await self.stop_runs()
+        finally:
+            if self._own_client and self._client is not None:
+                await self._client.aclose()
+                self._client = None
 
     async def _ensure_pool(self) -> None:
         from headwater.client import APIError
@@ -156,8 +168,7 @@ class BaseWorker(abc.ABC):
         Its runs are supervised every second (a cancel stops its process
         group within about a second); new runs are claimed every
         ``HEADWATER_WORKER_QUERY_SECONDS``. Runs still executing when it
-        returns keep running (each in its own process group, sending its own
-        heartbeats).
+        returns are stopped when the worker is left (`stop_runs`).
         """
         stop = stop or asyncio.Event()
         _logger.info("Worker %r started: pool %r, queues %s, labels %s, limit %s.", self.name,
@@ -175,10 +186,74 @@ class BaseWorker(abc.ABC):
                     await self.get_and_submit_flow_runs()
             except Exception as exc:  # the API may be down: try again next round
                 _logger.warning("Worker %r: this round failed: %r", self.name, exc)
+            await self._pause(stop, min(self.query_seconds, SUPERVISE_SECONDS))
+
+    async def wait_for_runs(self, stop: asyncio.Event | None = None) -> None:
+        """Supervise the runs (heartbeats, cancels, exits) until none is left or ``stop`` is set.
+
+        New runs are not claimed meanwhile.
+        """
+        stop = stop or asyncio.Event()
+        while self.runs and not stop.is_set():
             try:
-                await asyncio.wait_for(stop.wait(), min(self.query_seconds, SUPERVISE_SECONDS))
-            except asyncio.TimeoutError:
-                pass
+                await self.heartbeat()
+                await self.supervise()
+            except Exception as exc:  # the API may be down: try again next round
+                _logger.warning("Worker %r: this round failed: %r", self.name, exc)
+            if self.runs:
+                await self._pause(stop, SUPERVISE_SECONDS)
+
+    async def stop_runs(self) -> None:
+        """Stop the runs still executing: the worker is going away and they go with it.
+
+        Each gets `terminate` (a flow run ends Crashed on SIGTERM, running its
+        hooks), then `kill` once ``HEADWATER_WORKER_CANCEL_GRACE_SECONDS`` have
+        passed; a run its process left unfinished is reported Crashed (or
+        Cancelled if it was cancelling). Does not return before every run's
+        execution has ended.
+        """
+        if not self.runs:
+            return
+        _logger.info("Worker %r stops: stopping its %d flow run(s) (SIGTERM, SIGKILL after "
+                     "%g s).", self.name, len(self.runs), self.cancel_grace_seconds)
+        started = self.clock.monotonic()
+        for run in self.runs.values():
+            if run.terminated_at is None:
+                self.terminate(run.handle)
+                run.terminated_at = started
+        while self.runs:
+            for run in list(self.runs.values()):
+                code = self.exit_code(run.handle)
+                if code is None:
+                    if (not run.killed and self.clock.monotonic() - started
+                            >= self.cancel_grace_seconds):
+                        self.kill(run.handle)
+                        run.killed = True
+                    continue
+                del self.runs[run.flow_run_id]
+                try:
+                    await self.report_exit(run, code, stopping=True)
+                except Exception as exc:  # the API may be down: the zombie check ends it
+                    _logger.warning("Worker %r could not report flow run %s: %r", self.name,
+                                    run.flow_run_id, exc)
+                finally:
+                    self.release(run.handle)
+            if self.runs:  # real time: processes end in it (the grace is the clock's)
+                await asyncio.sleep(_POLL_SECONDS)
+
+    def kill_runs(self) -> None:
+        """`kill` every run now (a second Ctrl-C while the worker stops them)."""
+        for run in self.runs.values():
+            if not run.killed:
+                self.kill(run.handle)
+                run.killed = True
+
+    @staticmethod
+    async def _pause(stop: asyncio.Event, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
 
     async def run_once(self) -> list[dict[str, Any]]:
         """One round (see the module docs); returns the runs launched."""
@@ -232,7 +307,10 @@ class BaseWorker(abc.ABC):
             code = self.exit_code(ended.handle)
             if code is not None:
                 del self.runs[ended.flow_run_id]
-                await self.report_exit(ended, code)
+                try:
+                    await self.report_exit(ended, code)
+                finally:
+                    self.release(ended.handle)
         if not self.runs:
             return
         cancelling = await self.client.read_flow_runs_by_id(list(self.runs),
@@ -254,15 +332,22 @@ class BaseWorker(abc.ABC):
                 self.kill(run.handle)
                 run.killed = True
 
-    async def report_exit(self, run: WorkerRun, code: int) -> None:
-        """The execution of ``run`` ended with ``code``: a run it left unfinished ends here."""
+    async def report_exit(self, run: WorkerRun, code: int, *, stopping: bool = False) -> None:
+        """The execution of ``run`` ended with ``code``: a run it left unfinished ends here.
+
+        ``stopping``: the worker stopped it because the worker stops.
+        """
         current = await self.client.read_flow_run(run.flow_run_id)
         state = str((current.get("state") or {}).get("type") or current.get("state_type"))
         _logger.info("Worker %r: flow run %s's process exited with code %s (%s).", self.name,
                      run.flow_run_id, code, state)
         if state in _FINAL:
             return
-        if state == "CANCELLING" or run.terminated_at is not None:
+        if stopping and state != "CANCELLING":
+            await self._finish(run.flow_run_id, "CRASHED",
+                               f"Worker {self.name!r} stopped, and stopped the flow run's "
+                               f"process with it (exit code {code}).")
+        elif state == "CANCELLING" or run.terminated_at is not None:
             await self._finish(run.flow_run_id, "CANCELLED",
                                f"Cancelled: worker {self.name!r} stopped its process "
                                f"(exit code {code}).")
