@@ -59,6 +59,7 @@ class WorkerRun:
     handle: Any
     terminated_at: float | None = None  # the clock's time when `terminate` was sent
     killed: bool = False
+    cancelled: bool = False  # stopped because its run was cancelling
 
 
 class BaseWorker(abc.ABC):
@@ -237,9 +238,20 @@ class BaseWorker(abc.ABC):
                     _logger.warning("Worker %r could not report flow run %s: %r", self.name,
                                     run.flow_run_id, exc)
                 finally:
-                    self.release(run.handle)
+                    self._ended(run)
             if self.runs:  # real time: processes end in it (the grace is the clock's)
                 await asyncio.sleep(_POLL_SECONDS)
+
+    def _ended(self, run: WorkerRun) -> None:
+        """A run's execution ended: what it left behind goes too if it was stopped; release it.
+
+        A run asked to stop (cancel, worker stop) may end its main process on
+        SIGTERM while a child of it ignores the signal: the group is killed,
+        so nothing of a cancelled run keeps running.
+        """
+        if run.terminated_at is not None:
+            self.kill(run.handle)
+        self.release(run.handle)
 
     def kill_runs(self) -> None:
         """`kill` every run now (a second Ctrl-C while the worker stops them)."""
@@ -310,7 +322,7 @@ class BaseWorker(abc.ABC):
                 try:
                     await self.report_exit(ended, code)
                 finally:
-                    self.release(ended.handle)
+                    self._ended(ended)
         if not self.runs:
             return
         cancelling = await self.client.read_flow_runs_by_id(list(self.runs),
@@ -326,6 +338,7 @@ class BaseWorker(abc.ABC):
                              "group.", self.name, run.flow_run_id)
                 self.terminate(run.handle)
                 run.terminated_at = now
+                run.cancelled = True
             elif not run.killed and now - run.terminated_at >= self.cancel_grace_seconds:
                 _logger.info("Worker %r: flow run %s still runs %.0f s after SIGTERM: SIGKILL.",
                              self.name, run.flow_run_id, self.cancel_grace_seconds)
@@ -341,13 +354,15 @@ class BaseWorker(abc.ABC):
         state = str((current.get("state") or {}).get("type") or current.get("state_type"))
         _logger.info("Worker %r: flow run %s's process exited with code %s (%s).", self.name,
                      run.flow_run_id, code, state)
-        if state in _FINAL:
+        # A run stopped on a cancel request ends Cancelled, even if its process reported
+        # Crashed on the SIGTERM; one that completed or failed meanwhile keeps its state.
+        if state in _FINAL and not (run.cancelled and state == "CRASHED"):
             return
-        if stopping and state != "CANCELLING":
+        if stopping and state != "CANCELLING" and not run.cancelled:
             await self._finish(run.flow_run_id, "CRASHED",
                                f"Worker {self.name!r} stopped, and stopped the flow run's "
                                f"process with it (exit code {code}).")
-        elif state == "CANCELLING" or run.terminated_at is not None:
+        elif state == "CANCELLING" or run.cancelled:
             await self._finish(run.flow_run_id, "CANCELLED",
                                f"Cancelled: worker {self.name!r} stopped its process "
                                f"(exit code {code}).")

@@ -95,5 +95,5 @@ class ProcessWorker(BaseWorker):
             return
         try:
             os.killpg(handle.pid, sig)  # the group's id is its leader's pid
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass  # it has ended meanwhile
