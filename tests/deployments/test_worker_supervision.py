@@ -15,7 +15,6 @@ polls; the only upper bounds asserted are the issue's, on recorded times.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import signal
 import sys
 from collections import Counter
@@ -175,7 +174,7 @@ RACER = """
     async def main() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        async with ProcessWorker("race", name=name, limit=4,
+        async with ProcessWorker("race", name=name, limit=10,
                                  command=[sys.executable, "-S", "-c", body]) as worker:
             print("ready", flush=True)
             await worker.start(stop)
