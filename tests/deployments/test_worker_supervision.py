@@ -138,6 +138,7 @@ def test_kill_9_of_a_worker_crashes_its_run_and_lazarus_reruns_it_on_another_wor
     states = history(target, run_id)
     types = [s["type"] for s in states]
     assert types.count("CRASHED") == 1 and types.count("COMPLETED") == 1, types
+    assert [s["name"] for s in states].count("Rescheduled") == 1, states  # one Lazarus rerun
     crashed = next(s for s in states if s["type"] == "CRASHED")
     assert f"pid {body}" in crashed["message"] and "is gone" in crashed["message"], crashed
     rescheduled = states[types.index("CRASHED") + 1]

@@ -49,6 +49,8 @@ _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 SUPERVISE_SECONDS = 1.0
 #: Seconds between two looks at runs' processes while a worker waits for them to end.
 _POLL_SECONDS = 0.1
+#: Seconds a stopping worker waits for a killed execution to end before it leaves it.
+_KILLED_SECONDS = 10.0
 
 
 @dataclass
@@ -225,11 +227,17 @@ class BaseWorker(abc.ABC):
         while self.runs:
             for run in list(self.runs.values()):
                 code = self.exit_code(run.handle)
+                waited = self.clock.monotonic() - started
                 if code is None:
-                    if (not run.killed and self.clock.monotonic() - started
-                            >= self.cancel_grace_seconds):
+                    if not run.killed and waited >= self.cancel_grace_seconds:
                         self.kill(run.handle)
                         run.killed = True
+                    elif run.killed and waited >= self.cancel_grace_seconds + _KILLED_SECONDS:
+                        _logger.error("Worker %r: flow run %s's execution did not end after "
+                                      "kill; the worker leaves it.", self.name,
+                                      run.flow_run_id)
+                        del self.runs[run.flow_run_id]
+                        self.release(run.handle)
                     continue
                 del self.runs[run.flow_run_id]
                 try:
