@@ -44,6 +44,7 @@ __all__ = [
     "MISSED_HEARTBEATS",
     "RESCHEDULED",
     "Beat",
+    "DropBeat",
     "FinishRun",
     "FreeSlots",
     "InsertState",
@@ -174,8 +175,14 @@ class FreeSlots(NamedTuple):
     task_run_ids: tuple[uuid.UUID, ...]
 
 
+class DropBeat(NamedTuple):
+    """Forget the run's liveness row: it was the dead process's (answer ignored)."""
+
+    flow_run_id: uuid.UUID
+
+
 Step = (ReadFinal | UpsertBeat | ReadSuspects | FinishRun | InsertState | ReadRunningTaskRuns
-        | FreeSlots)
+        | FreeSlots | DropBeat)
 Steps = Generator[Step, Any, Any]
 
 
@@ -285,6 +292,9 @@ def _lazarus(suspect: Suspect, book: tuple[Any, ...], now: dt.datetime,
                       f"Lazarus rescheduled the crashed run (attempt {attempt} of "
                       f"{max_attempts}); it runs again on its deployment version.", later,
                       (("lazarus_attempt", attempt),))
+    # The row names the dead process: left in place, it would crash the rerun as soon as
+    # it is Running, before its own first heartbeat replaces it.
+    yield DropBeat(suspect.flow_run_id)
     return attempt
 
 

@@ -112,6 +112,9 @@ def statements(step: rules.Step) -> Statements:
             return [Statement(f"SELECT r.id, {_BOOK} FROM task_run AS r "
                               "WHERE r.flow_run_id = ? AND r.state_type = 'RUNNING'",
                               (flow_run_id.hex,), query=True)]
+        case rules.DropBeat(run_id):
+            return [Statement("DELETE FROM flow_run_liveness WHERE flow_run_id = ?",
+                              (run_id.hex,))]
         case rules.FreeSlots(task_run_ids):
             held = json.dumps([str(i) for i in task_run_ids])
             return [

@@ -111,6 +111,9 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
                     for row in await conn.execute(query)]
         case rules.FreeSlots(task_run_ids):
             return await _free_slots(conn, task_run_ids)
+        case rules.DropBeat(run_id):
+            await conn.execute(sa.delete(t.flow_run_liveness).where(_live.flow_run_id == run_id))
+            return None
     raise TypeError(f"not a liveness step: {step!r}")
 
 
