@@ -147,7 +147,8 @@ async def test_a_run_stopped_on_a_cancel_ends_cancelled_unless_it_finished_first
         tmp_path: Path, reported: str, final: str) -> None:
     """Its process may report Crashed on the SIGTERM: the worker says Cancelled, as Prefect
     2's does; a run that completed before the SIGTERM keeps its state."""
-    async with ProcessWorker("pool", command=[sys.executable, "-c", "pass"],
+    async with ProcessWorker("pool", command=[sys.executable, "-c",
+                                              "import time; time.sleep(60)"],
                              clock=FakeClock()) as worker:
         run = await running_run(worker.client)
         await worker.submit(run)

@@ -91,7 +91,8 @@ def statements(step: rules.Step) -> Statements:
                 "l.last_heartbeat, r.deployment_id, (SELECT count(*) FROM flow_run_state AS s "
                 f"WHERE s.flow_run_id = r.id AND s.name = '{rules.RESCHEDULED}') "
                 "FROM flow_run AS r JOIN flow_run_liveness AS l "
-                "ON l.flow_run_id = r.id WHERE r.state_type IN ('RUNNING', 'CANCELLING')",
+                "ON l.flow_run_id = r.id WHERE r.state_type IN "
+                f"({', '.join(repr(t) for t in rules.SUSPECT_TYPES)})",
                 (), query=True)]
         case rules.FinishRun(table, run_id, expected, book, stamp, start):
             sets = ", ".join(f"{name} = ?" for name in BOOK_COLUMNS)

@@ -62,6 +62,7 @@ class WorkerRun:
     terminated_at: float | None = None  # the clock's time when `terminate` was sent
     killed: bool = False
     cancelled: bool = False  # stopped because its run was cancelling
+    beaten_at: float | None = None  # the clock's time of the worker's last beat for it
 
 
 class BaseWorker(abc.ABC):
@@ -101,6 +102,7 @@ class BaseWorker(abc.ABC):
         self.heartbeat_seconds = settings.heartbeat_seconds
         self.query_seconds = settings.query_seconds
         self.cancel_grace_seconds = settings.cancel_grace_seconds
+        self.run_heartbeat_seconds = get_current_settings().flow_run.heartbeat_seconds
         self._client = client
         self._own_client = client is None
         self._last_heartbeat: float | None = None
@@ -125,6 +127,15 @@ class BaseWorker(abc.ABC):
 
     def release(self, handle: Any) -> None:  # noqa: B027 - optional hook, empty by design
         """The execution ended and was reported: free what the worker held for it."""
+
+    def pid_of(self, handle: Any) -> int | None:
+        """The pid of the execution's process on this host (None: not a local process).
+
+        With it the worker sends the heartbeats of its runs until they are Running
+        (then their process sends its own), so a run whose process dies while
+        Pending (its worker was killed) is found by the zombie check too.
+        """
+        return None
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -317,9 +328,30 @@ class BaseWorker(abc.ABC):
             await self._finish(run_id, "CRASHED", f"Worker {self.name!r} could not start the "
                                f"flow run: {type(exc).__name__}: {exc}")
             return False
-        self.runs[run_id] = WorkerRun(run_id, handle)
+        run = self.runs[run_id] = WorkerRun(run_id, handle)
         _logger.info("Worker %r launched flow run %s.", self.name, run_id)
+        await self._beat_for(run)
         return True
+
+    async def _beat_for(self, run: WorkerRun) -> None:
+        """A heartbeat for a run not Running yet, with its process's pid, if one is due."""
+        pid = self.pid_of(run.handle)
+        now = self.clock.monotonic()
+        if (pid is None or not self.run_heartbeat_seconds
+                or (run.beaten_at is not None
+                    and now - run.beaten_at < self.run_heartbeat_seconds)):
+            return
+        from headwater._private.storage.processes import local_host, process_start_token
+
+        try:
+            await self.client.send_flow_run_heartbeats(
+                [run.flow_run_id], host=local_host(), pid=pid,
+                process_start=process_start_token(pid), interval=self.run_heartbeat_seconds)
+        except Exception as exc:  # the next round tries again
+            _logger.warning("Worker %r: the heartbeat of flow run %s failed: %r", self.name,
+                            run.flow_run_id, exc)
+            return
+        run.beaten_at = now
 
     async def supervise(self) -> None:
         """Report the runs whose execution ended; stop the ones asked to cancel."""
@@ -333,14 +365,17 @@ class BaseWorker(abc.ABC):
                     self._ended(ended)
         if not self.runs:
             return
-        cancelling = await self.client.read_flow_runs_by_id(list(self.runs),
-                                                            state_types=["CANCELLING"])
+        found_runs = await self.client.read_flow_runs_by_id(
+            list(self.runs), state_types=["CANCELLING", "PENDING"])
         now = self.clock.monotonic()
-        for found in cancelling:
+        for found in found_runs:
             asked = self.runs.get(uuid.UUID(str(found["id"])))
             if asked is None:
                 continue
             run = asked
+            if found.get("state_type") == "PENDING":
+                await self._beat_for(run)
+                continue
             if run.terminated_at is None:
                 _logger.info("Worker %r: flow run %s is cancelling: SIGTERM to its process "
                              "group.", self.name, run.flow_run_id)

@@ -74,6 +74,10 @@ class ProcessWorker(BaseWorker):
         """The subprocess's exit code (negative: killed by that signal); None while it runs."""
         return handle.poll()
 
+    def pid_of(self, handle: subprocess.Popen[bytes]) -> int | None:
+        """The run process's pid (it is on this host)."""
+        return handle.pid
+
     def release(self, handle: subprocess.Popen[bytes]) -> None:
         """The run's process ended: close the worker's end of its lifeline."""
         line = self._lifelines.pop(handle.pid, None)

@@ -82,7 +82,7 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
                                _live.last_heartbeat, r.deployment_id,
                                attempts.label("attempts"))
                      .join_from(t.flow_run, t.flow_run_liveness, _live.flow_run_id == r.id)
-                     .where(r.state_type.in_(["RUNNING", "CANCELLING"])))
+                     .where(r.state_type.in_(rules.SUSPECT_TYPES)))
             return [rules.Suspect(row.id, _book(row._mapping), row.host, row.pid,
                                   row.process_start, row.heartbeat_interval, row.last_heartbeat,
                                   row.deployment_id, int(row.attempts))
