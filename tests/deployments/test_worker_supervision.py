@@ -38,7 +38,8 @@ from .processes import api, eventually, write
 
 __all__ = ["processes"]  # the fixture
 
-pytestmark = [pytest.mark.slow,
+# Real processes on a loaded machine: each test's polls are generous, so is its timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300),
               pytest.mark.skipif(sys.platform == "win32", reason="process groups, SIGKILL")]
 
 FLOWS = """
@@ -159,6 +160,61 @@ def test_kill_9_of_a_worker_crashes_its_run_and_lazarus_reruns_it_on_another_wor
     (_, _, parent_a), (_, _, parent_b) = (line.split() for line in starts)
     assert int(parent_a) == first.pid
     assert int(parent_b) == processes.started["worker-b"].pid  # the second worker ran it
+
+
+LOADING = """
+    import os, time
+    from pathlib import Path
+
+    from headwater import flow
+
+    MARKS = Path(__file__).resolve().parent.parent / "marks"
+    # The first time a run loads it, the code takes long to load (deploying imports it too).
+    if "HEADWATER__FLOW_RUN_ID" in os.environ and not (MARKS / "loading").exists():
+        (MARKS / "loading").write_text(str(os.getpid()))
+        time.sleep(300)
+
+    @flow
+    def loading() -> str:
+        with open(MARKS / "starts.txt", "a") as out:
+            out.write(f"{os.getpid()} {os.getppid()}\\n")
+        return "loaded"
+"""
+
+
+def test_kill_9_of_a_worker_while_its_run_is_still_pending_crashes_and_reruns_it(
+        processes: Processes, tmp_path: Path) -> None:
+    """The run's process is loading the flow's code (the run is Pending) when the worker dies."""
+    target = start_server(processes, tmp_path)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    write(tmp_path / "flows", "loading.py", LOADING)
+    cli(target, tmp_path, "deploy", "flows/loading.py:loading", "--name", "e2e", "--pool",
+        "local")
+    run_id = create_run(target, "loading")
+    first = start_worker(processes, target, tmp_path, "worker-a")
+    loader = int(eventually(lambda: (marks / "loading").exists()
+                            and (marks / "loading").read_text(),
+                            "the run's process loads the code", timeout=90))
+    processes.groups.add(loader)
+    assert read(target, run_id)["state_type"] == "PENDING"
+    eventually(lambda: target.last_heartbeat(run_id), "worker-a's heartbeat for the run")
+    first.send_signal(signal.SIGKILL)
+    killed_at = dt.datetime.now(dt.timezone.utc)
+    first.wait(timeout=60)
+    wait_gone(loader, "the run's process dies with its worker")
+    start_worker(processes, target, tmp_path, "worker-b")
+    eventually(lambda: read(target, run_id)["state_type"] == "COMPLETED",
+               "the rescheduled run completes on worker-b", timeout=120)
+    states = history(target, run_id)
+    names = [s["name"] for s in states]
+    assert names.count("Crashed") == 1 and names.count("Rescheduled") == 1, names
+    crashed = states[names.index("Crashed")]
+    assert states[names.index("Crashed") - 1]["type"] == "PENDING"
+    assert f"pid {loader}" in crashed["message"], crashed
+    assert timestamp(crashed) - killed_at <= dt.timedelta(seconds=4 * HEARTBEAT), crashed
+    (_, parent), = (line.split() for line in (marks / "starts.txt").read_text().splitlines())
+    assert int(parent) == processes.started["worker-b"].pid
 
 
 # ---------------------------------------------------------------------- the claim race
