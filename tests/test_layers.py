@@ -73,7 +73,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
      "sigterm", "migrate", "http_errors", "did_you_mean", "heartbeats", "zombie_check",
      "version_lock",
-     "labels"),
+     "labels", "lifeline"),
     ("states", "run_records", "protocols", "schedules"),
     ("context", "futures", "collections", "annotations", "runners", "run_views"),
     ("options", "names", "parameters", "cache_policies", "results", "caching", "triggers",

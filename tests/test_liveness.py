@@ -330,6 +330,9 @@ def test_lazarus_reschedules_a_crashed_deployment_run_on_its_version() -> None:
     assert states[1].book[1] == "SCHEDULED" and states[1].stamp > states[0].stamp
     assert dict(states[1].details) == {"lazarus_attempt": 2}
     assert "attempt 2 of 3" in states[1].message
+    # The dead process's liveness row goes: it would crash the rerun before its first beat.
+    assert [s for s in steps if isinstance(s, rules.DropBeat)] == [
+        rules.DropBeat(crashed.flow_run_id)]
 
 
 def test_lazarus_stops_after_the_last_attempt_and_skips_runs_without_deployment() -> None:
@@ -348,3 +351,4 @@ def test_lazarus_never_reschedules_a_cancelled_run_or_a_run_that_moved_on() -> N
     [verdict], steps = drive_sweep([raced], max_attempts=3, race=True)
     assert verdict.rescheduled == 0
     assert [s.book[2] for s in steps if isinstance(s, rules.InsertState)] == ["Crashed"]
+    assert not any(isinstance(s, rules.DropBeat) for s in steps)

@@ -5,7 +5,9 @@ What ``serve`` and workers start for each run of a deployment (Prefect 2's
 new run is created); the exit code is 0 when it ends Completed or suspended
 (Paused, to be resumed), 1 otherwise, and 83 when the deployment's version
 lock refused the start (another process started the run): its worker leaves
-the run alone then.
+the run alone then. A worker also passes a lifeline (``HEADWATER__LIFELINE_FD``, see
+:mod:`headwater._private.lifeline`): if the worker dies, the run's processes
+are killed, so no run outlives its supervisor.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ __all__ = ["main"]
 
 def main() -> int:
     """Run the flow run in ``HEADWATER__FLOW_RUN_ID``; return the exit code."""
+    from headwater._private import lifeline
     from headwater._private.deployments.execute import FlowRunNotRunnable, execute_flow_run
     from headwater._private.version_lock import VERSION_LOCKED_EXIT_CODE
     from headwater.exceptions import VersionLockError
@@ -27,6 +30,7 @@ def main() -> int:
         print("python -m headwater.engine runs one stored flow run: set HEADWATER__FLOW_RUN_ID "
               "to its id.", file=sys.stderr)
         return 2
+    watching = lifeline.watch_from_env()
     try:
         state = execute_flow_run(flow_run_id)
     except FlowRunNotRunnable as exc:
@@ -35,6 +39,9 @@ def main() -> int:
     except VersionLockError as exc:
         print(f"headwater.engine: {exc}", file=sys.stderr)
         return VERSION_LOCKED_EXIT_CODE
+    finally:
+        if watching:
+            lifeline.stop_watching()
     # Suspended (Paused, rescheduled): not a failure; a resume starts the run again.
     return 0 if state.is_completed() or state.is_paused() else 1
 

@@ -232,3 +232,28 @@ async def test_lazarus_reschedules_a_crashed_deployment_run_up_to_the_limit(
     names = [s["name"] for s in (await client.get(f"/flow_run_states/?flow_run_id={run_id}"))
              .json()]
     assert names.count("Crashed") == 3 and names.count("Rescheduled") == 2
+
+
+async def test_a_rescheduled_run_is_not_judged_by_the_dead_processs_heartbeat(
+        app: Any, client: Any) -> None:
+    """Running again, before its new process's first heartbeat, it is left alone."""
+    import sqlalchemy as sa
+
+    from headwater.server.database import tables as t
+
+    if "deployment_id" not in t.flow_run.c:
+        pytest.skip("needs the deployments' flow_run columns (migration 0006)")
+    run_id = await running_run(client)
+
+    async def of_deployment(conn: Any) -> None:
+        await conn.execute(sa.update(t.flow_run).where(t.flow_run.c.id == uuid.UUID(run_id))
+                           .values(deployment_id=uuid.uuid4(), deployment_version="v1"))
+
+    await app.state.database.write(of_deployment)
+    await beat(client, run_id)
+    [verdict] = await zombie_sweep(app.state.database, later(1_000), lazarus_max_attempts=3)
+    assert verdict.rescheduled == 1
+    await set_state(client, "flow", run_id, "PENDING")
+    await set_state(client, "flow", run_id, "RUNNING")  # its new process has not beaten yet
+    assert await zombie_sweep(app.state.database, later(2_000), lazarus_max_attempts=3) == []
+    assert (await client.get(f"/flow_runs/{run_id}")).json()["state_type"] == "RUNNING"

@@ -29,12 +29,16 @@ def start(
     name: Annotated[str | None, typer.Option("--name", "-n", help="The worker's name.")] = None,
     type_: Annotated[str, typer.Option("--type", "-t", help="The worker type.")] = "process",
     run_once: Annotated[bool, typer.Option(
-        "--run-once", help="Do one round (heartbeat, claim, launch) and exit.")] = False,
+        "--run-once", help="Do one round (heartbeat, claim, launch), wait for the runs it "
+        "launched to end, and exit.")] = False,
 ) -> None:
     """Start a worker: it polls the pool, claims runs atomically and executes them.
 
-    Stop it with Ctrl-C or SIGTERM; runs it started keep running (each in
-    its own process group, with its own heartbeats).
+    Stop it with Ctrl-C or SIGTERM: it claims no more runs and stops the ones
+    it runs (SIGTERM to each, SIGKILL after HEADWATER_WORKER_CANCEL_GRACE_SECONDS;
+    a second Ctrl-C kills them at once). Runs never outlive their worker: if
+    it is killed, they are killed too, and the zombie check and Lazarus take
+    over.
     """
     from headwater._private.workers.plugins import get_worker_class
     from headwater.exceptions import HeadwaterException
@@ -48,9 +52,15 @@ def start(
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+
+        def on_signal() -> None:
+            if stop.is_set():  # the second one: do not wait for the grace period
+                worker.kill_runs()
+            stop.set()
+
         try:
             for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, stop.set)
+                loop.add_signal_handler(sig, on_signal)
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises instead
             pass
         async with worker:
@@ -58,6 +68,7 @@ def start(
             if run_once:
                 launched = await worker.run_once()
                 typer.echo(f"Launched {len(launched)} flow run(s).")
+                await worker.wait_for_runs(stop)
                 return
             await worker.start(stop)
         typer.echo(f"Worker {worker.name!r} stopped.")

@@ -10,7 +10,8 @@ runs whose process is gone and ends them:
 - any run whose last heartbeat is more than :data:`MISSED_HEARTBEATS` of
   its own intervals old (a process on another host, or this platform cannot
   tell);
-- RUNNING becomes CRASHED, CANCELLING becomes CANCELLED (the cancel asked
+- RUNNING (or PENDING: a worker's run whose process had not started the
+  flow yet) becomes CRASHED, CANCELLING becomes CANCELLED (the cancel asked
   for was done, by the process dying), with a message saying why and when
   the last heartbeat came;
 - every write is a compare-and-set on the run's ``state_version``, so a run
@@ -43,7 +44,9 @@ from headwater._private.storage.bookkeeping import FINAL_TYPES, advance_book
 __all__ = [
     "MISSED_HEARTBEATS",
     "RESCHEDULED",
+    "SUSPECT_TYPES",
     "Beat",
+    "DropBeat",
     "FinishRun",
     "FreeSlots",
     "InsertState",
@@ -66,6 +69,9 @@ __all__ = [
 
 #: Heartbeats a run may miss in a row before the check calls it dead.
 MISSED_HEARTBEATS = 4
+#: The states of the runs the check judges (if they have a liveness row). A Pending run has
+#: one when its worker started its process (the worker beats for it until it runs).
+SUSPECT_TYPES = ("PENDING", "RUNNING", "CANCELLING")
 #: The name of the SCHEDULED state Lazarus gives a crashed run it reschedules.
 RESCHEDULED = "Rescheduled"
 
@@ -86,7 +92,7 @@ class Beat(NamedTuple):
 
 
 class Suspect(NamedTuple):
-    """A RUNNING or CANCELLING flow run with a liveness row, and its book (``BOOK_COLUMNS``)."""
+    """A flow run of `SUSPECT_TYPES` with a liveness row, and its book (``BOOK_COLUMNS``)."""
 
     flow_run_id: uuid.UUID
     book: tuple[Any, ...]
@@ -136,7 +142,7 @@ class UpsertBeat(NamedTuple):
 
 
 class ReadSuspects(NamedTuple):
-    """The RUNNING and CANCELLING flow runs that have a liveness row (answer: `Suspect` list)."""
+    """The flow runs of `SUSPECT_TYPES` that have a liveness row (answer: `Suspect` list)."""
 
 
 class FinishRun(NamedTuple):
@@ -182,8 +188,14 @@ class ReleaseLock(NamedTuple):
     flow_run_id: uuid.UUID
 
 
+class DropBeat(NamedTuple):
+    """Forget the run's liveness row: it was the dead process's (answer ignored)."""
+
+    flow_run_id: uuid.UUID
+
+
 Step = (ReadFinal | UpsertBeat | ReadSuspects | FinishRun | InsertState | ReadRunningTaskRuns
-        | FreeSlots | ReleaseLock)
+        | FreeSlots | ReleaseLock | DropBeat)
 Steps = Generator[Step, Any, Any]
 
 
@@ -296,6 +308,9 @@ def _lazarus(suspect: Suspect, book: tuple[Any, ...], now: dt.datetime,
                       f"{max_attempts}); it runs again on its deployment version.", later,
                       (("lazarus_attempt", attempt),))
     yield ReleaseLock(suspect.flow_run_id)
+    # The row names the dead process: left in place, it would crash the rerun as soon as
+    # it is Running, before its own first heartbeat replaces it.
+    yield DropBeat(suspect.flow_run_id)
     return attempt
 
 

@@ -93,7 +93,7 @@ def statements(step: rules.Step) -> Statements:
                 "coalesce(d.lazarus, 1) "
                 "FROM flow_run AS r JOIN flow_run_liveness AS l "
                 "ON l.flow_run_id = r.id LEFT JOIN deployment AS d ON d.id = r.deployment_id "
-                "WHERE r.state_type IN ('RUNNING', 'CANCELLING')",
+                f"WHERE r.state_type IN ({', '.join(repr(t) for t in rules.SUSPECT_TYPES)})",
                 (), query=True)]
         case rules.FinishRun(table, run_id, expected, book, stamp, start):
             sets = ", ".join(f"{name} = ?" for name in BOOK_COLUMNS)
@@ -116,6 +116,9 @@ def statements(step: rules.Step) -> Statements:
             return [Statement(f"SELECT r.id, {_BOOK} FROM task_run AS r "
                               "WHERE r.flow_run_id = ? AND r.state_type = 'RUNNING'",
                               (flow_run_id.hex,), query=True)]
+        case rules.DropBeat(run_id):
+            return [Statement("DELETE FROM flow_run_liveness WHERE flow_run_id = ?",
+                              (run_id.hex,))]
         case rules.FreeSlots(task_run_ids):
             held = json.dumps([str(i) for i in task_run_ids])
             return [

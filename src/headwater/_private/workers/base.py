@@ -14,9 +14,19 @@ One round of a worker (`BaseWorker.run_once`):
    (``limit``) of the runs this worker may take (queues, labels, limits:
    the server decides, atomically) and each is `launch`\\ ed.
 
+The worker supervises its runs, and they do not outlive it: leaving the
+``async with`` block (a stop, Ctrl-C, SIGTERM) stops the runs still
+executing (`stop_runs`: SIGTERM, SIGKILL after the grace period, a run left
+unfinished ends Crashed), and a worker process that dies without that
+(``kill -9``) takes its runs down through their lifelines
+(:mod:`~headwater._private.lifeline`; the zombie check then marks them
+Crashed and Lazarus reschedules them). `wait_for_runs` lets runs finish
+first (``worker start --run-once``).
+
 A worker type subclasses `BaseWorker` and implements `launch`,
-`exit_code`, `terminate` and `kill` (see ``docs/workers.md`` for a Docker
-or Kubernetes sketch). Times come from the injected clock.
+`exit_code`, `terminate` and `kill`, and `release` if a run holds
+resources in the worker (see ``docs/workers.md`` for a Docker or
+Kubernetes sketch). Times come from the injected clock.
 """
 
 from __future__ import annotations
@@ -39,7 +49,10 @@ _logger = logging.getLogger("headwater.worker")
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 #: Seconds between two looks of a running worker at its runs (exits, cancels).
 SUPERVISE_SECONDS = 1.0
-_detached: list[Any] = []  # handles of runs left running by a stopped worker, kept for the process
+#: Seconds between two looks at runs' processes while a worker waits for them to end.
+_POLL_SECONDS = 0.1
+#: Seconds a stopping worker waits for a killed execution to end before it leaves it.
+_KILLED_SECONDS = 10.0
 
 
 @dataclass
@@ -50,6 +63,8 @@ class WorkerRun:
     handle: Any
     terminated_at: float | None = None  # the clock's time when `terminate` was sent
     killed: bool = False
+    cancelled: bool = False  # stopped because its run was cancelling
+    beaten_at: float | None = None  # the clock's time of the worker's last beat for it
 
 
 class BaseWorker(abc.ABC):
@@ -89,6 +104,7 @@ class BaseWorker(abc.ABC):
         self.heartbeat_seconds = settings.heartbeat_seconds
         self.query_seconds = settings.query_seconds
         self.cancel_grace_seconds = settings.cancel_grace_seconds
+        self.run_heartbeat_seconds = get_current_settings().flow_run.heartbeat_seconds
         self._client = client
         self._own_client = client is None
         self._last_heartbeat: float | None = None
@@ -111,6 +127,18 @@ class BaseWorker(abc.ABC):
     def kill(self, handle: Any) -> None:
         """Stop the execution now (SIGKILL to a process group)."""
 
+    def release(self, handle: Any) -> None:  # noqa: B027 - optional hook, empty by design
+        """The execution ended and was reported: free what the worker held for it."""
+
+    def pid_of(self, handle: Any) -> int | None:
+        """The pid of the execution's process on this host (None: not a local process).
+
+        With it the worker sends the heartbeats of its runs until they are Running
+        (then their process sends its own), so a run whose process dies while
+        Pending (its worker was killed) is found by the zombie check too.
+        """
+        return None
+
     # ------------------------------------------------------------------ lifecycle
     @property
     def client(self) -> Any:
@@ -128,14 +156,12 @@ class BaseWorker(abc.ABC):
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for run in self.runs.values():
-            _logger.info("Worker %r stops; flow run %s keeps running (its own heartbeats tell "
-                         "whether it lives).", self.name, run.flow_run_id)
-        _detached.extend(run.handle for run in self.runs.values())
-        self.runs.clear()
-        if self._own_client and self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        try:
+            await self.stop_runs()
+        finally:
+            if self._own_client and self._client is not None:
+                await self._client.aclose()
+                self._client = None
 
     async def _ensure_pool(self) -> None:
         from headwater.client import APIError
@@ -158,8 +184,7 @@ class BaseWorker(abc.ABC):
         Its runs are supervised every second (a cancel stops its process
         group within about a second); new runs are claimed every
         ``HEADWATER_WORKER_QUERY_SECONDS``. Runs still executing when it
-        returns keep running (each in its own process group, sending its own
-        heartbeats).
+        returns are stopped when the worker is left (`stop_runs`).
         """
         stop = stop or asyncio.Event()
         _logger.info("Worker %r started: pool %r, queues %s, labels %s, limit %s.", self.name,
@@ -177,10 +202,91 @@ class BaseWorker(abc.ABC):
                     await self.get_and_submit_flow_runs()
             except Exception as exc:  # the API may be down: try again next round
                 _logger.warning("Worker %r: this round failed: %r", self.name, exc)
+            await self._pause(stop, min(self.query_seconds, SUPERVISE_SECONDS))
+
+    async def wait_for_runs(self, stop: asyncio.Event | None = None) -> None:
+        """Supervise the runs (heartbeats, cancels, exits) until none is left or ``stop`` is set.
+
+        New runs are not claimed meanwhile.
+        """
+        stop = stop or asyncio.Event()
+        while self.runs and not stop.is_set():
             try:
-                await asyncio.wait_for(stop.wait(), min(self.query_seconds, SUPERVISE_SECONDS))
-            except asyncio.TimeoutError:
-                pass
+                await self.heartbeat()
+                await self.supervise()
+            except Exception as exc:  # the API may be down: try again next round
+                _logger.warning("Worker %r: this round failed: %r", self.name, exc)
+            if self.runs:
+                await self._pause(stop, SUPERVISE_SECONDS)
+
+    async def stop_runs(self) -> None:
+        """Stop the runs still executing: the worker is going away and they go with it.
+
+        Each gets `terminate` (a flow run ends Crashed on SIGTERM, running its
+        hooks), then `kill` once ``HEADWATER_WORKER_CANCEL_GRACE_SECONDS`` have
+        passed; a run its process left unfinished is reported Crashed (or
+        Cancelled if it was cancelling). Does not return before every run's
+        execution has ended.
+        """
+        if not self.runs:
+            return
+        _logger.info("Worker %r stops: stopping its %d flow run(s) (SIGTERM, SIGKILL after "
+                     "%g s).", self.name, len(self.runs), self.cancel_grace_seconds)
+        started = self.clock.monotonic()
+        for run in self.runs.values():
+            if run.terminated_at is None:
+                self.terminate(run.handle)
+                run.terminated_at = started
+        while self.runs:
+            for run in list(self.runs.values()):
+                code = self.exit_code(run.handle)
+                waited = self.clock.monotonic() - started
+                if code is None:
+                    if not run.killed and waited >= self.cancel_grace_seconds:
+                        self.kill(run.handle)
+                        run.killed = True
+                    elif run.killed and waited >= self.cancel_grace_seconds + _KILLED_SECONDS:
+                        _logger.error("Worker %r: flow run %s's execution did not end after "
+                                      "kill; the worker leaves it.", self.name,
+                                      run.flow_run_id)
+                        del self.runs[run.flow_run_id]
+                        self.release(run.handle)
+                    continue
+                del self.runs[run.flow_run_id]
+                try:
+                    await self.report_exit(run, code, stopping=True)
+                except Exception as exc:  # the API may be down: the zombie check ends it
+                    _logger.warning("Worker %r could not report flow run %s: %r", self.name,
+                                    run.flow_run_id, exc)
+                finally:
+                    self._ended(run)
+            if self.runs:  # real time: processes end in it (the grace is the clock's)
+                await asyncio.sleep(_POLL_SECONDS)
+
+    def _ended(self, run: WorkerRun) -> None:
+        """A run's execution ended: what it left behind goes too if it was stopped; release it.
+
+        A run asked to stop (cancel, worker stop) may end its main process on
+        SIGTERM while a child of it ignores the signal: the group is killed,
+        so nothing of a cancelled run keeps running.
+        """
+        if run.terminated_at is not None:
+            self.kill(run.handle)
+        self.release(run.handle)
+
+    def kill_runs(self) -> None:
+        """`kill` every run now (a second Ctrl-C while the worker stops them)."""
+        for run in self.runs.values():
+            if not run.killed:
+                self.kill(run.handle)
+                run.killed = True
+
+    @staticmethod
+    async def _pause(stop: asyncio.Event, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(stop.wait(), seconds)
+        except asyncio.TimeoutError:
+            pass
 
     async def run_once(self) -> list[dict[str, Any]]:
         """One round (see the module docs); returns the runs launched."""
@@ -224,9 +330,30 @@ class BaseWorker(abc.ABC):
             await self._finish(run_id, "CRASHED", f"Worker {self.name!r} could not start the "
                                f"flow run: {type(exc).__name__}: {exc}")
             return False
-        self.runs[run_id] = WorkerRun(run_id, handle)
+        run = self.runs[run_id] = WorkerRun(run_id, handle)
         _logger.info("Worker %r launched flow run %s.", self.name, run_id)
+        await self._beat_for(run)
         return True
+
+    async def _beat_for(self, run: WorkerRun) -> None:
+        """A heartbeat for a run not Running yet, with its process's pid, if one is due."""
+        pid = self.pid_of(run.handle)
+        now = self.clock.monotonic()
+        if (pid is None or not self.run_heartbeat_seconds
+                or (run.beaten_at is not None
+                    and now - run.beaten_at < self.run_heartbeat_seconds)):
+            return
+        from headwater._private.storage.processes import local_host, process_start_token
+
+        try:
+            await self.client.send_flow_run_heartbeats(
+                [run.flow_run_id], host=local_host(), pid=pid,
+                process_start=process_start_token(pid), interval=self.run_heartbeat_seconds)
+        except Exception as exc:  # the next round tries again
+            _logger.warning("Worker %r: the heartbeat of flow run %s failed: %r", self.name,
+                            run.flow_run_id, exc)
+            return
+        run.beaten_at = now
 
     async def supervise(self) -> None:
         """Report the runs whose execution ended; stop the ones asked to cancel."""
@@ -234,40 +361,57 @@ class BaseWorker(abc.ABC):
             code = self.exit_code(ended.handle)
             if code is not None:
                 del self.runs[ended.flow_run_id]
-                await self.report_exit(ended, code)
+                try:
+                    await self.report_exit(ended, code)
+                finally:
+                    self._ended(ended)
         if not self.runs:
             return
-        cancelling = await self.client.read_flow_runs_by_id(list(self.runs),
-                                                            state_types=["CANCELLING"])
+        found_runs = await self.client.read_flow_runs_by_id(
+            list(self.runs), state_types=["CANCELLING", "PENDING"])
         now = self.clock.monotonic()
-        for found in cancelling:
+        for found in found_runs:
             asked = self.runs.get(uuid.UUID(str(found["id"])))
             if asked is None:
                 continue
             run = asked
+            if found.get("state_type") == "PENDING":
+                await self._beat_for(run)
+                continue
             if run.terminated_at is None:
                 _logger.info("Worker %r: flow run %s is cancelling: SIGTERM to its process "
                              "group.", self.name, run.flow_run_id)
                 self.terminate(run.handle)
                 run.terminated_at = now
+                run.cancelled = True
             elif not run.killed and now - run.terminated_at >= self.cancel_grace_seconds:
                 _logger.info("Worker %r: flow run %s still runs %.0f s after SIGTERM: SIGKILL.",
                              self.name, run.flow_run_id, self.cancel_grace_seconds)
                 self.kill(run.handle)
                 run.killed = True
 
-    async def report_exit(self, run: WorkerRun, code: int) -> None:
-        """The execution of ``run`` ended with ``code``: a run it left unfinished ends here."""
+    async def report_exit(self, run: WorkerRun, code: int, *, stopping: bool = False) -> None:
+        """The execution of ``run`` ended with ``code``: a run it left unfinished ends here.
+
+        ``stopping``: the worker stopped it because the worker stops.
+        """
         current = await self.client.read_flow_run(run.flow_run_id)
         state = str((current.get("state") or {}).get("type") or current.get("state_type"))
         _logger.info("Worker %r: flow run %s's process exited with code %s (%s).", self.name,
                      run.flow_run_id, code, state)
-        if state in _FINAL or code == VERSION_LOCKED_EXIT_CODE:
-            return  # final, or a start the version lock refused: the run is its holder's
-        if run.terminated_at is None and (state == "PAUSED"
-                                          or (state == "SCHEDULED" and code == 0)):
+        # A run stopped on a cancel request ends Cancelled, even if its process reported
+        # Crashed on the SIGTERM; one that completed or failed meanwhile keeps its state.
+        if state in _FINAL and not (run.cancelled and state == "CRASHED"):
+            return
+        if code == VERSION_LOCKED_EXIT_CODE:
+            return  # a start the version lock refused: the run is its holder's
+        if not run.cancelled and (state == "PAUSED" or (state == "SCHEDULED" and code == 0)):
             return  # suspended (and maybe resumed already): a resume runs it again
-        if state == "CANCELLING" or run.terminated_at is not None:
+        if stopping and state != "CANCELLING" and not run.cancelled:
+            await self._finish(run.flow_run_id, "CRASHED",
+                               f"Worker {self.name!r} stopped, and stopped the flow run's "
+                               f"process with it (exit code {code}).")
+        elif state == "CANCELLING" or run.cancelled:
             await self._finish(run.flow_run_id, "CANCELLED",
                                f"Cancelled: worker {self.name!r} stopped its process "
                                f"(exit code {code}).")

@@ -4,8 +4,9 @@ The command is ``python -m headwater.engine`` with ``HEADWATER__FLOW_RUN_ID``
 set (Prefect 2's spelling), which loads the run's deployment and runs the
 flow as that run. Each run gets a process group of its own, so cancelling a
 run stops everything it started (SIGTERM to the group, then SIGKILL after
-``HEADWATER_WORKER_CANCEL_GRACE_SECONDS``), and a worker stopped or killed
-does not take its runs down with it.
+``HEADWATER_WORKER_CANCEL_GRACE_SECONDS``), and a lifeline
+(:mod:`~headwater._private.lifeline`): a run does not outlive its worker,
+even one killed with ``kill -9`` (POSIX; on Windows it does).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+from headwater._private.lifeline import Lifeline, open_lifeline
 from headwater._private.workers.base import BaseWorker
 
 __all__ = ["FLOW_RUN_ID_ENV", "ProcessWorker"]
@@ -43,6 +45,7 @@ class ProcessWorker(BaseWorker):
         self.command = list(command) if command is not None else [sys.executable, "-m",
                                                                    "headwater.engine"]
         self.env = dict(env or {})
+        self._lifelines: dict[int, Lifeline] = {}  # by the run process's pid
 
     async def launch(self, flow_run: dict[str, Any]) -> subprocess.Popen[bytes]:
         """Start the command for ``flow_run`` in a new process group."""
@@ -54,11 +57,32 @@ class ProcessWorker(BaseWorker):
         if sys.platform == "win32":
             return subprocess.Popen(self.command, env=env,
                                     creationflags=subprocess.CREATE_NEW_PROCESS_GROUP)
-        return subprocess.Popen(self.command, env=env, start_new_session=True)
+        line = open_lifeline()
+        if line is None:
+            return subprocess.Popen(self.command, env=env, start_new_session=True)
+        try:
+            process = subprocess.Popen(self.command, env={**env, **line.child_env()},
+                                       start_new_session=True, pass_fds=(line.read_fd,))
+        except BaseException:
+            line.cut()
+            raise
+        line.handed_over()
+        self._lifelines[process.pid] = line
+        return process
 
     def exit_code(self, handle: subprocess.Popen[bytes]) -> int | None:
         """The subprocess's exit code (negative: killed by that signal); None while it runs."""
         return handle.poll()
+
+    def pid_of(self, handle: subprocess.Popen[bytes]) -> int | None:
+        """The run process's pid (it is on this host)."""
+        return handle.pid
+
+    def release(self, handle: subprocess.Popen[bytes]) -> None:
+        """The run's process ended: close the worker's end of its lifeline."""
+        line = self._lifelines.pop(handle.pid, None)
+        if line is not None:
+            line.cut()
 
     def terminate(self, handle: subprocess.Popen[bytes]) -> None:
         """SIGTERM to the run's process group."""
@@ -75,5 +99,5 @@ class ProcessWorker(BaseWorker):
             return
         try:
             os.killpg(handle.pid, sig)  # the group's id is its leader's pid
-        except ProcessLookupError:
+        except (ProcessLookupError, PermissionError):
             pass  # it has ended meanwhile

@@ -84,7 +84,7 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
                                sa.func.coalesce(t.deployment.c.lazarus, True).label("lazarus"))
                      .join_from(t.flow_run, t.flow_run_liveness, _live.flow_run_id == r.id)
                      .outerjoin(t.deployment, t.deployment.c.id == r.deployment_id)
-                     .where(r.state_type.in_(["RUNNING", "CANCELLING"])))
+                     .where(r.state_type.in_(rules.SUSPECT_TYPES)))
             return [rules.Suspect(row.id, _book(row._mapping), row.host, row.pid,
                                   row.process_start, row.heartbeat_interval, row.last_heartbeat,
                                   row.deployment_id, int(row.attempts), bool(row.lazarus))
@@ -116,6 +116,9 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
         case rules.ReleaseLock(flow_run_id):
             await conn.execute(sa.delete(t.run_lock).where(t.run_lock.c.run_id == flow_run_id))
             return 1
+        case rules.DropBeat(run_id):
+            await conn.execute(sa.delete(t.flow_run_liveness).where(_live.flow_run_id == run_id))
+            return None
     raise TypeError(f"not a liveness step: {step!r}")
 
 

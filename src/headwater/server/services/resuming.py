@@ -93,9 +93,12 @@ async def resume(conn: AsyncConnection, run_id: uuid.UUID, run_input: Any,
     if keyset and run_input and result.status == "ACCEPT":
         await create_input(conn, run_id, str(keyset.get("response")), json.dumps(run_input))
     if details.get("pause_reschedule") and result.status == "ACCEPT":
-        # The suspended process is gone: its version lock (if the lock is on) must not
-        # refuse the process that runs the resumed run again, as after a Lazarus reschedule.
+        # The suspended process is gone. As after a Lazarus reschedule, its version lock
+        # (if the lock is on) must not refuse the process that runs the run again, and its
+        # liveness row must not get the new process judged by the old one's pid.
         await conn.execute(sa.delete(t.run_lock).where(t.run_lock.c.run_id == run_id))
+        await conn.execute(sa.delete(t.flow_run_liveness)
+                           .where(t.flow_run_liveness.c.flow_run_id == run_id))
     return result
 
 

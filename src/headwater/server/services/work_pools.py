@@ -359,4 +359,8 @@ async def claim(conn: AsyncConnection, pool_name: str,
         queue = queue_rows[claim_rules.queue_of(candidate, pool)]
         claimed.append({"work_pool_id": pool_row["id"], "work_queue_id": queue["id"],
                         "flow_run": run})
+    if claimed:  # a liveness row left by an earlier process of a run is not its new one's
+        await conn.execute(sa.delete(t.flow_run_liveness).where(
+            t.flow_run_liveness.c.flow_run_id.in_([uuid.UUID(str(c["flow_run"]["id"]))
+                                                   for c in claimed])))
     return claimed
