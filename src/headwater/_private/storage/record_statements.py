@@ -20,7 +20,10 @@ creation before its states and logs) and ``PRAGMA foreign_keys`` is left off.
 What it keeps: idempotency (records already stored are skipped, so a batch
 replayed from the spool after a crash stores nothing twice), and the
 bookkeeping of every run row (current state, run_count, start/end times,
-total run time), also for runs whose states span several batches.
+total run time), also for runs whose states span several batches. It also
+writes the liveness rows of flow runs starting (``flow_run_liveness``, see
+``liveness_sqlite.LIVE_SQL``) in the same transaction as their runs, so
+starting a run costs no write of its own.
 """
 
 from __future__ import annotations
