@@ -167,3 +167,38 @@ def test_the_heartbeat_task_outlives_runs_one_after_the_other(home: Path) -> Non
 
     services = {id(one()) for _ in range(3)}
     assert len(services) == 1  # started once, parked between runs, never respawned
+
+
+def test_the_process_identity_is_read_once_for_many_runs(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from headwater._private.storage import processes
+
+    reads: list[int] = []
+    real = processes.process_start_token
+
+    def counted(pid: int) -> str | None:
+        reads.append(pid)
+        return real(pid)
+
+    seen: list[Any] = []
+
+    @flow
+    def child() -> None:
+        flush()
+        seen.append(liveness_rows(home)[uuid.UUID(str(runtime.flow_run.id))])
+
+    @flow
+    def parent() -> None:
+        child()
+        child()
+
+    processes.process_identity.cache_clear()
+    monkeypatch.setattr(processes, "process_start_token", counted)
+    try:
+        parent()
+        parent()
+    finally:
+        processes.process_identity.cache_clear()
+    assert reads == [os.getpid()]  # once, for six runs (four of them checked)
+    assert len(seen) == 4 and {row[:3] for row in seen} == {
+        (local_host(), os.getpid(), real(os.getpid()))}
