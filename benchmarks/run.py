@@ -13,8 +13,10 @@ first, before headwater is imported, then the headwater flow; each side gets
 one warm-up run and the median of several timed repetitions is reported.
 headwater runs with its default configuration (runs recorded to a fresh
 embedded SQLite database; ``HEADWATER_API_ENABLE_RECORDING=false python
-benchmarks/run.py`` measures without recording); its logs (stderr) are
-captured and dropped unless the workload fails.
+benchmarks/run.py`` measures without recording, and
+``HEADWATER_FLOW_RUN_VERSION_LOCK=true python benchmarks/run.py`` with every
+task run claimed by the version lock); its logs (stderr) are captured and
+dropped unless the workload fails.
 
 The exit code is 0 even when targets are missed (this is a report, not a
 test) and 1 when a workload produced wrong results or crashed.

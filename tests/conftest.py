@@ -16,7 +16,16 @@ import pytest
 # headwater reads its settings; tests that need a fresh home set their own.
 os.environ["HEADWATER_HOME"] = tempfile.mkdtemp(prefix="headwater-tests-")
 
+from hypothesis import settings
+
 from headwater import flow
+
+# Hypothesis profiles: "default" keeps each property test well inside the
+# 60 s per-test timeout on a loaded 2-core machine; "thorough" tries five
+# times as many examples (HYPOTHESIS_PROFILE=thorough python -m pytest ...).
+# Tests that scale their example count read ``settings().max_examples``.
+settings.register_profile("thorough", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture

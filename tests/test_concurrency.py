@@ -42,7 +42,7 @@ def manager() -> Iterator[SlotManager]:
         yield m
 
 
-def _wait_until(predicate: object, seconds: float = 5.0) -> None:
+def _wait_until(predicate: object, seconds: float = 30.0) -> None:  # a hang guard
     deadline = time.monotonic() + seconds
     while not predicate():  # type: ignore[operator]
         assert time.monotonic() < deadline, "condition not reached"

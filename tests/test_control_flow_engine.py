@@ -307,11 +307,21 @@ def test_cancelling_a_flow_cascades_through_nested_subflows() -> None:
 
 @pytest.mark.anyio
 async def test_cancelling_an_async_flow_stops_its_async_tasks_at_their_next_await() -> None:
+    # No bound on elapsed time: each task waits far longer than the test's
+    # timeout, so the flow ends only if the cancel interrupts their awaits,
+    # and each one records that it was interrupted there.
+    started: list[int] = []
+    interrupted: list[int] = []
     reached = []
 
     @task
     async def slow(i: int) -> int:
-        await asyncio.sleep(5)
+        started.append(i)
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            interrupted.append(i)
+            raise
         reached.append(i)
         return i
 
@@ -320,20 +330,17 @@ async def test_cancelling_an_async_flow_stops_its_async_tasks_at_their_next_awai
         futures = slow.map(range(3))
         return await futures.result_async()
 
-    async def cancel_soon() -> None:
-        while True:
+    async def cancel_once_all_wait() -> None:
+        while len(started) < 3:
             await asyncio.sleep(0.01)
-            ctxs = _running_flow_ids()
-            if ctxs:
-                cancel_flow_run(ctxs[0])
-                return
+        await asyncio.sleep(0)  # they are at their await now
+        cancel_flow_run(_running_flow_ids()[0])
 
-    canceller = asyncio.create_task(cancel_soon())
-    started = time.monotonic()
+    canceller = asyncio.create_task(cancel_once_all_wait())
     state = await f(return_state=True)
     await canceller
     assert state.is_cancelled()
-    assert time.monotonic() - started < 2
+    assert sorted(interrupted) == [0, 1, 2]
     assert reached == []
 
 

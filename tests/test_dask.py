@@ -494,3 +494,21 @@ def test_get_dask_client_outside_dask_says_where_it_works() -> None:
     with pytest.raises(RuntimeError, match="inside a task run on a DaskTaskRunner"), \
             get_dask_client():
         pass
+
+
+def test_a_locked_flows_task_runs_are_claimed_on_the_workers(address: str, home: Path) -> None:
+    """Version locking on Dask: each task run is claimed where it runs, once."""
+    import sqlite3
+
+    @flow(task_runner=DaskTaskRunner(address=address), version_lock=True)
+    def locked() -> list[int]:
+        return double.map([1, 2, 3]).result()
+
+    assert locked() == [2, 4, 6]
+    con = sqlite3.connect(home / "headwater.db")
+    try:
+        rows = con.execute("SELECT kind, pid FROM run_lock").fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 3 and {kind for kind, _ in rows} == {"task_run"}
+    assert os.getpid() not in {pid for _, pid in rows}  # claimed by the worker processes

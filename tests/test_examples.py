@@ -11,7 +11,8 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.mark.parametrize("name", ["hello.py", "etl.py", "deployment_api.py"])
+@pytest.mark.parametrize("name", ["hello.py", "etl.py", "deployment_api.py",
+                                  "liveness_switches.py"])
 def test_example_runs(name: str, tmp_path: Path) -> None:
     script = EXAMPLES / name
     if not script.exists():

@@ -71,6 +71,7 @@ PRIVATE = "headwater._private"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("storage", "driving", "clock", "ids", "files", "settings", "background", "target",
      "sigterm", "migrate", "http_errors", "did_you_mean", "heartbeats", "zombie_check",
+     "version_lock",
      "labels"),
     ("states", "run_records", "protocols", "schedules"),
     ("context", "futures", "collections", "annotations", "runners", "run_views"),

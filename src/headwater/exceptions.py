@@ -43,6 +43,7 @@ The hierarchy::
                +-- ObjectNotFound            (also a LookupError)
                +-- FlowRunStateError         (also a RuntimeError)
                |    +-- NotPausedError       resume_flow_run of a run that is not paused
+               +-- VersionLockError          (also a RuntimeError) a locked run started twice
                +-- ConcurrencySlotAcquisitionError  (also a ValueError)
                +-- AcquireConcurrencySlotTimeoutError  (also a TimeoutError)
                +-- RecordsRefusedError       (also a ValueError)
@@ -139,6 +140,7 @@ __all__ = [
     "UnhashableInputError",
     "UnspecifiedFlowError",
     "UpstreamTaskError",
+    "VersionLockError",
 ]
 
 
@@ -260,6 +262,35 @@ class FlowRunStateError(HeadwaterException, RuntimeError):
 
 class NotPausedError(FlowRunStateError):
     """Raised when ``resume_flow_run`` is called for a flow run that is not paused."""
+
+
+class VersionLockError(HeadwaterException, RuntimeError):
+    """Raised when a run whose version lock is on is started a second time.
+
+    The run was Running (held by another process), Cancelling or final, or
+    another starter won the race; this start did not run the body. The
+    attributes say which run, what it is and who holds it.
+    """
+
+    def __init__(self, message: str, *, run_id: Any = None, kind: str = "flow_run",
+                 state_type: str | None = None, host: str | None = None,
+                 pid: int | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+        self.kind = kind
+        self.state_type = state_type
+        self.host = host
+        self.pid = pid
+
+    def __reduce__(self) -> Any:  # pickled back from a Dask worker whole
+        return (_rebuild_version_lock_error,
+                (str(self), self.run_id, self.kind, self.state_type, self.host, self.pid))
+
+
+def _rebuild_version_lock_error(message: str, run_id: Any, kind: str, state_type: str | None,
+                                host: str | None, pid: int | None) -> VersionLockError:
+    return VersionLockError(message, run_id=run_id, kind=kind, state_type=state_type,
+                            host=host, pid=pid)
 
 
 class ConcurrencySlotAcquisitionError(HeadwaterException, ValueError):

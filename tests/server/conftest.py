@@ -23,7 +23,7 @@ import pytest
 PG_ENV = "HEADWATER_TEST_POSTGRES_URL"
 _TABLES = ("flow, flow_run, task_run, flow_run_state, task_run_state, log, concurrency_limit, "
            "global_concurrency_limit, concurrency_lease, project, deployment, "
-           "deployment_schedule, flow_run_liveness, work_pool, work_queue, worker")
+           "deployment_schedule, flow_run_liveness, work_pool, work_queue, worker, run_lock")
 
 
 def _asyncpg_dsn(url: str) -> str:

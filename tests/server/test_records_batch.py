@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from typing import Any
 
 import pytest
@@ -218,20 +217,16 @@ def _large_batch(n_tasks: int) -> bytes:
 
 
 @pytest.mark.slow
-async def test_batch_throughput(client: Any, database_url: str) -> None:
-    """40,000 records (10,000 task runs + 30,000 states) in one request; prints rows/s."""
-    assert (await client.get("/hello")).status_code == 200  # migrations out of the timing
+async def test_a_large_batch_is_stored_whole(client: Any) -> None:
+    """40,000 records (10,000 task runs + 30,000 states) in one request, all stored.
+
+    How fast is measured by ``benchmarks/bench_records_batch.py``, not here.
+    """
     body = _large_batch(10_000)
-    start = time.perf_counter()
     response = await client.post("/records/batch", content=body,
                                  headers={"content-type": "application/json"})
-    elapsed = time.perf_counter() - start
     assert response.status_code == 200, response.text[:500]
     assert response.json()["states"] == 30_000
-    backend = database_url.split(":", 1)[0]
-    print(f"\nrecords batch on {backend}: 40,001 rows in {elapsed:.3f} s "
-          f"= {40_001 / elapsed:,.0f} rows/s")
-    assert elapsed < 15  # a sanity bound for slow CI machines; the report is the print
     assert (await client.post("/task_runs/count", json={"task_runs": {
         "state": {"type": {"any_": ["COMPLETED"]}}}})).json() == 10_000
 

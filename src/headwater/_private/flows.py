@@ -61,6 +61,8 @@ class Flow(Generic[P, R]):
         on_crashed: list[Callable[..., Any]] | None = None,
         on_running: list[Callable[..., Any]] | None = None,
         reference_tasks: list[Any] | None = None,
+        heartbeat: bool | None = None,
+        version_lock: bool | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@flow decorates functions; got {fn!r}, which is not callable.")
@@ -79,6 +81,7 @@ class Flow(Generic[P, R]):
             on_cancellation=on_cancellation or (), on_crashed=on_crashed or (),  # type: ignore[arg-type]
             on_running=on_running or (),  # type: ignore[arg-type]
             reference_tasks=reference_tasks or (),  # type: ignore[arg-type]
+            heartbeat=heartbeat, version_lock=version_lock,
         )
         self._setup(fn, options)
 
@@ -118,7 +121,8 @@ class Flow(Generic[P, R]):
                      cache_result_in_memory: Any = NotSet, log_prints: Any = NotSet,
                      on_completion: Any = NotSet, on_failure: Any = NotSet,
                      on_cancellation: Any = NotSet, on_crashed: Any = NotSet,
-                     on_running: Any = NotSet, reference_tasks: Any = NotSet) -> Flow[P, R]:
+                     on_running: Any = NotSet, reference_tasks: Any = NotSet,
+                     heartbeat: Any = NotSet, version_lock: Any = NotSet) -> Flow[P, R]:
         """Return a copy of the flow with some options changed; the rest are kept."""
         changes = dict(locals())
         del changes["self"]
@@ -159,7 +163,8 @@ class Flow(Generic[P, R]):
         labels: list[str] | None = None, project: str | None = None,
         entrypoint: str | None = None, code_location: dict[str, Any] | None = None,
         max_lateness_seconds: float | None = None, late_runs: str | None = None,
-        catchup: bool | None = None,
+        catchup: bool | None = None, heartbeat: bool | None = None,
+        lazarus: bool | None = None, version_lock: bool | None = None,
     ) -> Any:
         """Describe a deployment of this flow (a ``RunnerDeployment``), without registering it.
 
@@ -170,7 +175,10 @@ class Flow(Generic[P, R]):
         the flow's signature here; a schedule that would start runs without a
         required parameter is refused. The version is the content hash of the
         flow's file, parameters, schedules and settings unless ``version=``
-        is given.
+        is given. ``heartbeat=``, ``lazarus=`` and ``version_lock=`` are the
+        deployment's liveness switches (``docs/liveness.md``); unset, a new
+        deployment takes the flow's ``heartbeat``/``version_lock`` options and
+        an existing one keeps what it has.
         """
         options = {k: v for k, v in locals().items() if k != "self"}
         from headwater._private.deployments.flow_methods import to_deployment
@@ -187,6 +195,8 @@ class Flow(Generic[P, R]):
         pause_on_shutdown: bool = True, print_starting_message: bool = True,
         limit: int | None = None, webserver: bool = False, *, timezone: str | None = None,
         labels: list[str] | None = None, project: str | None = None,
+        heartbeat: bool | None = None, lazarus: bool | None = None,
+        version_lock: bool | None = None,
     ) -> None:
         """Register a deployment of this flow, then run its scheduled and ad-hoc runs here.
 
@@ -200,7 +210,8 @@ class Flow(Generic[P, R]):
             schedules=schedules, schedule=schedule, is_schedule_active=is_schedule_active,
             triggers=triggers, parameters=parameters, description=description, tags=tags,
             version=version, enforce_parameter_schema=enforce_parameter_schema,
-            timezone=timezone, labels=labels, project=project)
+            timezone=timezone, labels=labels, project=project, heartbeat=heartbeat,
+            lazarus=lazarus, version_lock=version_lock)
         serve(deployment, pause_on_shutdown=pause_on_shutdown,
               print_starting_message=print_starting_message, limit=limit, webserver=webserver)
 
@@ -216,6 +227,8 @@ class Flow(Generic[P, R]):
         entrypoint_type: Any = None, print_next_steps: bool = True,
         ignore_warnings: bool = False, *, timezone: str | None = None,
         labels: list[str] | None = None, project: str | None = None,
+        heartbeat: bool | None = None, lazarus: bool | None = None,
+        version_lock: bool | None = None,
     ) -> Any:
         """Register a deployment of this flow for workers of ``work_pool_name``; return its id.
 
@@ -293,6 +306,8 @@ def flow(
     on_crashed: list[Callable[..., Any]] | None = None,
     on_running: list[Callable[..., Any]] | None = None,
     reference_tasks: list[Any] | None = None,
+    heartbeat: bool | None = None,
+    version_lock: bool | None = None,
 ) -> Callable[[Callable[P, R]], Flow[P, R]]: ...
 
 

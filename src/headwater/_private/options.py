@@ -203,10 +203,18 @@ class FlowOptions:
     on_running: tuple[Hook, ...] = ()
     reference_tasks: frozenset[str] = frozenset()
     """Task keys whose runs alone decide the final state of a run returning None."""
+    heartbeat: bool | None = None
+    """Send heartbeats for its runs (None: when ``HEADWATER_FLOW_RUN_HEARTBEAT_SECONDS`` > 0)."""
+    version_lock: bool | None = None
+    """Start its task runs once and only once (None: ``HEADWATER_FLOW_RUN_VERSION_LOCK``)."""
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         _check_name(self.name, "flow")
+        for switch in ("heartbeat", "version_lock"):
+            if getattr(self, switch) not in (None, True, False):
+                raise InvalidOptionError(f"{switch} must be True, False or None, got "
+                                         f"{getattr(self, switch)!r}.")
         if not (isinstance(self.reference_tasks, frozenset)
                 and all(isinstance(k, str) for k in self.reference_tasks)):
             set_(self, "reference_tasks", _task_keys(self.reference_tasks))

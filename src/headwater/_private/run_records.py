@@ -148,7 +148,7 @@ class TaskRun(_Run):
 class FlowRun(_Run):
     """The record of one flow run."""
 
-    __slots__ = ("_flow_name", "_parent_flow_run_id", "_parent_task_run_id")
+    __slots__ = ("_flow_name", "_parent_flow_run_id", "_parent_task_run_id", "_version_lock")
 
     def __init__(self, id: uuid.UUID, name: str, flow_name: str, tags: frozenset[str],
                  parameters: dict[str, Any], parent_flow_run_id: uuid.UUID | None,
@@ -159,6 +159,8 @@ class FlowRun(_Run):
         self._parameters = parameters
         self._parent_flow_run_id = parent_flow_run_id
         self._parent_task_run_id = parent_task_run_id
+        # Its task runs' version lock: set by its job; None: the setting decides.
+        self._version_lock: bool | None = None
 
     @property
     def flow_name(self) -> str:

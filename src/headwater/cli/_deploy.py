@@ -65,12 +65,23 @@ def deploy(
     subdirectory: Annotated[str | None, typer.Option(
         "--subdirectory", help="The folder of --git-url the entrypoint is relative to.")]
     = None,
+    heartbeat: Annotated[bool | None, typer.Option(
+        "--heartbeat/--no-heartbeat", help="Its runs send heartbeats (default: on, or as "
+        "the deployment has it).")] = None,
+    lazarus: Annotated[bool | None, typer.Option(
+        "--lazarus/--no-lazarus", help="Its crashed runs are rescheduled (default: on, or "
+        "as the deployment has it).")] = None,
+    version_lock: Annotated[bool | None, typer.Option(
+        "--version-lock/--no-version-lock", help="Its runs start once and only once "
+        "(default: off, or as the deployment has it).")] = None,
 ) -> None:
     """Register a deployment of a flow for workers; unchanged code is a no-op that says so.
 
     The entrypoint is checked without running the file (a top-level @flow
     function), then imported to read its parameters. Its code location is
-    the current folder, or --git-url at --commit.
+    the current folder, or --git-url at --commit. The liveness switches
+    (--no-heartbeat, --no-lazarus, --version-lock) are not part of the
+    version: changing one changes the deployment, not its version.
     """
     from headwater._private.deployments.code import load_flow
     from headwater._private.deployments.discovery import check_entrypoint
@@ -91,7 +102,8 @@ def deploy(
         timezone=timezone, parameters=parse_params(param or []), tags=tag, labels=label,
         version=version, project=project, description=description, paused=paused,
         work_pool_name=pool, work_queue_name=work_queue, entrypoint=entrypoint,
-        code_location=location)
+        code_location=location, heartbeat=heartbeat, lazarus=lazarus,
+        version_lock=version_lock)
     row, created = register_sync(deployment)
     typer.echo(describe_registration(deployment, row, created))
     if created:

@@ -174,7 +174,57 @@ def deployment_inspect(name: str = NAME_ARG, as_json: bool = JSON_OPTION) -> Non
                   f"catch-up {'on' if d.get('catchup') else 'off'}")
     if d.get("work_pool_name") or d.get("work_queue_name"):
         console.print(f"Work pool: {d.get('work_pool_name')}  queue: {d.get('work_queue_name')}")
+    console.print(f"Liveness: {describe_switches(d)}")
     _schedule_table(d.get("schedules") or [])
+
+
+def describe_switches(d: dict[str, Any]) -> str:
+    """The liveness switches in words: ``heartbeats on, Lazarus on, version lock off``."""
+    def on(key: str, default: bool) -> str:
+        value = d.get(key)
+        return "on" if (default if value is None else value) else "off"
+
+    return (f"heartbeats {on('heartbeat', True)}, Lazarus {on('lazarus', True)}, "
+            f"version lock {on('version_lock', False)}")
+
+
+@deployment_app.command("set")
+def deployment_set(
+        name: str = NAME_ARG,
+        heartbeat: Annotated[bool | None, typer.Option(
+            "--heartbeat/--no-heartbeat",
+            help="Its runs send heartbeats; off: the zombie check never judges them.")] = None,
+        lazarus: Annotated[bool | None, typer.Option(
+            "--lazarus/--no-lazarus",
+            help="A run of it that crashed is rescheduled (Lazarus).")] = None,
+        version_lock: Annotated[bool | None, typer.Option(
+            "--version-lock/--no-version-lock",
+            help="Its runs and their task runs start once and only once.")] = None,
+        as_json: bool = JSON_OPTION) -> None:
+    """Turn a deployment's liveness switches on or off (every version; no new version).
+
+    Runs already created follow the new setting when they next start (and
+    Lazarus reads it when their process dies).
+    """
+    switches = {k: v for k, v in (("heartbeat", heartbeat), ("lazarus", lazarus),
+                                  ("version_lock", version_lock)) if v is not None}
+    if not switches:
+        fail("Nothing to set: give --heartbeat/--no-heartbeat, --lazarus/--no-lazarus or "
+             "--version-lock/--no-version-lock.")
+
+    async def update(client: Any) -> dict[str, Any]:
+        d = await find_deployment(client, name)
+        if d.get("archived"):
+            current = await client.read_deployment_by_name(_full_name(d))
+            d = dict(current)  # the switches are the deployment's: set them through its current
+        await client.update_deployment(d["id"], **switches)
+        return dict(await client.read_deployment(d["id"]))
+
+    d = call(update)
+    if as_json:
+        print_json(d)
+        return
+    typer.echo(f"{_full_name(d)}: {describe_switches(d)}.")
 
 
 def _schedule_table(schedules: list[dict[str, Any]]) -> None:

@@ -172,6 +172,18 @@ class DeploymentsMixin:
         return dict(await self.request("POST", f"deployments/{deployment_id}/create_flow_run",
                                        json=_jsonable(body)))
 
+    async def claim_run_lock(self, run_id: Id, kind: str, *, host: str, pid: int,
+                             process_start: str | None) -> dict[str, Any]:
+        """``POST /run_locks/``: take the version lock of a flow run or task run.
+
+        Returns:
+            ``claimed`` (bool); when refused, the run's ``state_type`` and
+            ``state_name`` and its holder's ``host``, ``pid``, ``process_start``.
+        """
+        body = {"run_id": str(run_id), "kind": kind, "host": host, "pid": pid,
+                "process_start": process_start}
+        return dict(await self.request("POST", "run_locks/", json=body))
+
     async def read_deployment_schedules(self, deployment_id: Id) -> list[dict[str, Any]]:
         """``GET /deployments/{id}/schedules``."""
         return list(await self.request("GET", f"deployments/{deployment_id}/schedules"))

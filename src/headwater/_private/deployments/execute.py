@@ -6,6 +6,13 @@ version through the target's API client, find the code (``code.py``), import
 the entrypoint, and run the flow *as that run* (its row goes Pending ->
 Running -> final; no new row). A run whose code cannot be found ends Failed
 with a message naming what is missing and the fix, and a log line saying so.
+
+The deployment's switches travel with the run: ``heartbeat`` (off: no
+heartbeats, so the zombie check never judges it) and ``version_lock``: on,
+the run is claimed (:mod:`~headwater._private.version_lock`) before anything
+else is done for it, so a second starter (a late duplicate, a Lazarus rerun
+racing the original) gets a ``VersionLockError`` and neither loads the code
+nor touches the run's record.
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
     Raises:
         FlowRunNotRunnable: The run does not exist, has no deployment, or is
             not Scheduled or Pending (it ran, or is running, elsewhere).
+        VersionLockError: The deployment's version lock is on and the run
+            was started by another process (or is final): nothing was done.
     """
     from headwater._private.context import deployment_ctx
     from headwater._private.engine.entry import run_stored_flow
@@ -69,6 +78,12 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
             f"Flow run {run_id} cannot be run with HEADWATER_API_ENABLE_RECORDING=false: its "
             "states would not reach its record. Unset it for this process.")
     run, version = _api(lambda client: _read(client, run_id, deployment))
+    locked = bool(version is not None and version.get("version_lock"))
+    if locked:
+        from headwater._private.version_lock import claim
+
+        claim("flow_run", run_id)  # raises VersionLockError: the body must not run here
+    _check_startable(run_id, run)
     if version is None:
         return _fail(run_id, f"The deployment version {run.get('deployment_id')} of flow run "
                      f"{run_id} was deleted, so its code cannot be found. Create a new run of "
@@ -84,7 +99,8 @@ def execute_flow_run(flow_run_id: uuid.UUID | str, *,
         expected_start_time=_when(run.get("expected_start_time")),
         state_type=run.get("state_type"),
         parent_flow_run_id=_uuid(run.get("parent_flow_run_id")),
-        parent_task_run_id=_uuid(run.get("parent_task_run_id")))
+        parent_task_run_id=_uuid(run.get("parent_task_run_id")),
+        heartbeat=version.get("heartbeat", True) is not False, version_lock=locked)
     token = deployment_ctx.set({
         "id": str(version["id"]), "flow_run_id": str(run_id), "name": version.get("name"),
         "version": version.get("version"), "parameters": parameters,
@@ -117,11 +133,6 @@ async def _read(client: HeadwaterClient, run_id: uuid.UUID, deployment: Mapping[
                 f"Flow run {run_id} is not in {current_target().where()}. Check the id and "
                 "HEADWATER_API_URL (or HEADWATER_HOME).") from None
         raise
-    if run.get("state_type") not in _STARTABLE:
-        raise FlowRunNotRunnable(
-            f"Flow run {run_id} is {run.get('state_name') or run.get('state_type')}, not "
-            "Scheduled or Pending: it ran, or is running, elsewhere. Create a new run of the "
-            "deployment to run it again.")
     if deployment is None:
         deployment_id = run.get("deployment_id")
         if deployment_id is None:
@@ -135,6 +146,14 @@ async def _read(client: HeadwaterClient, run_id: uuid.UUID, deployment: Mapping[
                 return run, None
             raise
     return run, dict(deployment)
+
+
+def _check_startable(run_id: uuid.UUID, run: Mapping[str, Any]) -> None:
+    if run.get("state_type") not in _STARTABLE:
+        raise FlowRunNotRunnable(
+            f"Flow run {run_id} is {run.get('state_name') or run.get('state_type')}, not "
+            "Scheduled or Pending: it ran, or is running, elsewhere. Create a new run of the "
+            "deployment to run it again.")
 
 
 def _fail(run_id: uuid.UUID, message: str) -> State[Any]:

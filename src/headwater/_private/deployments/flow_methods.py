@@ -37,7 +37,9 @@ def to_deployment(flow: FlowDefinition, name: str, *, interval: Any = None, cron
                   project: str | None = None, entrypoint: str | None = None,
                   code_location: dict[str, Any] | None = None,
                   max_lateness_seconds: float | None = None, late_runs: str | None = None,
-                  catchup: bool | None = None) -> RunnerDeployment:
+                  catchup: bool | None = None, heartbeat: bool | None = None,
+                  lazarus: bool | None = None,
+                  version_lock: bool | None = None) -> RunnerDeployment:
     """``Flow.to_deployment``: see there."""
     _refuse("triggers", triggers, "headwater has no event triggers")
     _refuse("job_variables", job_variables, "work pools take no job variables yet")
@@ -54,7 +56,11 @@ def to_deployment(flow: FlowDefinition, name: str, *, interval: Any = None, cron
         description=description, tags=list(tags or []), labels=list(labels or []),
         project=project, work_pool_name=work_pool_name, work_queue_name=work_queue_name,
         enforce_parameter_schema=enforce_parameter_schema,
-        max_lateness_seconds=max_lateness_seconds, late_runs=late_runs, catchup=catchup)
+        max_lateness_seconds=max_lateness_seconds, late_runs=late_runs, catchup=catchup,
+        # The liveness switches: the flow's options when not given here.
+        heartbeat=heartbeat if heartbeat is not None else flow.options.heartbeat,
+        lazarus=lazarus,
+        version_lock=version_lock if version_lock is not None else flow.options.version_lock)
 
 
 def describe_registration(deployment: RunnerDeployment, row: dict[str, Any],

@@ -51,6 +51,10 @@ class RunnerDeployment(BaseModel):
         version: The version's label; the hash's first 12 characters when not given.
         version_hash: Content hash of the flow's source, parameters, schedules
             and settings (of ``version`` when that was given).
+        heartbeat: Its runs send heartbeats (None: unchanged; on for a new one).
+        lazarus: Its crashed runs are rescheduled (None: unchanged; on for a new one).
+        version_lock: Its runs start once and only once (None: unchanged; off for a
+            new one). The switches are not part of the version hash.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -75,6 +79,9 @@ class RunnerDeployment(BaseModel):
     max_lateness_seconds: float | None = None
     late_runs: Literal["run", "skip"] = "run"
     catchup: bool = False
+    heartbeat: bool | None = None
+    lazarus: bool | None = None
+    version_lock: bool | None = None
     _flow: Any = PrivateAttr(default=None)
     _source: str = PrivateAttr(default="")
 

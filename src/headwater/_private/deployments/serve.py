@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from headwater._private.deployments.runner_deployment import RunnerDeployment
 from headwater._private.target import Target, current_target
+from headwater._private.version_lock import VERSION_LOCKED_EXIT_CODE
 
 if TYPE_CHECKING:
     from headwater.client import HeadwaterClient
@@ -182,6 +183,10 @@ class Runner:
             return
         if run.get("state_type") in _FINAL:
             _log.info("serve: flow run %r ended %s", child.name, run.get("state_name"))
+            return
+        if code == VERSION_LOCKED_EXIT_CODE:
+            _log.info("serve: flow run %r was started by another process (version lock)",
+                      child.name)
             return
         why = ("serve stopped and its process was ended" if self.stop.is_set()
                else "its process ended")

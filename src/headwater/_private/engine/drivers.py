@@ -26,6 +26,7 @@ from headwater._private.engine.specs import TaskRunSpec
 from headwater._private.engine.steps import (
     AcquireSlots,
     Call,
+    ClaimRun,
     ComputeCacheKey,
     LoadCached,
     Log,
@@ -154,6 +155,17 @@ def _acquire(step: AcquireSlots) -> Outcome:
         return False, exc
 
 
+def _claim(step: ClaimRun) -> Outcome:
+    from headwater._private.version_lock import claim
+    from headwater.exceptions import VersionLockError
+
+    try:
+        claim("task_run", step.run_id)
+    except VersionLockError as exc:
+        return False, exc
+    return True, None
+
+
 _SYNC: dict[type, Callable[[Any], Any]] = {
     Call: call_sync,
     Record: record,
@@ -167,6 +179,7 @@ _SYNC: dict[type, Callable[[Any], Any]] = {
     LoadCached: _load_cached,
     PersistResult: _persist,
     AcquireSlots: _acquire,
+    ClaimRun: _claim,
 }
 
 
@@ -239,4 +252,5 @@ _ASYNC: dict[type, Callable[[Any], Coroutine[Any, Any, Any]]] = {
     LoadCached: _in_executor(_load_cached),
     PersistResult: _in_executor(_persist),
     AcquireSlots: _acquire_async,
+    ClaimRun: _in_executor(_claim),
 }

@@ -65,6 +65,9 @@ class StoredFlowRun:
             Pending state is recorded unless it is Pending already.
         parent_flow_run_id: The flow run that asked for it, if any.
         parent_task_run_id: The task run that asked for it (``as_subflow``), if any.
+        heartbeat: Its deployment's switch: send heartbeats for it.
+        version_lock: Its deployment's switch: its task runs start once and only once
+            (the caller claimed the flow run itself before it runs).
     """
 
     id: uuid.UUID
@@ -74,6 +77,8 @@ class StoredFlowRun:
     state_type: str | None = None
     parent_flow_run_id: uuid.UUID | None = None
     parent_task_run_id: uuid.UUID | None = None
+    heartbeat: bool = True
+    version_lock: bool = False
 
 
 class FlowJob(Job):
@@ -102,6 +107,10 @@ class FlowJob(Job):
             run = FlowRun(new_uuid(), flow_run_name(flow, parameters), flow.name,
                           tags_ctx.get(), parameters, parent_id, task_id, now())
         run._state = State(StateType.PENDING, state_details=StateDetails(flow_run_id=run._id))
+        run._version_lock = (stored.version_lock if stored is not None
+                             else flow.options.version_lock)
+        if run._version_lock is None and self.parent is not None:
+            run._version_lock = self.parent._flow_run._version_lock  # a subflow inherits it
         self.run = run
 
     def _warm_up(self) -> None:
@@ -123,7 +132,7 @@ class FlowJob(Job):
             log_prints = self.parent._log_prints if self.parent is not None else env_log_prints()
         if log_prints:
             install_print_capture()
-        settings = engine_settings(self.run._id)
+        settings = engine_settings(self.run._id, self.run._version_lock)
         returns_value = self.flow._returns_value
         if returns_value is None:
             returns_value = self.flow._returns_value = always_returns_value(self.flow.fn)
@@ -140,6 +149,16 @@ class FlowJob(Job):
         spec = FlowRunSpec(self.flow, self.run, self._body(ctx), ctx._tracker, ctx._scope,
                            parent_scope, settings)
         return spec, ctx
+
+    def _heartbeat(self) -> bool:
+        """The heartbeat switch: the deployment's for its runs, else the flow's option.
+
+        Off, the run sends no heartbeat and writes no liveness row, so the
+        zombie check never judges it (``docs/liveness.md``).
+        """
+        if self.stored is not None:
+            return self.stored.heartbeat
+        return self.flow.options.heartbeat is not False
 
     def _body(self, ctx: FlowRunContext) -> Callable[..., Any]:
         """The function the flow machine calls: the flow's, or an isolating wrapper.
@@ -170,7 +189,7 @@ class FlowJob(Job):
         """Name the run (callables may read runtime.flow_run), record, log, start the runner."""
         namer = self.flow.options.flow_run_name
         recorder = recording.ACTIVE
-        if recorder is not None:
+        if recorder is not None and self._heartbeat():
             # Recorded (a subflow run too): its liveness row goes with its records, and
             # its heartbeats tell the zombie check it lives.
             heartbeats.beat_for(self.run._id, current_target(), recorder)

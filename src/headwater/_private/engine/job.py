@@ -43,11 +43,13 @@ class Job:
             return True
 
 
-def engine_settings(flow_run_id: uuid.UUID | None) -> EngineSettings:
+def engine_settings(flow_run_id: uuid.UUID | None,
+                    version_lock: bool | None = None) -> EngineSettings:
     """Return the settings for runs of a flow run, read once per flow run.
 
     The last flow run's are kept, so the task runs of a flow read nothing;
     runs outside any flow (``flow_run_id`` None) read them each time.
+    ``version_lock`` is the flow run's own (None: ``HEADWATER_FLOW_RUN_VERSION_LOCK``).
     """
     global _settings
     cached = _settings
@@ -57,7 +59,9 @@ def engine_settings(flow_run_id: uuid.UUID | None) -> EngineSettings:
 
     current = get_current_settings()
     settings = EngineSettings(current.tasks.refresh_cache, current.results.persist_by_default,
-                              current.flow_run.result_budget)
+                              current.flow_run.result_budget,
+                              current.flow_run.version_lock if version_lock is None
+                              else version_lock)
     if flow_run_id is not None:
         _settings = (flow_run_id, settings)
     return settings

@@ -36,6 +36,8 @@ class EngineSettings:
     """``HEADWATER_RESULTS_PERSIST_BY_DEFAULT``: persist results no option asks about."""
     result_budget: int = 64 * 1024 * 1024
     """``HEADWATER_FLOW_RUN_RESULT_BUDGET``: bytes of child results a flow run keeps."""
+    version_lock: bool = False
+    """Claim each task run before its first attempt (the flow run's version lock)."""
 
 
 @step_type(frozen=True, slots=True)

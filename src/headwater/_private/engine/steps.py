@@ -34,9 +34,9 @@ else:
         return dataclass(slots=slots)
 
 
-__all__ = ["AcquireSlots", "Call", "ComputeCacheKey", "LoadCached", "Log", "PersistResult",
-           "PlanResult", "Record", "RunHooks", "Sleep", "Step", "WaitChildren", "WaitFutures",
-           "step_type"]
+__all__ = ["AcquireSlots", "Call", "ClaimRun", "ComputeCacheKey", "LoadCached", "Log",
+           "PersistResult", "PlanResult", "Record", "RunHooks", "Sleep", "Step", "WaitChildren",
+           "WaitFutures", "step_type"]
 
 
 @step_type(frozen=True, slots=True)
@@ -187,5 +187,13 @@ class AcquireSlots:
     holder: str
 
 
+@step_type(frozen=True, slots=True)
+class ClaimRun:
+    """Take the version lock of a task run (only when it is on); answer ``(True, None)``
+    or ``(False, VersionLockError)``: another process started it."""
+
+    run_id: Any
+
+
 Step = (Call | Record | Log | WaitFutures | WaitChildren | Sleep | RunHooks | PlanResult
-        | ComputeCacheKey | LoadCached | PersistResult | AcquireSlots)
+        | ComputeCacheKey | LoadCached | PersistResult | AcquireSlots | ClaimRun)

@@ -84,7 +84,7 @@ class TaskJob(DispatchedJob):
             return TaskRunSpec(self.task, self.run, settings=engine_settings(None))
         flow_run = parent._flow_run
         return TaskRunSpec(self.task, self.run, flow_run, parent._flow.options, parent._scope,
-                           engine_settings(flow_run._id))
+                           engine_settings(flow_run._id, flow_run._version_lock))
 
     def machine(self, spec: TaskRunSpec) -> Machine:
         """The task machine for this run, fed the call's inputs and any slots already held."""

@@ -10,7 +10,10 @@ The machine sees a :class:`TaskRunSpec` and the call's inputs, and keeps the
 run record's in-memory state; everything else (recording a state, logging,
 planning results, cache keys and lookups, slots, the call itself) is a step
 it yields. An ordinary run (no cache, nothing persisted, no tags) yields
-three: ``Record`` Running, ``Call``, ``Record`` final.
+three: ``Record`` Running, ``Call``, ``Record`` final. With the flow run's
+version lock on, a ``ClaimRun`` comes before the first attempt; a refused
+start ends Failed with the ``VersionLockError``, in memory only (the record
+is the winner's) and without hooks.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from headwater._private.engine.said_once import finished_line, mark_said
 from headwater._private.engine.steps import (
     AcquireSlots,
     Call,
+    ClaimRun,
     ComputeCacheKey,
     LoadCached,
     Log,
@@ -73,6 +77,7 @@ from headwater.exceptions import (
     SerializationError,
     Signal,
     TaskRunTimeoutError,
+    VersionLockError,
 )
 
 if TYPE_CHECKING:
@@ -114,6 +119,8 @@ def task_machine(spec: TaskRunSpec, args: Any, kwargs: Any,
     opts = spec.task.options
     hooks = opts.on_completion if state.type is StateType.COMPLETED else (
         opts.on_failure if state.type is StateType.FAILED else ())
+    if hooks and spec.settings.version_lock and isinstance(state.data, VersionLockError):
+        hooks = ()  # a refused start ran nothing: its hooks do not run either
     if hooks:
         yield RunHooks("task", hooks, (spec.task, spec.run, state))
     return state
@@ -183,6 +190,10 @@ def _attempts(spec: TaskRunSpec, args: Any, kwargs: Any, plan: ResultPlan | None
     on_timeout = (timeout_error_factory(TaskRunTimeoutError, "Task", timeout)
                   if timeout is not None else None)
     free_attempts = 0  # attempts that did not use up a retry (Retry(start_time=...))
+    if spec.settings.version_lock and not run._run_count:
+        ok, refused = yield ClaimRun(run.id)
+        if not ok:  # another process started it: the body does not run here
+            return _refused(spec, refused)
     while True:
         if run._run_count:
             checkpoint(spec)
@@ -222,6 +233,14 @@ def _attempts(spec: TaskRunSpec, args: Any, kwargs: Any, plan: ResultPlan | None
             yield Log(spec, logging.ERROR, "Encountered exception during execution:", value)
         yield Record(spec, state, _final_level(state), finished_line(state))
         return state
+
+
+def _refused(spec: TaskRunSpec, error: Exception) -> State[Any]:
+    """The state of a start the version lock refused: Failed with the error, in memory only.
+
+    Nothing is recorded (the run's record is the winner's) and no hook runs.
+    """
+    return apply_state(spec.run, Failed(message=str(error), data=error))
 
 
 def _final_level(state: State[Any]) -> int:

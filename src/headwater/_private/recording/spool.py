@@ -8,9 +8,12 @@ Batches are shipped in that order by the next recorder on the same home, by
 local database.
 
 A batch the API refuses for itself (a 4xx that is not an outage or a
-refused key: sending it again cannot help) is moved to ``spool/rejected``
-with a ``.reason`` file beside it, so one bad batch never holds up the ones
-behind it, and the spool never grows forever behind it.
+refused key: sending it again cannot help) is stored record by record as
+the recorder stores a refused batch (``isolation.store_isolating``): what
+the store accepts is stored, and each run's records it still refuses are
+moved to ``spool/rejected``, alone, with a ``.reason`` file beside them. So
+one bad record never holds up the others, nor the batches behind it, and
+the spool never grows forever behind it.
 """
 
 from __future__ import annotations
@@ -85,13 +88,30 @@ def entry_name() -> str:
     return f"{_dt.datetime.now(_dt.timezone.utc):%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:8]}"
 
 
-def _reject(path: Path, reason: str) -> Path:
+async def _store_isolating(path: Path, batch: dict[str, Any],
+                           transport: _Sender) -> list[tuple[Path, str]]:
+    """Store a refused spooled batch unit by unit; set aside, alone, each unit still refused.
+
+    The first unit set aside keeps the batch's file name, the others add
+    ``-1``, ``-2``... Raises on an outage (the batch stays in the spool:
+    what was stored is skipped by id when it is shipped again).
+    """
+    from headwater._private.files import write_atomic
+    from headwater._private.recording.isolation import store_isolating
+
+    refused: list[tuple[dict[str, Any], str]] = []
+    await store_isolating(transport.send, batch, is_permanent=is_refusal,
+                          set_aside=lambda unit, exc: refused.append(
+                              (unit, f"{type(exc).__name__}: {exc}")))
     folder = path.parent / REJECTED
     folder.mkdir(exist_ok=True)
-    target = folder / path.name
-    path.replace(target)
-    target.with_suffix(".reason").write_text(reason + "\n", encoding="utf-8")
-    return target
+    out = []
+    for n, (unit, reason) in enumerate(refused):
+        target = folder / (path.name if n == 0 else f"{path.stem}-{n}{path.suffix}")
+        write_atomic(target, json.dumps(unit))
+        write_atomic(target.with_suffix(".reason"), reason + "\n")
+        out.append((target, reason))
+    return out
 
 
 async def ship_spool(spool_dir: Path, transport: _Sender,
@@ -122,15 +142,21 @@ async def ship_spool(spool_dir: Path, transport: _Sender,
         try:
             await transport.send(batch)
         except Exception as exc:
-            if not is_refusal(exc):
-                report.error = exc
+            try:
+                if not is_refusal(exc):
+                    raise
+                set_aside = await _store_isolating(path, batch, transport)
+            except Exception as outage:
+                report.error = outage
                 report.left = len(files) - index
                 return report
-            reason = f"{type(exc).__name__}: {exc}"
-            report.rejected.append((_reject(path, reason), reason))
-            _log.error("The headwater API refused a spooled batch of run records (%s); it was "
-                       "moved to %s.", reason, spool_dir / REJECTED)
-            continue
+            if set_aside:
+                report.rejected += set_aside
+                _log.error("The headwater API refused records of a spooled batch (%s); they "
+                           "were moved to %s, the batch's other records were stored.",
+                           set_aside[0][1], spool_dir / REJECTED)
+                path.unlink(missing_ok=True)
+                continue
         path.unlink(missing_ok=True)
         report.shipped_files += 1
         records = count_records(batch)

@@ -223,6 +223,13 @@ class FlowRunSettings(_Section):
         description="Seconds between two heartbeats of a running flow run; a run that misses "
         "4 in a row is marked Crashed by the zombie check. 0 turns heartbeats off.",
     )
+    version_lock: bool = Field(
+        default=False,
+        description="Version locking for flows that do not say (the flow option "
+        "version_lock): each task run of a flow run starts once and only once; a second "
+        "start (a Dask worker running it again) is refused. A deployment's runs follow "
+        "its own switch (headwater deployment set NAME --version-lock).",
+    )
 
 
 class LazarusSettings(_Section):

@@ -54,6 +54,7 @@ __all__ = [
     "ReadFinal",
     "ReadRunningTaskRuns",
     "ReadSuspects",
+    "ReleaseLock",
     "Step",
     "Steps",
     "Suspect",
@@ -99,6 +100,7 @@ class Suspect(NamedTuple):
     last_heartbeat: dt.datetime
     deployment_id: uuid.UUID | None = None
     lazarus_attempts: int = 0  # times Lazarus rescheduled it already
+    lazarus: bool = True  # its deployment's switch (``--no-lazarus``: never rescheduled)
 
     @property
     def state_type(self) -> str:
@@ -177,8 +179,14 @@ class FreeSlots(NamedTuple):
     task_run_ids: tuple[uuid.UUID, ...]
 
 
+class ReleaseLock(NamedTuple):
+    """Delete the flow run's version lock (``run_lock``), so its next start can claim it."""
+
+    flow_run_id: uuid.UUID
+
+
 Step = (ReadFinal | UpsertBeat | ReadSuspects | FinishRun | InsertState | ReadRunningTaskRuns
-        | FreeSlots)
+        | FreeSlots | ReleaseLock)
 Steps = Generator[Step, Any, Any]
 
 
@@ -235,7 +243,9 @@ def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck,
 
     A deployment's run that crashed is rescheduled by Lazarus (Scheduled,
     named ``Rescheduled``, to start now, on the same deployment version: it
-    keeps its ``deployment_id``) at most ``lazarus_max_attempts`` times.
+    keeps its ``deployment_id``) at most ``lazarus_max_attempts`` times,
+    unless its deployment's ``lazarus`` switch is off. A rescheduled run's
+    version lock goes (:mod:`.run_locks`): its next start claims it anew.
     """
     suspects: list[Suspect] = yield ReadSuspects()
     ended: list[Verdict] = []
@@ -268,7 +278,7 @@ def sweep(now: dt.datetime, *, host: str, process_check: ProcessCheck,
                 yield InsertState("task_run", task_run.task_run_id, task_book, message, now)
         yield FreeSlots(tuple(t.task_run_id for t in task_runs))
         if (verdict.state_type == "CRASHED" and suspect.deployment_id is not None
-                and suspect.lazarus_attempts < lazarus_max_attempts):
+                and suspect.lazarus and suspect.lazarus_attempts < lazarus_max_attempts):
             attempt = yield from _lazarus(suspect, book, now, lazarus_max_attempts)
             if attempt:
                 ended[-1] = verdict._replace(rescheduled=attempt)
@@ -288,6 +298,7 @@ def _lazarus(suspect: Suspect, book: tuple[Any, ...], now: dt.datetime,
                       f"Lazarus rescheduled the crashed run (attempt {attempt} of "
                       f"{max_attempts}); it runs again on its deployment version.", later,
                       (("lazarus_attempt", attempt),))
+    yield ReleaseLock(suspect.flow_run_id)
     return attempt
 
 

@@ -103,9 +103,11 @@ def statements(step: rules.Step) -> Statements:
             return [Statement(
                 f"SELECT r.id, {_BOOK}, l.host, l.pid, l.process_start, l.heartbeat_interval, "
                 "l.last_heartbeat, r.deployment_id, (SELECT count(*) FROM flow_run_state AS s "
-                f"WHERE s.flow_run_id = r.id AND s.name = '{rules.RESCHEDULED}') "
+                f"WHERE s.flow_run_id = r.id AND s.name = '{rules.RESCHEDULED}'), "
+                "coalesce(d.lazarus, 1) "
                 "FROM flow_run AS r JOIN flow_run_liveness AS l "
-                "ON l.flow_run_id = r.id WHERE r.state_type IN ('RUNNING', 'CANCELLING')",
+                "ON l.flow_run_id = r.id LEFT JOIN deployment AS d ON d.id = r.deployment_id "
+                "WHERE r.state_type IN ('RUNNING', 'CANCELLING')",
                 (), query=True)]
         case rules.FinishRun(table, run_id, expected, book, stamp, start):
             sets = ", ".join(f"{name} = ?" for name in BOOK_COLUMNS)
@@ -122,6 +124,8 @@ def statements(step: rules.Step) -> Statements:
                 "message, state_details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (book[0].hex, stored_time(stamp), run_id.hex, book[1], book[2],
                  stored_time(stamp), message, json.dumps({fk: str(run_id), **dict(details)})))]
+        case rules.ReleaseLock(flow_run_id):
+            return [Statement("DELETE FROM run_lock WHERE run_id = ?", (flow_run_id.hex,))]
         case rules.ReadRunningTaskRuns(flow_run_id):
             return [Statement(f"SELECT r.id, {_BOOK} FROM task_run AS r "
                               "WHERE r.flow_run_id = ? AND r.state_type = 'RUNNING'",
@@ -146,7 +150,8 @@ def decode(step: rules.Step, answer: list[Any] | int) -> Any:
         assert isinstance(answer, list)
         return [rules.Suspect(uuid.UUID(row[0]), _book_in(row[1:10]), row[10], int(row[11]),
                               row[12], float(row[13]), _time(row[14]),  # type: ignore[arg-type]
-                              uuid.UUID(row[15]) if row[15] is not None else None, int(row[16]))
+                              uuid.UUID(row[15]) if row[15] is not None else None, int(row[16]),
+                              bool(row[17]))
                 for row in answer]
     if isinstance(step, rules.ReadFinal):
         assert isinstance(answer, list)

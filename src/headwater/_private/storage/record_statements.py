@@ -24,6 +24,18 @@ total run time), also for runs whose states span several batches. It also
 writes the liveness rows of flow runs starting (``flow_run_liveness``, see
 ``liveness_sqlite.LIVE_SQL``) in the same transaction as their runs, so
 starting a run costs no write of its own.
+
+What it refuses, whole (:class:`UnknownRunsError`, a ``ValueError``, so the
+recorder sets aside the refused run alone and stores the rest of the
+batch): states of a run that is neither in the batch nor stored, and a run
+that cannot be stored because another run holds its identity (a task run
+with the same flow run, task key and dynamic key). Nothing is dropped
+without a word.
+
+A run created again (by a second recorder, or sent again) keeps its row;
+the fields its first writer left empty (NULL, ``{}`` parameters, ``[]``
+tags) take the values sent later, and its new states are folded into its
+bookkeeping.
 """
 
 from __future__ import annotations
@@ -43,10 +55,35 @@ from headwater._private.storage.liveness_sqlite import LIVE_SQL
 from headwater._private.storage.prepared import Prepared, prepare_batch
 from headwater._private.storage.stored_values import NULL, seconds_between
 
-__all__ = ["MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Query", "Statements",
-           "batch_statements", "prepared_statements"]
+__all__ = ["FILLED_WHEN_EMPTY", "MAX_ROWS", "MAX_VARIABLES", "BatchCounts", "Exec", "Query",
+           "RunsStoredBefore", "Statements", "UnknownRunsError", "batch_statements",
+           "describe_runs", "prepared_statements"]
 
 _JSON_IDS = "(SELECT value FROM json_each(?))"
+
+
+#: Run ids named in an error message, at most.
+_NAMED = 10
+
+
+class UnknownRunsError(ValueError):
+    """Raised when a batch's records name runs that are neither in it nor stored."""
+
+
+class RunsStoredBefore(Exception):
+    """Raised when a batch said to be fresh creates runs that are stored already.
+
+    The driver rolls the transaction back and stores the batch again with
+    ``fresh`` off, so those runs are looked up (their rows updated, their
+    states folded in) instead of assumed new.
+    """
+
+
+def describe_runs(label: str, ids: Iterable[Any]) -> str:
+    """``"flow run(s) a, b and 3 more"``: at most :data:`_NAMED` ids, sorted."""
+    ordered = sorted(str(i) for i in ids)
+    more = f" and {len(ordered) - _NAMED} more" if len(ordered) > _NAMED else ""
+    return f"{label}(s) {', '.join(ordered[:_NAMED])}{more}"
 
 
 class Exec(NamedTuple):
@@ -248,7 +285,14 @@ def prepared_statements(p: Prepared, created: str,
             runs = [(r[0], r[1], flow_ids[r[2]], *r[3:]) for r in runs]
         rows = [(*r, *book(r[0])) for r in runs if r[0] not in known]
         new_runs.update(row[0] for row in rows)
-        n_runs.append((yield from _insert(kind, rows, created, max_variables)))
+        inserted = yield from _insert(kind, rows, created, max_variables)
+        if inserted < len(rows):  # never on the hot path: every run there is new
+            if p.fresh:
+                raise RunsStoredBefore(table)
+            yield from _refuse_lost(table, [row[0] for row in rows])
+        if known:
+            yield from _fill_empty(table, [r for r in runs if r[0] in known], created)
+        n_runs.append(inserted)
 
     # States: those of new runs go straight in; those of runs stored before
     # are folded into their books, skipping any already stored.
@@ -285,6 +329,59 @@ def _live(rows: list[tuple[str, str, int, str | None, float]], created: str
         yield Exec(LIVE_SQL, [(json.dumps(runs), created, host, pid, token, interval)])
 
 
+def _refuse_lost(table: str, ids: list[str]) -> Generator[Query, Any, None]:
+    """Raise :class:`UnknownRunsError` for runs of ``ids`` that are not stored after the insert.
+
+    Not inserted and not stored: another unique key matched, a run with the
+    same identity under another id (a task run with the same flow run, task
+    key and dynamic key). Its states would name no stored run.
+    """
+    stored = {r for (r,) in (yield _stored(table, ids))}
+    lost = set(ids) - stored
+    if lost:
+        label = table.replace("_", " ")
+        raise UnknownRunsError(
+            f"{describe_runs(label, (str(uuid.UUID(i)) for i in lost))} not stored: another "
+            f"{label} with the same identity (flow run, task key and dynamic key for a task "
+            "run) is stored under another id")
+
+
+# Fields of a run row that a later creation fills when its first writer left them
+# empty (NULL text, or the empty JSON of ``{}`` parameters and ``[]`` tags), and
+# their places in a :class:`Prepared` run row.
+_FILLED = {
+    "flow_run": {"flow_version": 3, "parameters": 4, "tags": 5, "parent_task_run_id": 6,
+                 "parent_flow_run_id": 7},
+    "task_run": {"task_name": 4, "cache_key": 6, "task_version": 7, "tags": 8},
+}
+#: Per run table, the fields a later creation of a stored run fills where they are empty.
+FILLED_WHEN_EMPTY = {table: tuple(fields) for table, fields in _FILLED.items()}
+_EMPTY_JSON = {"parameters": "{}", "tags": "[]"}
+
+
+def _fill_empty(table: str, runs: list[tuple[Any, ...]], created: str
+                ) -> Generator[Exec, int, None]:
+    """Give runs stored before the fields their first writer left empty (rows of ``runs``).
+
+    A row none of whose fields changes is not touched (``updated`` too): a
+    batch sent again changes nothing.
+    """
+    fields = _FILLED[table]
+    sets, fills = [], []
+    for name in fields:
+        if name in _EMPTY_JSON:
+            empty = _EMPTY_JSON[name]
+            sets.append(f"{name} = CASE WHEN {name} = '{empty}' THEN ? ELSE {name} END")
+            fills.append(f"({name} = '{empty}' AND ? <> '{empty}')")
+        else:
+            sets.append(f"{name} = coalesce({name}, nullif(?, {NULL}))")
+            fills.append(f"({name} IS NULL AND nullif(?, {NULL}) IS NOT NULL)")
+    sql = (f"UPDATE {table} SET {', '.join(sets)}, updated = ? "
+           f"WHERE id = ? AND ({' OR '.join(fills)})")
+    yield Exec(sql, [(*values, created, r[0], *values)
+                     for r in runs for values in [tuple(r[i] for i in fields.values())]])
+
+
 def _ensure_flows(names: set[str], created: str
                   ) -> Generator[Exec | Query, Any, tuple[dict[str, str], int]]:
     if not names:
@@ -302,8 +399,11 @@ def _fold_stored(states: list[tuple[Any, ...]], table: str, created: str,
                  max_variables: int) -> Generator[Exec | Query, Any, list[tuple[Any, ...]]]:
     """Fold ``states`` into the books of runs stored before; return those to insert.
 
-    States already stored (a batch replayed) and states of runs not stored
-    at all are left out.
+    States already stored (a batch replayed) are left out.
+
+    Raises:
+        UnknownRunsError: A state names a run that is neither in the batch
+            nor stored (nothing of the batch is stored then).
     """
     seen = {s for (s,) in (yield _stored(f"{table}_state", (s[0] for s in states)))}
     by_run: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -315,6 +415,11 @@ def _fold_stored(states: list[tuple[Any, ...]], table: str, created: str,
     rows = yield Query(f"SELECT id, {', '.join(BOOK_COLUMNS)} FROM {table} "
                        f"WHERE id IN {_JSON_IDS}", (json.dumps(sorted(by_run)),))
     books = {run: tuple(book) for run, *book in rows}
+    if len(books) < len(by_run):
+        unknown = (str(uuid.UUID(r)) for r in by_run.keys() - books.keys())
+        raise UnknownRunsError(
+            f"states of unknown {describe_runs(table.replace('_', ' '), unknown)} (not in "
+            "this batch and not stored): a run's creation must be stored before its states")
     kept = [state for run in books for state in by_run[run]]
     fold_books(books, map(_AS_FOLDED, kept), seconds_between)
     yield from _update_books(table, [(run, *book) for run, book in books.items()], created,

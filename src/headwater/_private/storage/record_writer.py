@@ -22,6 +22,7 @@ from headwater._private.storage.record_statements import (
     BatchCounts,
     Exec,
     Query,
+    RunsStoredBefore,
     batch_statements,
     prepared_statements,
 )
@@ -59,12 +60,16 @@ def write_batch(con: sqlite3.Connection, batch: Mapping[str, Any] | Prepared,
     ``BEGIN IMMEDIATE`` takes the write lock up front, so another process's
     writer makes this one wait (``busy_timeout``) instead of failing halfway.
     On any error the transaction is rolled back: a batch is stored whole or
-    not at all.
+    not at all. A prepared batch said to be fresh whose runs turn out to be
+    stored already (another recorder created them) is stored again with
+    its runs looked up.
+
+    Raises:
+        UnknownRunsError: The batch names runs neither in it nor stored, or
+            holds a run whose identity another stored run has.
     """
     created = stored_time(now or dt.datetime.now(_UTC))
     limit = variable_limit()
-    statements = (prepared_statements(batch, created, limit) if isinstance(batch, Prepared)
-                  else batch_statements(batch, created, limit))
     cursor = con.cursor()
 
     def carry_out(step: Exec | Query) -> Any:
@@ -72,5 +77,13 @@ def write_batch(con: sqlite3.Connection, batch: Mapping[str, Any] | Prepared,
             return cursor.executemany(step.sql, step.params).rowcount
         return cursor.execute(step.sql, step.params).fetchall()
 
-    with sqlite_transaction(con):
-        return drive(statements, carry_out)
+    if not isinstance(batch, Prepared):
+        with sqlite_transaction(con):
+            return drive(batch_statements(batch, created, limit), carry_out)
+    try:
+        with sqlite_transaction(con):
+            return drive(prepared_statements(batch, created, limit), carry_out)
+    except RunsStoredBefore:
+        batch.fresh = False
+        with sqlite_transaction(con):
+            return drive(prepared_statements(batch, created, limit), carry_out)

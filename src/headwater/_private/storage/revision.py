@@ -14,4 +14,4 @@ __all__ = ["HEAD_REVISION"]
 #: HEAD_REVISION, regenerate sqlite_schema.sql (``python scripts/dump_sqlite_schema.py``).
 #: ``tests/server/test_migrations_head.py`` and ``tests/server/test_sqlite_schema.py``
 #: fail until both are done.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0009_liveness_switches"

@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 
 from headwater._private.clock import Clock, get_clock
 from headwater._private.labels import as_labels
+from headwater._private.version_lock import VERSION_LOCKED_EXIT_CODE
 
 __all__ = ["BaseWorker", "WorkerRun"]
 
@@ -260,8 +261,8 @@ class BaseWorker(abc.ABC):
         state = str((current.get("state") or {}).get("type") or current.get("state_type"))
         _logger.info("Worker %r: flow run %s's process exited with code %s (%s).", self.name,
                      run.flow_run_id, code, state)
-        if state in _FINAL:
-            return
+        if state in _FINAL or code == VERSION_LOCKED_EXIT_CODE:
+            return  # a start the version lock refused: the run is its holder's
         if state == "CANCELLING" or run.terminated_at is not None:
             await self._finish(run.flow_run_id, "CANCELLED",
                                f"Cancelled: worker {self.name!r} stopped its process "

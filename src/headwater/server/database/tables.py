@@ -39,6 +39,7 @@ __all__ = [
     "log",
     "metadata",
     "project",
+    "run_lock",
     "task_run",
     "task_run_state",
     "task_run_state_cache",
@@ -345,6 +346,14 @@ deployment = sa.Table(
     sa.Column("late_runs", sa.String(8), nullable=False, server_default="run"),
     sa.Column("catchup", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("last_scheduled_time", Timestamp(), nullable=True),
+    # The liveness switches (migration 0009): the same on every version of a
+    # deployment, not part of its content hash.
+    sa.Column("heartbeat", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("lazarus", sa.Boolean(), nullable=False, server_default=sa.true()),
+    sa.Column("version_lock", sa.Boolean(), nullable=False, server_default=sa.false()),
+    # Prefect 2's fields, stored as sent (see docs/migration.md).
+    sa.Column("job_variables", JSONValue, nullable=True),
+    sa.Column("pull_steps", JSONValue, nullable=True),
     sa.UniqueConstraint("flow_id", "name", "version_hash"),
     # At most one current (not archived) version per flow and name.
     sa.Index("ix_deployment__current", "flow_id", "name", unique=True,
@@ -385,6 +394,23 @@ flow_run_liveness = sa.Table(
     sa.Column("process_start", sa.String(), nullable=True),
     sa.Column("heartbeat_interval", sa.Float(), nullable=False),
     sa.Column("last_heartbeat", Timestamp(), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Who started a run whose version lock is on (migration 0009): inserting the
+# row is the compare-and-set, so a second starter of the same flow run or
+# task run finds it and is refused. No foreign key: a task run's row may
+# arrive after its lock (the recorder writes in batches). Lazarus deletes a
+# flow run's row when it reschedules the run.
+run_lock = sa.Table(
+    "run_lock",
+    metadata,
+    sa.Column("run_id", sa.Uuid(), primary_key=True),
+    sa.Column("created", Timestamp(), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # "flow_run" or "task_run"
+    sa.Column("host", sa.String(), nullable=False),
+    sa.Column("pid", sa.Integer(), nullable=False),
+    sa.Column("process_start", sa.String(), nullable=True),
     sqlite_with_rowid=False,
 )
 

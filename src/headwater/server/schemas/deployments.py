@@ -2,7 +2,8 @@
 
 Prefect 2's REST field names, plus headwater's: ``project``, ``labels``,
 ``code_location``, ``version_hash``, ``max_lateness_seconds``,
-``late_runs`` and ``catchup``. A deployment is stored once per version
+``late_runs``, ``catchup`` and the liveness switches ``heartbeat``,
+``lazarus`` and ``version_lock``. A deployment is stored once per version
 (see ``docs/deployments.md``).
 """
 
@@ -30,6 +31,7 @@ __all__ = [
     "DeploymentUpdate",
     "Project",
     "ProjectCreate",
+    "SWITCH_DEFAULTS",
     "ScheduleRequest",
     "SchedulerReport",
 ]
@@ -124,7 +126,34 @@ class _Settings(ActionModel):
     catchup: bool = False
 
 
-class DeploymentCreate(_Settings):
+class _Switches(ActionModel):
+    """The liveness switches (``docs/liveness.md``); None: unchanged (on a new
+    deployment: heartbeats on, Lazarus on, version lock off). Not part of the
+    content hash: they hold for every version of the deployment."""
+
+    heartbeat: bool | None = Field(
+        default=None, description="Its runs send heartbeats (the zombie check judges them).")
+    lazarus: bool | None = Field(
+        default=None, description="A run of it found crashed is rescheduled (Lazarus).")
+    version_lock: bool | None = Field(
+        default=None, description="Its runs and their task runs start once and only once.")
+
+
+#: The switch names, and their values for a new deployment.
+SWITCH_DEFAULTS = {"heartbeat": True, "lazarus": True, "version_lock": False}
+
+
+def _infra_overrides(data: Any) -> Any:
+    """Prefect 2's deprecated ``infra_overrides`` is ``job_variables``."""
+    if isinstance(data, dict) and "infra_overrides" in data:
+        data = dict(data)
+        overrides = data.pop("infra_overrides")
+        if data.get("job_variables") is None:
+            data["job_variables"] = overrides
+    return data
+
+
+class DeploymentCreate(_Settings, _Switches):
     """Register a deployment version (an upsert: see ``POST /deployments/``)."""
 
     name: Name
@@ -140,10 +169,20 @@ class DeploymentCreate(_Settings):
     entrypoint: str | None = None
     code_location: CodeLocation | None = None
     schedules: list[DeploymentScheduleCreate] = Field(default_factory=list)
+    job_variables: dict[str, Any] | None = Field(
+        default=None, description="Prefect 2's field: stored and returned as sent.")
+    pull_steps: list[dict[str, Any]] | None = Field(
+        default=None, description="Prefect 2's field: stored and returned as sent; the "
+        "code is found through code_location (see docs/migration.md).")
+
+    _infra = model_validator(mode="before")(_infra_overrides)
 
 
-class DeploymentUpdate(ActionModel):
-    """``PATCH /deployments/{id}``: change settings of a version in place (the fields sent)."""
+class DeploymentUpdate(_Switches):
+    """``PATCH /deployments/{id}``: change settings of a version in place (the fields sent).
+
+    The liveness switches change on every version of the deployment.
+    """
 
     description: str | None = None
     paused: bool | None = None
@@ -156,6 +195,9 @@ class DeploymentUpdate(ActionModel):
     max_lateness_seconds: float | None = Field(default=None, ge=0)
     late_runs: Literal["run", "skip"] | None = None
     catchup: bool | None = None
+    job_variables: dict[str, Any] | None = None
+
+    _infra = model_validator(mode="before")(_infra_overrides)
 
 
 class DeploymentFlowRunCreate(ActionModel):
@@ -226,6 +268,11 @@ class Deployment(ORMModel):
     late_runs: str = "run"
     catchup: bool = False
     last_scheduled_time: dt.datetime | None = None
+    heartbeat: bool = True
+    lazarus: bool = True
+    version_lock: bool = False
+    job_variables: dict[str, Any] | None = None
+    pull_steps: list[dict[str, Any]] | None = None
     schedules: list[DeploymentSchedule] = Field(default_factory=list)
     is_schedule_active: bool = Field(
         default=False, description="Whether any schedule is active (Prefect 2's field).")

@@ -60,10 +60,14 @@ Row = dict[str, Any]
 Outcome = Literal["created", "unchanged", "restored"]
 
 _D = t.deployment.c
-#: Fields that are not the version's content.
-_NOT_CONTENT = frozenset({"version_hash", "paused"})
+#: Fields that are not the version's content: the liveness switches hold for
+#: every version of a deployment, so changing one makes no new version.
+_NOT_CONTENT = frozenset({"version_hash", "paused", *d.SWITCH_DEFAULTS})
+#: Content fields added later: left out of the hash while unset, so a
+#: registration hashes as it did before they existed.
+_LATER_CONTENT = ("job_variables", "pull_steps")
 _NULLABLE_SETTINGS = frozenset({"description", "work_pool_name", "work_queue_name",
-                                "max_lateness_seconds"})
+                                "max_lateness_seconds", "job_variables"})
 _SETTINGS = ("description", "tags", "labels", "work_pool_name", "work_queue_name",
              "enforce_parameter_schema", "max_lateness_seconds", "late_runs", "catchup")
 
@@ -73,8 +77,10 @@ class ArchivedVersionError(ValueError):
 
 
 def content_hash(body: d.DeploymentCreate) -> str:
-    """The content hash of a registration (every field but ``version_hash`` and ``paused``)."""
-    data = body.model_dump(mode="json", exclude=set(_NOT_CONTENT))
+    """The content hash of a registration (every field but ``version_hash``, ``paused``
+    and the liveness switches)."""
+    unset = {name for name in _LATER_CONTENT if getattr(body, name) is None}
+    data = body.model_dump(mode="json", exclude=set(_NOT_CONTENT) | unset)
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -203,7 +209,23 @@ def _version_values(body: d.DeploymentCreate, version_hash: str) -> Row:
     return {**values, "project": body.project, "version": body.version or version_hash[:12],
             "paused": body.paused, "parameters": body.parameters,
             "parameter_openapi_schema": body.parameter_openapi_schema,
-            "entrypoint": body.entrypoint, "code_location": code}
+            "entrypoint": body.entrypoint, "code_location": code,
+            "job_variables": body.job_variables, "pull_steps": body.pull_steps}
+
+
+def _switches(body: d.DeploymentCreate | d.DeploymentUpdate) -> Row:
+    """The switches the body sets (None: unchanged)."""
+    return {name: getattr(body, name) for name in d.SWITCH_DEFAULTS
+            if getattr(body, name) is not None}
+
+
+async def _set_switches(conn: AsyncConnection, flow_id: uuid.UUID, name: str, switches: Row,
+                        now: dt.datetime) -> None:
+    """Set liveness switches on every version of ``flow_id``/``name``: they are the
+    deployment's, whichever version a run was created with (Lazarus reads them)."""
+    if switches:
+        await conn.execute(sa.update(t.deployment).where(
+            _D.flow_id == flow_id, _D.name == name).values(updated=now, **switches))
 
 
 async def create_deployment(conn: AsyncConnection, body: d.DeploymentCreate,
@@ -228,11 +250,18 @@ async def create_deployment(conn: AsyncConnection, body: d.DeploymentCreate,
     )).mappings().all()
     same = next((dict(r) for r in rows if r["version_hash"] == version_hash), None)
     current = next((dict(r) for r in rows if not r["archived"]), None)
+    switches = _switches(body)
     if same is not None and not same["archived"]:
+        if any(same[k] != v for k, v in switches.items()):
+            await _set_switches(conn, body.flow_id, body.name, switches, now)
         found = await read_deployment(conn, same["id"])
         assert found is not None
         return found, "unchanged"
-    values = _version_values(body, version_hash)
+    # A new version keeps the deployment's switches unless the body sets them.
+    base = current or same
+    inherited = {k: base[k] if base is not None else default
+                 for k, default in d.SWITCH_DEFAULTS.items()}
+    values = {**_version_values(body, version_hash), **inherited, **switches}
     if current is not None:
         await _archive(conn, current, now, values["version"])
     if same is not None:
@@ -249,6 +278,7 @@ async def create_deployment(conn: AsyncConnection, body: d.DeploymentCreate,
     if body.schedules:
         await conn.execute(sa.insert(t.deployment_schedule),
                            _schedule_rows(deployment_id, body.schedules, now))
+    await _set_switches(conn, body.flow_id, body.name, switches, now)
     found = await read_deployment(conn, deployment_id)
     assert found is not None
     return found, outcome  # type: ignore[return-value]
@@ -323,7 +353,9 @@ async def update_deployment(conn: AsyncConnection, deployment_id: uuid.UUID,
     # null clears a nullable setting (description, max_lateness_seconds...); for
     # the others it means "unchanged".
     changes: dict[str, Any] = {k: v for k, v in body.model_dump(exclude_unset=True).items()
-                               if v is not None or k in _NULLABLE_SETTINGS}
+                               if (v is not None or k in _NULLABLE_SETTINGS)
+                               and k not in d.SWITCH_DEFAULTS}
+    await _set_switches(conn, row["flow_id"], row["name"], _switches(body), now)
     if "parameters" in changes or "enforce_parameter_schema" in changes:
         now_set = {**row, **changes}
         defaults: dict[str, Any] = now_set["parameters"]

@@ -80,12 +80,14 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
             query = (sa.select(r.id, *[r[name] for name in BOOK_COLUMNS], _live.host, _live.pid,
                                _live.process_start, _live.heartbeat_interval,
                                _live.last_heartbeat, r.deployment_id,
-                               attempts.label("attempts"))
+                               attempts.label("attempts"),
+                               sa.func.coalesce(t.deployment.c.lazarus, True).label("lazarus"))
                      .join_from(t.flow_run, t.flow_run_liveness, _live.flow_run_id == r.id)
+                     .outerjoin(t.deployment, t.deployment.c.id == r.deployment_id)
                      .where(r.state_type.in_(["RUNNING", "CANCELLING"])))
             return [rules.Suspect(row.id, _book(row._mapping), row.host, row.pid,
                                   row.process_start, row.heartbeat_interval, row.last_heartbeat,
-                                  row.deployment_id, int(row.attempts))
+                                  row.deployment_id, int(row.attempts), bool(row.lazarus))
                     for row in await conn.execute(query)]
         case rules.FinishRun(table_name, run_id, expected, book, stamp, start):
             table = t.metadata.tables[table_name]
@@ -111,6 +113,9 @@ async def _core_step(conn: AsyncConnection, step: rules.Step) -> Any:
                     for row in await conn.execute(query)]
         case rules.FreeSlots(task_run_ids):
             return await _free_slots(conn, task_run_ids)
+        case rules.ReleaseLock(flow_run_id):
+            await conn.execute(sa.delete(t.run_lock).where(t.run_lock.c.run_id == flow_run_id))
+            return 1
     raise TypeError(f"not a liveness step: {step!r}")
 
 

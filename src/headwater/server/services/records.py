@@ -23,7 +23,8 @@ does the same steps, in one transaction:
    heartbeat, so starting a run needs no request of its own) and the logs.
 
 Both refuse a batch in which a run with states could not be stored because
-another run already has its identity (422 as well).
+another run already has its identity (422 as well), and both give a run
+created again the fields its first writer left empty (``FILLED_WHEN_EMPTY``).
 """
 
 from __future__ import annotations
@@ -47,7 +48,11 @@ from headwater._private.storage.bookkeeping import (
     fold_book,
     utc,
 )
-from headwater._private.storage.record_statements import batch_statements
+from headwater._private.storage.record_statements import (
+    FILLED_WHEN_EMPTY,
+    UnknownRunsError,
+    batch_statements,
+)
 from headwater._private.storage.record_writer import variable_limit
 from headwater._private.storage.stored_values import stored_time
 from headwater.server.database import tables as t
@@ -73,10 +78,6 @@ _NAMED = 10
 _LOST = " (not stored: a run with the same identity exists under another id)"
 
 Row = dict[str, Any]
-
-
-class UnknownRunsError(ValueError):
-    """Raised when a batch refers to runs that are neither in it nor stored."""
 
 
 @dataclass
@@ -315,11 +316,33 @@ async def _insert_runs(conn: AsyncConnection, kind: RunKind, rows: list[Row],
             continue
         row.update(_new_book(states.get(row["id"], [])))
         fresh.append(row)
+    if stored:
+        await _fill_empty(conn, kind, [r for r in rows if r["id"] in stored])
     if not fresh:
         return set()
     # On PostgreSQL a concurrent batch may have inserted some of them since the
     # check above: the ids actually inserted say which runs took our bookkeeping.
     return await insert_ignore_many(conn, kind.table, fresh)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == []
+
+
+async def _fill_empty(conn: AsyncConnection, kind: RunKind, rows: list[Row]) -> None:
+    """Runs created again: fill the fields their first writer left empty (a rare path)."""
+    table = kind.table
+    names = FILLED_WHEN_EMPTY[table.name]
+    query = sa.select(table.c.id, *(table.c[n] for n in names)).where(
+        table.c.id.in_([r["id"] for r in rows]))
+    current = {row["id"]: row for row in (await conn.execute(query)).mappings()}
+    for row in rows:
+        now_row = current.get(row["id"])
+        changes = {n: row[n] for n in names
+                   if now_row is not None and _empty(now_row[n]) and not _empty(row.get(n))}
+        if changes:
+            await conn.execute(sa.update(table).where(table.c.id == row["id"]).values(
+                **changes, updated=now()))
 
 
 async def _update_stored_runs(conn: AsyncConnection, kind: RunKind,
