@@ -16,6 +16,7 @@ from bench_plain import (
     check,
     check_blob,
     check_flaky,
+    empty,
     flaky,
     inc,
     nap,
@@ -163,6 +164,15 @@ def retries(n: int) -> None:
     check_flaky(n, total)
 
 
+empty_flow = flow(name="empty")(empty)
+
+
+def flow_runs(n: int) -> None:
+    """``n`` top-level runs of an empty flow, each recorded end to end (stored at its end)."""
+    total = sum(empty_flow() for _ in range(n))
+    check(total == n, f"flow_runs: {total} != {n}")
+
+
 WORKLOADS: dict[str, Callable[[int], None]] = {
     "direct": direct,
     "submit": submit,
@@ -173,4 +183,5 @@ WORKLOADS: dict[str, Callable[[int], None]] = {
     "memory": memory,
     "subflows": subflows,
     "retries": retries,
+    "flow_runs": flow_runs,
 }

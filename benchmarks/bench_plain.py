@@ -186,6 +186,17 @@ def retries(n: int) -> None:
     check_flaky(n, total)
 
 
+def empty() -> int:
+    """The body of an empty flow."""
+    return 1
+
+
+def flow_runs(n: int) -> None:
+    """``n`` calls of a function that does nothing."""
+    total = sum(empty() for _ in range(n))
+    check(total == n, f"flow_runs: {total} != {n}")
+
+
 WORKLOADS: dict[str, Callable[[int], None]] = {
     "direct": direct,
     "submit": submit,
@@ -196,4 +207,5 @@ WORKLOADS: dict[str, Callable[[int], None]] = {
     "memory": memory,
     "subflows": subflows,
     "retries": retries,
+    "flow_runs": flow_runs,
 }

@@ -108,6 +108,7 @@ SPECS: dict[str, Spec] = {spec.name: spec for spec in [
     Spec("subflows", 50, 10, 5, "< 1000 us/subflow", _overhead_below(1000)),
     Spec("retries", 100, 20, 3, f"<= {_RETRIES_US} us/call (3 attempts)",
          _overhead_below(_RETRIES_US)),
+    Spec("flow_runs", 200, 50, 5, "per empty top-level flow run (report)"),
     Spec("hello", 1, 1, 5, "wall < 0.6 s", _wall_below(0.6), kind="process"),
     Spec("import", 1, 1, 7, "< 150 ms over bare python", _overhead_below(150_000),
          kind="process"),
@@ -280,7 +281,9 @@ def _notes(results: list[Result]) -> list[str]:
         "- Peak RSS: each workload in its own process; 'plain' is the peak before headwater "
         "was imported (for hello/import: of `python -c pass`).",
         "- subflows: overhead per subflow includes its 10 task calls; retries: per call of "
-        "3 attempts (failures log tracebacks at the default level); hello/import: whole "
+        "3 attempts (failures log tracebacks at the default level); flow_runs: per empty "
+        "top-level flow run, recorded and stored before it returns (compare with "
+        "HEADWATER_FLOW_RUN_HEARTBEAT_SECONDS=0 for the cost of liveness); hello/import: whole "
         "process time minus `python -c pass`, in us.",
     ]
     for r in results:

@@ -285,7 +285,7 @@ def test_heartbeats_through_the_api_are_stored(tmp_path: Path) -> None:
     async def send() -> list[uuid.UUID]:
         sender = heartbeats._sender_for(target)
         try:
-            return await sender.send([run_id], 5.0)
+            return await sender.send([run_id], 5.0, T0)  # the server stamps its own time
         finally:
             await sender.close()
 

@@ -257,3 +257,63 @@ async def test_a_rescheduled_run_is_not_judged_by_the_dead_processs_heartbeat(
     await set_state(client, "flow", run_id, "RUNNING")  # its new process has not beaten yet
     assert await zombie_sweep(app.state.database, later(2_000), lazarus_max_attempts=3) == []
     assert (await client.get(f"/flow_runs/{run_id}")).json()["state_type"] == "RUNNING"
+
+
+# ---------------------------------------------------------------------- with the records batch
+def started(run_id: str, seconds: float, **process: Any) -> dict[str, Any]:
+    """A records batch creating a flow run that is running, with its liveness row."""
+    live = {"host": REMOTE["host"], "pid": REMOTE["pid"], "heartbeat_interval": 30.0, **process}
+    return {"flow_runs": [{"id": run_id, "flow_name": "batched", "name": f"run-{run_id[:8]}"}],
+            "states": [{"id": str(uuid.uuid4()), "run_id": run_id, "run_kind": "flow",
+                        "type": "RUNNING", "timestamp": later(seconds).isoformat()}],
+            "liveness": [{"flow_run_id": run_id, **live}]}
+
+
+async def test_a_run_started_by_a_records_batch_is_live_from_that_batch(
+        app: Any, client: Any) -> None:
+    """The liveness row comes in the run's own batch: no heartbeat request is needed."""
+    run_id, gone_id = str(uuid.uuid4()), str(uuid.uuid4())
+    response = await client.post("/records/batch", json=started(run_id, 0))
+    assert response.status_code == 200, response.text
+    response = await client.post("/records/batch", json=started(
+        gone_id, 0, host=local_host(), pid=dead_pid(), process_start=None))
+    assert response.status_code == 200, response.text
+    ended = await zombie_sweep(app.state.database, later(0))
+    assert [str(v.flow_run_id) for v in ended] == [gone_id]  # its process is gone: at once
+    assert await zombie_sweep(app.state.database, later(3.5 * 30)) == []
+    ended = await zombie_sweep(app.state.database, later(4 * 30 + 5))
+    assert [str(v.flow_run_id) for v in ended] == [run_id]
+    assert "missed 4 heartbeats" in (await state_of(client, run_id))["message"]
+
+
+async def test_a_run_already_final_in_its_batch_gets_no_liveness(app: Any, client: Any) -> None:
+    run_id = str(uuid.uuid4())
+    batch = started(run_id, 0, host=local_host(), pid=dead_pid())
+    batch["states"].append({"id": str(uuid.uuid4()), "run_id": run_id, "run_kind": "flow",
+                            "type": "COMPLETED", "timestamp": later(1).isoformat()})
+    assert (await client.post("/records/batch", json=batch)).status_code == 200
+    assert (await client.post("/records/batch", json=batch)).status_code == 200  # sent again
+    live = await liveness_ids(app)
+    assert uuid.UUID(run_id) not in live
+    running = str(uuid.uuid4())  # the same batch, still running: it gets one
+    assert (await client.post("/records/batch", json=started(running, 0))).status_code == 200
+    assert await liveness_ids(app) == live | {uuid.UUID(running)}
+
+
+async def liveness_ids(app: Any) -> set[uuid.UUID]:
+    """The flow runs that have a liveness row."""
+    import sqlalchemy as sa
+
+    from headwater.server.database import tables
+
+    async with app.state.database.read() as conn:
+        rows = await conn.execute(sa.select(tables.flow_run_liveness.c.flow_run_id))
+        return {uuid.UUID(str(i)) for (i,) in rows}
+
+
+@pytest.mark.parametrize("bad", [{"pid": -1}, {"heartbeat_interval": 0}, {"host": ""}])
+async def test_a_malformed_liveness_row_fails_the_batch(client: Any, bad: dict[str, Any]) -> None:
+    run_id = str(uuid.uuid4())
+    response = await client.post("/records/batch", json=started(run_id, 0, **bad))
+    assert response.status_code == 422, response.text
+    assert (await client.get(f"/flow_runs/{run_id}")).status_code == 404  # nothing stored

@@ -120,17 +120,22 @@ def _batches() -> list[dict[str, Any]]:
                    _state(task["id"], "task", "RUNNING", i + 1, message=f"go {i}",
                           state_details={"cache_key": "k"} if i == 1 else {}),
                    _state(task["id"], "task", "COMPLETED", i + 3, data={"v": i})]
+    done = new_id()  # starts and ends within the first batch: no liveness row
+    states += [_state(done, "flow", "RUNNING", 0), _state(done, "flow", "COMPLETED", 1)]
+    process = {"host": "h", "pid": 7, "process_start": "linux:b:n:1", "heartbeat_interval": 30}
     first = {"flows": [{"name": "etl"}, {"name": "unused"}],
              "flow_runs": [{"id": parent, "flow_name": "etl", "name": "p",
                             "parameters": {"n": 4}, "tags": ["nightly"],
                             "expected_start_time": at(0), "flow_version": "abc"},
                            {"id": child, "flow_name": "sub", "name": "c",
-                            "parent_flow_run_id": parent, "parent_task_run_id": tasks[0]["id"]}],
-             "task_runs": tasks[:3], "states": states[:8],
+                            "parent_flow_run_id": parent, "parent_task_run_id": tasks[0]["id"]},
+                           {"id": done, "flow_name": "etl", "name": "d"}],
+             "task_runs": tasks[:3], "states": states[:8] + states[-2:],
+             "liveness": [{"flow_run_id": run, **process} for run in (parent, child, done)],
              "logs": [{"id": new_id(), "name": "l", "level": 20, "message": "hi",
                        "timestamp": at(1), "flow_run_id": parent, "task_run_id": tasks[0]["id"]}]}
     later = {"task_runs": tasks[3:], "states": [
-        *states[8:],
+        *states[8:-2],
         _state(tasks[0]["id"], "task", "RUNNING", 0.5, name="Retrying"),  # late: history only
         _state(child, "flow", "COMPLETED", 9), _state(parent, "flow", "COMPLETED", 10)]}
     return [first, _as_columns(later), first, later]
@@ -139,10 +144,12 @@ def _batches() -> list[dict[str, Any]]:
 def _rows(path: Path) -> dict[str, list[dict[str, Any]]]:
     con = sqlite3.connect(path)
     out = {}
-    for table in ("flow", "flow_run", "task_run", "flow_run_state", "task_run_state", "log"):
+    for table in ("flow", "flow_run", "task_run", "flow_run_state", "task_run_state", "log",
+                  "flow_run_liveness"):
         cursor = con.execute(f"SELECT * FROM {table}")
         names = [d[0] for d in cursor.description]
-        made_here = {"created", "updated", "flow_id"} | ({"id"} if table == "flow" else set())
+        made_here = {"created", "updated", "flow_id", "last_heartbeat"} | (
+            {"id"} if table == "flow" else set())
         rows = []
         for values in cursor:
             row = dict(zip(names, values, strict=True))
@@ -189,3 +196,8 @@ async def test_sqlite_statements_store_what_sqlalchemy_core_stores(tmp_path: Pat
     assert len(mine["task_run"]) == 5 and {r["state_type"] for r in mine["task_run"]} == {
         "COMPLETED"}
     assert {r["state_type"] for r in mine["flow_run"]} == {"COMPLETED"}
+    # Liveness rows came with the runs, for those not final when their batch was stored.
+    assert [(r["host"], r["pid"], r["process_start"], r["heartbeat_interval"])
+            for r in mine["flow_run_liveness"]] == [("h", 7, "linux:b:n:1", 30.0)] * 2
+    runs = {r["id"]: r["name"] for r in mine["flow_run"]}
+    assert sorted(runs[r["flow_run_id"]] for r in mine["flow_run_liveness"]) == ["c", "p"]

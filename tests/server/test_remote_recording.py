@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from headwater import flow, get_run_logger, task
+from headwater import flow, get_run_logger, runtime, task
 from headwater._private import recording
 from headwater._private.recording import Recorder
 from headwater._private.recording.transports import ClientTransport
@@ -143,6 +144,24 @@ def test_logs_are_shipped_to_the_logs_route_after_their_runs(remote: Wire,
     first_logs = routes.index(LOGS)
     assert RECORDS in routes[:first_logs]
     _check_stored_once(database_url, state, words)
+
+
+def test_a_run_sends_its_liveness_row_in_the_request_that_creates_it(remote: Wire) -> None:
+    seen: list[Any] = []
+
+    @flow
+    def live() -> str:
+        assert recording.ACTIVE is not None and recording.ACTIVE.flush(10)
+        seen.extend(remote.bodies(RECORDS))
+        return str(runtime.flow_run.id)
+
+    run_id = live()
+    [created] = [body for body in seen
+                 if any(run["id"] == run_id for run in body.get("flow_runs", ()))]
+    [row] = created["liveness"]
+    assert (row["flow_run_id"], row["pid"]) == (run_id, os.getpid())
+    # No request of its own: records and their logs only.
+    assert {route for route, _ in remote.requests} <= {RECORDS, LOGS}
 
 
 def test_a_failed_logs_request_is_retried_without_duplicates(remote: Wire,

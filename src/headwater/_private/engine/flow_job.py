@@ -157,9 +157,6 @@ class FlowJob(Job):
         if recorder is not None:
             # Recorded: another process may cancel or resume it through the API.
             flow_run_watch.watch(self.run._id)
-        if recording.ACTIVE is not None and self._heartbeat():
-            # Recorded (a subflow run too): its heartbeats tell the zombie check it lives.
-            heartbeats.beat_for(self.run._id, current_target())
         spec = FlowRunSpec(self.flow, self.run, self._body(ctx), ctx._tracker, ctx._scope,
                            parent_scope, settings)
         return spec, ctx
@@ -203,6 +200,10 @@ class FlowJob(Job):
         """Name the run (callables may read runtime.flow_run), record, log, start the runner."""
         namer = self.flow.options.flow_run_name
         recorder = recording.ACTIVE
+        if recorder is not None and self._heartbeat():
+            # Recorded (a subflow run too): its liveness row goes with its records, and
+            # its heartbeats tell the zombie check it lives.
+            heartbeats.beat_for(self.run._id, current_target(), recorder)
         if self.stored is not None:
             # Stored before: it keeps its name, and only its states are recorded.
             if recorder is not None:

@@ -19,7 +19,7 @@ database refuses. Three rules, applied by the recorder in this order:
    with its reason.
 
 Batches are in the ``POST /api/records/batch`` shape: ``flows``,
-``flow_runs`` and ``logs`` as lists of rows; ``task_runs`` and ``states``
+``flow_runs``, ``logs`` and ``liveness`` as lists of rows; ``task_runs`` and ``states``
 as columns (a dict of equal-length lists) or as rows.
 """
 
@@ -34,7 +34,7 @@ __all__ = ["MAX_DEPTH", "finer", "halves", "merge", "sanitize", "split_units",
 MAX_DEPTH = 64
 """Deepest nesting of a JSON value (parameters, state details) stored as it is."""
 
-_PARTS = ("flows", "flow_runs", "task_runs", "states", "logs")
+_PARTS = ("flows", "flow_runs", "task_runs", "states", "logs", "liveness")
 
 
 # ---------------------------------------------------------------------- valid text
@@ -86,7 +86,7 @@ def _columns(rows: list[dict[str, Any]], like: Any) -> Any:
 
 
 class _Unit:
-    __slots__ = ("flow_runs", "flows", "logs", "states", "task_runs")
+    __slots__ = ("flow_runs", "flows", "liveness", "logs", "states", "task_runs")
 
     def __init__(self) -> None:
         self.flows: list[dict[str, Any]] = []
@@ -94,10 +94,11 @@ class _Unit:
         self.task_runs: list[dict[str, Any]] = []
         self.states: list[dict[str, Any]] = []
         self.logs: list[dict[str, Any]] = []
+        self.liveness: list[dict[str, Any]] = []
 
 
 def split_units(batch: dict[str, Any]) -> list[dict[str, Any]]:
-    """One batch per run (its row, states and log lines), flow runs first (rule 2).
+    """One batch per run (its row, states, log lines, liveness row), flow runs first (rule 2).
 
     Units keep the batch's order within each kind; a flow run comes before
     the task runs that name it, so storing the units in order never names a
@@ -129,6 +130,8 @@ def split_units(batch: dict[str, Any]) -> list[dict[str, Any]]:
             unit("flow", str(line["flow_run_id"])).logs.append(line)
         else:
             unit("log", str(line.get("id"))).logs.append(line)
+    for live in _rows(batch.get("liveness")):
+        unit("flow", str(live.get("flow_run_id"))).liveness.append(live)
     for name, flow in flows.items():  # flows no run of this batch names
         unit("flowdef", name).flows.append(flow)
     order = {"flowdef": 0, "flow": 1, "task": 2, "log": 3}

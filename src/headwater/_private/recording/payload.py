@@ -13,7 +13,7 @@ from typing import Any
 
 from headwater._private.ids import new_id_text
 from headwater._private.recording.isolation import MAX_DEPTH
-from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
+from headwater._private.recording.recorder import FLOW_RUN, LIVE, LOGS, STATE, TASK_RUN
 
 _DETAIL_FIELDS = ("scheduled_time", "cache_key", "cache_expiration", "pause_timeout",
                   "pause_reschedule", "pause_key", "refresh_cache", "retriable")
@@ -81,6 +81,7 @@ class PayloadBuilder:
         self.task_runs: dict[str, list[Any]] = {name: [] for name in TASK_RUN_COLUMNS}
         self.states: dict[str, list[Any]] = {name: [] for name in STATE_COLUMNS}
         self.logs: list[dict[str, Any]] = []
+        self.liveness: list[dict[str, Any]] = []
         self._ids: dict[int, str] = {}  # run id texts by UUID.int
         s = self.states
         self._s_add = (s["id"].append, s["run_id"].append, s["run_kind"].append,
@@ -109,6 +110,12 @@ class PayloadBuilder:
         elif kind == LOGS:
             for record in item[1]:
                 self.logs.append({**record, "id": new_id_text()})
+        elif kind == LIVE:
+            from headwater._private.storage.processes import process_identity
+
+            host, pid, token = process_identity()
+            self.liveness.append({"flow_run_id": self._id(item[1]), "host": host, "pid": pid,
+                                  "process_start": token, "heartbeat_interval": item[2]})
 
     def _state(self, run_id: int, is_task: bool, type_: str, name: str,
                message: str | None, timestamp: _dt.datetime, details: Any) -> None:
@@ -147,10 +154,15 @@ class PayloadBuilder:
 
     def build(self) -> dict[str, Any] | None:
         """Return the batch body, or None when nothing was added."""
-        if not (self.flow_runs or self.task_runs["id"] or self.states["id"] or self.logs):
+        if not (self.flow_runs or self.task_runs["id"] or self.states["id"] or self.logs
+                or self.liveness):
             return None
-        return {"flows": list(self.flows.values()), "flow_runs": self.flow_runs,
-                "task_runs": self.task_runs, "states": self.states, "logs": self.logs}
+        batch: dict[str, Any] = {
+            "flows": list(self.flows.values()), "flow_runs": self.flow_runs,
+            "task_runs": self.task_runs, "states": self.states, "logs": self.logs}
+        if self.liveness:  # only when there is any: a batch without keeps its old shape
+            batch["liveness"] = self.liveness
+        return batch
 
 
 def _str(value: Any) -> str | None:

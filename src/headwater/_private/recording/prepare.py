@@ -17,8 +17,9 @@ from typing import Any
 
 from headwater._private.ids import new_id_block
 from headwater._private.recording.payload import json_safe, state_details_dict
-from headwater._private.recording.recorder import FLOW_RUN, LOGS, STATE, TASK_RUN
+from headwater._private.recording.recorder import FLOW_RUN, LIVE, LOGS, STATE, TASK_RUN
 from headwater._private.storage.prepared import MAX_INDEXED_CACHE_KEY, Prepared
+from headwater._private.storage.processes import process_identity
 from headwater._private.storage.stored_values import NULL, stored_time
 
 __all__ = ["prepare_items"]
@@ -113,7 +114,7 @@ def prepare_items(items: Iterable[tuple[Any, ...]]) -> Prepared:
 
 
 def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, str]) -> None:
-    """Add a run's creation (or a log batch) to ``out``."""
+    """Add a run's creation (or a log batch, or a run's liveness row) to ``out``."""
     kind = item[0]
     if kind == TASK_RUN:
         _, run_id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected = item
@@ -131,6 +132,9 @@ def _created(item: tuple[Any, ...], out: Prepared, runs: dict[int, str]) -> None
             run_hex, name, flow_run.flow_name, NULL, json.dumps(json_safe(parameters)),
             json.dumps(list(flow_run.tags)), parent_task.hex if parent_task else NULL,
             parent_flow.hex if parent_flow else NULL, _time(flow_run.expected_start_time)))
+    elif kind == LIVE:
+        host, pid, token = process_identity()
+        out.liveness.append((f"{item[1]:032x}", host, pid, token, item[2]))
     elif kind == LOGS:
         block = new_id_block()
         out.logs.extend(

@@ -48,6 +48,8 @@ _EXIT_TIMEOUT = 10.0  # seconds the interpreter's exit waits for records to be s
 #   (TASK_RUN, id, flow_run_id, task_key, task_name, dynamic_key, name, tags, expected_start)
 #   (STATE, run_id, is_task, type, name, message, timestamp, details or None)
 #   (LOGS, records)
+#   (LIVE, run_id, heartbeat_interval): a flow run starting, whose liveness row
+#       (host, pid, process start token) goes with its records: no write of its own
 # A run's creation is followed by its first state. Ids are ``UUID.int``, the
 # type is the enum's text, tags a tuple, and details only when they carry
 # more than run ids. Why: the items wait a few milliseconds for the
@@ -56,7 +58,7 @@ _EXIT_TIMEOUT = 10.0  # seconds the interpreter's exit waits for records to be s
 # made Python's collector run a full collection of the whole heap every
 # thousand task runs or so (~10 ms each). Tuples of ints, strings and
 # datetimes are dropped from the collector's books at its first look.
-FLOW_RUN, TASK_RUN, STATE, LOGS = 0, 1, 2, 3
+FLOW_RUN, TASK_RUN, STATE, LOGS, LIVE = 0, 1, 2, 3, 4
 
 
 class _Marker:
@@ -191,6 +193,14 @@ class Recorder:
             self.state_set(run.id, False, run._state)
         self._ensure_started()
         self._poke()
+
+    def flow_run_live(self, run_id: uuid.UUID, interval: float) -> None:
+        """Queue the liveness row of a flow run starting (see ``heartbeats.beat_for``).
+
+        Queued just before the run's creation (or first state), which wakes
+        the recorder: both go in one batch, one transaction.
+        """
+        self._queue.append((LIVE, run_id.int, interval))
 
     def task_run_created(self, run: TaskRun) -> None:
         """Queue the creation of a task run (and its first state)."""

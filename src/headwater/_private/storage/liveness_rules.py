@@ -21,7 +21,10 @@ runs whose process is gone and ends them:
   freed.
 
 A heartbeat changes nothing once the run is final (:func:`heartbeat` writes
-only while the run is not in a final state).
+only while the run is not in a final state). A run's first heartbeat, its
+liveness row, is written with its records (the recorder's batch,
+``liveness_sqlite.live_statement`` and the server's records service) by the
+same rule, so starting a run costs no write of its own.
 
 As with :mod:`.lease_rules`, each operation is a generator of steps that a
 driver carries out in one write transaction: :mod:`.liveness_sqlite` for

@@ -6,7 +6,9 @@ reads or writes a SQLite file, storing values as SQLAlchemy does for
 statements: :func:`run` over a ``sqlite3`` connection (embedded processes:
 their heartbeats and the sweep every process does when it opens the
 database), and the server's ``services/liveness.py`` through
-``exec_driver_sql``.
+``exec_driver_sql``. :data:`LIVE_SQL` is the same rule as one
+statement for the records batch (``record_statements``): a run's liveness
+row written with its records.
 
 Standard library only (a test checks it).
 """
@@ -25,7 +27,7 @@ from headwater._private.storage.bookkeeping import BOOK_COLUMNS, FINAL_TYPES
 from headwater._private.storage.stored_values import stored_time
 from headwater._private.storage.transactions import sqlite_transaction
 
-__all__ = ["Statements", "decode", "run", "statements"]
+__all__ = ["LIVE_SQL", "Statements", "decode", "run", "statements"]
 
 T = TypeVar("T")
 _UTC = dt.timezone.utc
@@ -44,6 +46,27 @@ class Statement(NamedTuple):
 
 
 Statements = list[Statement]
+
+
+# A beat's values: ?1 the run ids (JSON), ?2 its time, then host, pid, start token, interval.
+_UPSERT = ("INSERT INTO flow_run_liveness (flow_run_id, created, host, pid, process_start, "
+           "heartbeat_interval, last_heartbeat) SELECT value, ?2, ?3, ?4, ?5, ?6, ?2 "
+           "FROM json_each(?1)")
+_ON_CONFLICT = ("ON CONFLICT (flow_run_id) DO UPDATE SET host = excluded.host, "
+                "pid = excluded.pid, process_start = excluded.process_start, "
+                "heartbeat_interval = excluded.heartbeat_interval, "
+                "last_heartbeat = excluded.last_heartbeat")
+#: The liveness rows of runs starting, written with their records (``record_statements``,
+#: after the batch's runs and states, in its transaction): :func:`.liveness_rules.heartbeat`
+#: as one statement, for the runs not final (a run that started and ended within one batch
+#: needs none). Values as a beat's (``?2``: the batch's time).
+LIVE_SQL = (f"{_UPSERT} WHERE value NOT IN (SELECT id FROM flow_run WHERE id IN "
+            f"(SELECT value FROM json_each(?1)) AND state_type IN ({_FINAL})) {_ON_CONFLICT}")
+
+
+def _beat_params(beat: rules.Beat) -> tuple[Any, ...]:
+    return (json.dumps([i.hex for i in beat.flow_run_ids]), stored_time(beat.at), beat.host,
+            beat.pid, beat.process_start, beat.interval)
 
 
 def _time(text: str | None) -> dt.datetime | None:
@@ -75,16 +98,7 @@ def statements(step: rules.Step) -> Statements:
                               f"AND state_type IN ({_FINAL})",
                               (json.dumps([i.hex for i in ids]),), query=True)]
         case rules.UpsertBeat(beat):
-            return [Statement(
-                "INSERT INTO flow_run_liveness (flow_run_id, created, host, pid, process_start, "
-                "heartbeat_interval, last_heartbeat) "
-                "SELECT value, ?2, ?3, ?4, ?5, ?6, ?2 FROM json_each(?1) WHERE true "
-                "ON CONFLICT (flow_run_id) DO UPDATE SET host = excluded.host, "
-                "pid = excluded.pid, process_start = excluded.process_start, "
-                "heartbeat_interval = excluded.heartbeat_interval, "
-                "last_heartbeat = excluded.last_heartbeat",
-                (json.dumps([i.hex for i in beat.flow_run_ids]), stored_time(beat.at),
-                 beat.host, beat.pid, beat.process_start, beat.interval))]
+            return [Statement(f"{_UPSERT} WHERE true {_ON_CONFLICT}", _beat_params(beat))]
         case rules.ReadSuspects():
             return [Statement(
                 f"SELECT r.id, {_BOOK}, l.host, l.pid, l.process_start, l.heartbeat_interval, "

@@ -51,6 +51,9 @@ class Prepared:
         states: ``(id, run_id, is_task, type, name, time, message, details,
             data)``, in the order they happened for each run.
         logs: ``(id, name, level, flow_run_id, task_run_id, message, time)``.
+        liveness: Flow runs starting in this process, whose liveness row
+            (``flow_run_liveness``) is written with the batch: ``(run id,
+            host, pid, process start token, heartbeat interval)``.
         cache: Cache key index entries of COMPLETED task run states that
             carry a cache key: ``(cache_key, state id, task run id, time,
             cache_expiration)``.
@@ -61,7 +64,7 @@ class Prepared:
             earlier runs are looked up before they are folded in.
     """
 
-    __slots__ = ("cache", "flow_names", "flow_runs", "fresh", "logs", "states",
+    __slots__ = ("cache", "flow_names", "flow_runs", "fresh", "liveness", "logs", "states",
                  "task_runs")
 
     def __init__(self) -> None:
@@ -71,6 +74,7 @@ class Prepared:
         self.states: list[tuple[Any, ...]] = []
         self.logs: list[tuple[Any, ...]] = []
         self.cache: list[tuple[Any, ...]] = []
+        self.liveness: list[tuple[str, str, int, str | None, float]] = []
         self.fresh = False
 
     def __len__(self) -> int:
@@ -132,4 +136,7 @@ def prepare_batch(batch: Mapping[str, Any], created: str) -> Prepared:
                  hex_id(line.get("flow_run_id")), hex_id(line.get("task_run_id")),
                  line["message"], stored_time(line["timestamp"]))
                 for line in batch.get("logs") or ()]
+    out.liveness = [(str(r["flow_run_id"]).replace("-", ""), r["host"], int(r["pid"]),
+                     r.get("process_start"), float(r["heartbeat_interval"]))
+                    for r in batch.get("liveness") or ()]
     return out

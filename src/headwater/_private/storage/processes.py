@@ -29,7 +29,7 @@ import socket
 import sys
 from pathlib import Path
 
-__all__ = ["local_host", "process_alive", "process_start_token"]
+__all__ = ["local_host", "process_alive", "process_identity", "process_start_token"]
 
 _PROC = Path("/proc")
 
@@ -70,6 +70,22 @@ def process_start_token(pid: int) -> str | None:
     if len(fields) < 20 or fields[0] in ("Z", "X"):
         return None  # a zombie (exited, not reaped yet) is gone
     return f"linux:{_boot_id()}:{_pid_namespace()}:{fields[19]}"  # field 22 overall
+
+
+@functools.cache
+def process_identity() -> tuple[str, int, str | None]:
+    """This process's host, pid and start token: what its flow runs' liveness rows hold.
+
+    Computed once per process (reading ``/proc`` per flow run cost tens of
+    microseconds); a forked child computes its own (the cache is cleared in
+    the child, see below).
+    """
+    pid = os.getpid()
+    return local_host(), pid, process_start_token(pid)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=process_identity.cache_clear)
 
 
 def process_alive(pid: int, token: str | None) -> bool | None:

@@ -20,7 +20,10 @@ creation before its states and logs) and ``PRAGMA foreign_keys`` is left off.
 What it keeps: idempotency (records already stored are skipped, so a batch
 replayed from the spool after a crash stores nothing twice), and the
 bookkeeping of every run row (current state, run_count, start/end times,
-total run time), also for runs whose states span several batches.
+total run time), also for runs whose states span several batches. It also
+writes the liveness rows of flow runs starting (``flow_run_liveness``, see
+``liveness_sqlite.LIVE_SQL``) in the same transaction as their runs, so
+starting a run costs no write of its own.
 
 What it refuses, whole (:class:`UnknownRunsError`, a ``ValueError``, so the
 recorder sets aside the refused run alone and stores the rest of the
@@ -48,6 +51,7 @@ from operator import itemgetter
 from typing import Any, NamedTuple
 
 from headwater._private.storage.bookkeeping import BOOK_COLUMNS, EMPTY_BOOK, fold_books
+from headwater._private.storage.liveness_sqlite import LIVE_SQL
 from headwater._private.storage.prepared import Prepared, prepare_batch
 from headwater._private.storage.stored_values import NULL, seconds_between
 
@@ -305,8 +309,24 @@ def prepared_statements(p: Prepared, created: str,
             stored = {s[0] for s in rows}  # never an entry for a state not stored
             yield from _insert(_CACHE, [c for c in p.cache if c[1] in stored], created,
                                max_variables)
+    if p.liveness:
+        yield from _live(p.liveness, created)
     n_logs = yield from _insert(_LOGS, p.logs, created, max_variables)
     return BatchCounts(flows_created, n_runs[0], n_runs[1], n_states, n_logs)
+
+
+def _live(rows: list[tuple[str, str, int, str | None, float]], created: str
+          ) -> Generator[Exec, int, None]:
+    """Write the liveness rows of runs starting (after their runs and states: same transaction).
+
+    One statement per process and interval (a batch has one, or a few when
+    replayed from the spool); runs already final get none.
+    """
+    by_process: dict[tuple[str, int, str | None, float], list[str]] = defaultdict(list)
+    for run, host, pid, token, interval in rows:
+        by_process[host, pid, token, interval].append(run)
+    for (host, pid, token, interval), runs in by_process.items():
+        yield Exec(LIVE_SQL, [(json.dumps(runs), created, host, pid, token, interval)])
 
 
 def _refuse_lost(table: str, ids: list[str]) -> Generator[Query, Any, None]:

@@ -32,6 +32,7 @@ __all__ = [
     "parse_task_run_columns",
     "FlowRecord",
     "FlowRunRecord",
+    "LivenessRecord",
     "LogRecord",
     "RecordsBatch",
     "RecordsBatchResult",
@@ -111,6 +112,22 @@ class LogRecord(TypedDict):
 
 
 @with_config(_FORBID)
+class LivenessRecord(TypedDict):
+    """A flow run starting: where its process lives (as ``POST /flow_runs/heartbeat`` says).
+
+    Stored as its first heartbeat, stamped with the server's time, in the
+    batch's transaction: starting a run costs no request of its own. A run
+    already final stores none.
+    """
+
+    flow_run_id: uuid.UUID
+    host: Annotated[str, Field(min_length=1, max_length=255)]
+    pid: Annotated[int, Field(ge=0, le=2**31 - 1)]
+    process_start: NotRequired[Annotated[str, Field(max_length=200)] | None]
+    heartbeat_interval: Annotated[float, Field(gt=0, le=86_400)]
+
+
+@with_config(_FORBID)
 class RecordsBatch(TypedDict, total=False):
     """Everything the recorder has to store, in one request; every list is optional."""
 
@@ -119,6 +136,7 @@ class RecordsBatch(TypedDict, total=False):
     task_runs: list[TaskRunRecord]
     states: list[StateRecord]
     logs: list[LogRecord]
+    liveness: list[LivenessRecord]
 
 
 RECORDS_BATCH: TypeAdapter[RecordsBatch] = TypeAdapter(RecordsBatch)
@@ -164,6 +182,7 @@ class RecordsBatchBody(TypedDict, total=False):
     task_runs: list[TaskRunRecord] | TaskRunRecordColumns
     states: list[StateRecord] | StateRecordColumns
     logs: list[LogRecord]
+    liveness: list[LivenessRecord]
 
 
 #: The documented body (both shapes); validation goes through ``RECORDS_BATCH``

@@ -19,7 +19,8 @@ does the same steps, in one transaction:
    already computed from the batch's states, so new runs need no UPDATE.
 3. For runs stored earlier that get new states: lock them, skip the states
    already stored, fold the new ones into the bookkeeping, UPDATE.
-4. Insert the new states and the logs.
+4. Insert the new states, the liveness rows of runs starting (their first
+   heartbeat, so starting a run needs no request of its own) and the logs.
 
 Both refuse a batch in which a run with states could not be stored because
 another run already has its identity (422 as well), and both give a run
@@ -63,6 +64,7 @@ from headwater.server.schemas.records import (
     StateColumns,
     TaskRunColumns,
 )
+from headwater.server.services import liveness
 from headwater.server.services.cache_keys import index_cached_states
 from headwater.server.services.flows_and_runs import FLOW, TASK, RunKind, insert_ignore, now
 
@@ -216,6 +218,8 @@ def _plain_batch(batch: RecordsBatch, columns: Columns) -> dict[str, Any]:
         {**line, "id": _text(line.get("id")), "flow_run_id": _text(line.get("flow_run_id")),
          "task_run_id": _text(line.get("task_run_id"))}
         for line in batch.get("logs") or ()]
+    plain["liveness"] = [{**live, "flow_run_id": str(live["flow_run_id"])}
+                         for live in batch.get("liveness") or ()]
     return plain
 
 
@@ -402,6 +406,17 @@ async def _insert_logs(conn: AsyncConnection, batch: RecordsBatch, stamp: Any) -
     return len(await insert_ignore_many(conn, t.log, rows))
 
 
+async def _record_liveness(conn: AsyncConnection, batch: RecordsBatch, stamp: Any) -> None:
+    """Store the liveness rows of runs starting: a first heartbeat each (runs not final)."""
+    by_process: dict[tuple[str, int, str | None, float], list[uuid.UUID]] = defaultdict(list)
+    for live in batch.get("liveness") or ():
+        key = (live["host"], live["pid"], live.get("process_start"), live["heartbeat_interval"])
+        by_process[key].append(live["flow_run_id"])
+    for (host, pid, token, interval), ids in by_process.items():
+        await liveness.heartbeat(conn, ids, host=host, pid=pid, process_start=token,
+                                 interval=interval, now=stamp)
+
+
 def _merge_rows(batch: RecordsBatch, columns: Columns) -> RecordsBatch:
     """The batch with its columns turned into rows (for SQLAlchemy Core)."""
     merged: Any = dict(batch)
@@ -463,6 +478,7 @@ async def _record_core(conn: AsyncConnection, batch: RecordsBatch) -> RecordsBat
     new_task_runs = await _insert_runs(conn, TASK, _task_run_rows(batch, stamp), task_states)
     n_states = await _insert_states(conn, FLOW, new_flow_runs, flow_states)
     n_states += await _insert_states(conn, TASK, new_task_runs, task_states)
+    await _record_liveness(conn, batch, stamp)
     n_logs = await _insert_logs(conn, batch, stamp)
     return RecordsBatchResult(flows=flows_created, flow_runs=len(new_flow_runs),
                               task_runs=len(new_task_runs), states=n_states, logs=n_logs)
