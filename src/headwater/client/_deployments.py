@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from headwater._private.labels import as_labels
-
-if TYPE_CHECKING:
-    import httpx
+from headwater.client._requester import Requester
 
 __all__ = ["DeploymentsMixin", "split_deployment_name"]
 
@@ -52,17 +50,8 @@ def _schedule_json(schedule: Any) -> dict[str, Any]:
     return body
 
 
-class DeploymentsMixin:
+class DeploymentsMixin(Requester):
     """Deployments (one row per version), their schedules, projects and the scheduler."""
-
-    if TYPE_CHECKING:
-        async def request(self, method: str, path: str, *, json: Any = None,
-                          content: bytes | None = None, params: dict[str, Any] | None = None,
-                          headers: dict[str, str] | None = None) -> Any: ...
-
-        async def send(self, method: str, path: str, *, json: Any = None,
-                       content: bytes | None = None, params: dict[str, Any] | None = None,
-                       headers: dict[str, str] | None = None) -> httpx.Response: ...
 
     async def create_deployment(self, **fields: Any) -> tuple[dict[str, Any], bool]:
         """``POST /deployments/``: register a deployment version (an upsert).

@@ -8,27 +8,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    import httpx
+from headwater.client._requester import Requester
 
 __all__ = ["FlowRunInputMixin"]
 
 Id = uuid.UUID | str
 
 
-class FlowRunInputMixin:
+class FlowRunInputMixin(Requester):
     """``/flow_runs/{id}/input`` and ``/flow_runs/{id}/resume``."""
-
-    if TYPE_CHECKING:
-        async def request(self, method: str, path: str, *, json: Any = None,
-                          content: bytes | None = None, params: dict[str, Any] | None = None,
-                          headers: dict[str, str] | None = None) -> Any: ...
-
-        async def send(self, method: str, path: str, *, json: Any = None,
-                       content: bytes | None = None, params: dict[str, Any] | None = None,
-                       headers: dict[str, str] | None = None) -> httpx.Response: ...
 
     async def resume_flow_run(self, flow_run_id: Id,
                               run_input: dict[str, Any] | None = None) -> dict[str, Any]:
