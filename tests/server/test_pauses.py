@@ -125,6 +125,22 @@ async def test_the_scheduler_fails_expired_pauses(app: Any, client: Any) -> None
     assert stored["state"]["message"] == "The flow was paused and never resumed."
 
 
+async def test_expired_pauses_are_all_failed_beyond_one_page(
+        app: Any, client: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from headwater.server.services import resuming
+    from headwater.server.services.scheduler import schedule_once
+
+    monkeypatch.setattr(resuming, "_BATCH", 1)  # pages of 5 paused runs
+    runs = [await _deployment_run(client) for _ in range(12)]
+    for run in runs:
+        await _propose(client, run["id"], _suspended(timeout_seconds=60))
+    await schedule_once(app.state.database,
+                        dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=120))
+    states = {(await client.get(f"/flow_runs/{run['id']}")).json()["state_type"]
+              for run in runs}
+    assert states == {"FAILED"}
+
+
 async def test_resume_with_input_checks_the_saved_schema_and_stores_the_input(
         client: Any) -> None:
     run = await _deployment_run(client)

@@ -103,15 +103,29 @@ async def resume(conn: AsyncConnection, run_id: uuid.UUID, run_input: Any,
 
 
 async def fail_expired_pauses(conn: AsyncConnection, now: dt.datetime) -> list[uuid.UUID]:
-    """End FAILED every PAUSED flow run past its ``pause_timeout``; return their ids."""
-    query = (sa.select(_R.id, _S.state_details)
-             .join(t.flow_run_state, _S.id == _R.state_id)
-             .where(_R.state_type == "PAUSED").limit(_BATCH * 5))
+    """End FAILED every PAUSED flow run past its ``pause_timeout``; return their ids.
+
+    The timeout sits in the state's JSON details, which no index reaches, so
+    every PAUSED run is read, a page at a time by id (paused runs are few; a
+    single capped read would never reach an expired run behind a full page
+    of waiting ones).
+    """
     expired = []
-    for run_id, details in await conn.execute(query):
-        timeout = parse_time((details or {}).get("pause_timeout"))
-        if timeout is not None and timeout < now:
-            expired.append(run_id)
+    after: uuid.UUID | None = None
+    while True:
+        query = (sa.select(_R.id, _S.state_details)
+                 .join(t.flow_run_state, _S.id == _R.state_id)
+                 .where(_R.state_type == "PAUSED").order_by(_R.id).limit(_BATCH * 5))
+        if after is not None:
+            query = query.where(_R.id > after)
+        rows = (await conn.execute(query)).all()
+        for run_id, details in rows:
+            timeout = parse_time((details or {}).get("pause_timeout"))
+            if timeout is not None and timeout < now:
+                expired.append(run_id)
+        if len(rows) < _BATCH * 5:
+            break
+        after = rows[-1][0]
     failed = a.StateCreate(type=StateType.FAILED, message=EXPIRED_MESSAGE)
     for run_id in expired:
         await set_state(conn, FLOW, run_id, a.SetStateRequest(state=failed, force=True))
